@@ -1,0 +1,14 @@
+export { PROTOCOL_VERSION } from './version.js';
+export { ErrorCode, type ErrorAction, errorActions, isRetryable } from './error-codes.js';
+export { HoldfastError, isHoldfastError } from './holdfast-error.js';
+export {
+  assertConsumerId,
+  assertMessageId,
+  assertOffset,
+  assertSessionId,
+  isOffset,
+  CONSUMER_ID_MAX_LENGTH,
+  DEFAULT_CONSUMER_ID,
+  MESSAGE_ID_MAX_LENGTH,
+  SESSION_ID_MAX_LENGTH,
+} from './identifiers.js';

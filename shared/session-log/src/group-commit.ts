@@ -1,0 +1,160 @@
+import type { Redis } from 'ioredis';
+import type { GroupCommitOptions } from './options.js';
+import type { EncodedMessage } from './payload.js';
+import { toHoldfastError } from './redis-errors.js';
+import { expectOk } from './script-errors.js';
+import { queueScript, type ScriptReply } from './scripts.js';
+import type { ServerIdentity, ServerIdentityTracker } from './server-identity.js';
+
+/** The outcome of one caller's append: its messages' offsets in order, in one epoch. */
+export interface GroupOutcome {
+  readonly epoch: string;
+  readonly epochRotated: boolean;
+  readonly offsets: ReadonlyArray<{ readonly offset: number; readonly duplicate: boolean }>;
+}
+
+interface PendingGroup {
+  readonly messages: readonly EncodedMessage[];
+  readonly bytes: number;
+  readonly resolve: (outcome: GroupOutcome) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface ScriptCall {
+  readonly sessionId: string;
+  readonly groups: PendingGroup[];
+}
+
+export interface GroupCommitDeps {
+  readonly redis: Redis;
+  readonly identity: ServerIdentityTracker;
+  readonly options: GroupCommitOptions;
+  readonly timeoutMs: number;
+  /** Keys and arguments of the append script for these messages of one session. */
+  readonly appendCall: (
+    sessionId: string,
+    identity: ServerIdentity,
+    messages: readonly EncodedMessage[],
+  ) => { keys: string[]; args: Array<string | number> };
+}
+
+/**
+ * Group commit for appends. While a pipeline is in flight, new appends wait; when it returns,
+ * everything that arrived goes out together: one script call per session (in arrival order,
+ * split only between callers' groups to respect the per-call limits) and one pipeline across
+ * sessions. A lone awaited append is sent at once as a batch of one; under load batches grow
+ * by themselves, which is what makes `appendfsync always` affordable.
+ *
+ * Per-session order holds because a session's calls are queued in arrival order on one
+ * connection, and Redis runs a connection's commands in order.
+ */
+export class GroupCommitter {
+  private queue = new Map<string, PendingGroup[]>();
+  private inFlight = 0;
+  private flushScheduled = false;
+
+  constructor(private readonly deps: GroupCommitDeps) {}
+
+  submit(sessionId: string, messages: readonly EncodedMessage[]): Promise<GroupOutcome> {
+    return new Promise((resolve, reject) => {
+      const bytes = messages.reduce((sum, m) => sum + m.bytes, 0);
+      const group: PendingGroup = { messages, bytes, resolve, reject };
+      const groups = this.queue.get(sessionId);
+      if (groups) groups.push(group);
+      else this.queue.set(sessionId, [group]);
+      this.scheduleFlush();
+    });
+  }
+
+  /** Appends accepted but not yet answered (for metrics and graceful shutdown). */
+  get pending(): number {
+    return this.queue.size + this.inFlight;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.inFlight >= this.deps.options.maxInFlight || this.queue.size === 0) return;
+    this.flushScheduled = true;
+    // A microtask, so appends made in the same tick share the first pipeline.
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight >= this.deps.options.maxInFlight || this.queue.size === 0) return;
+    const batch = this.queue;
+    this.queue = new Map();
+    this.inFlight += 1;
+    const calls = this.planCalls(batch);
+    try {
+      const identity = await this.deps.identity.current(this.deps.timeoutMs);
+      const pipeline = this.deps.redis.pipeline();
+      for (const call of calls) {
+        const { keys, args } = this.deps.appendCall(
+          call.sessionId,
+          identity,
+          call.groups.flatMap((g) => g.messages),
+        );
+        queueScript(pipeline, 'append', keys, args);
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      calls.forEach((call, index) => settleCall(call, replies[index]));
+    } catch (error) {
+      const failure = toHoldfastError(error);
+      for (const call of calls) for (const group of call.groups) group.reject(failure);
+    } finally {
+      this.inFlight -= 1;
+      this.scheduleFlush();
+    }
+  }
+
+  /** Split each session's groups into script calls within the per-call limits. */
+  private planCalls(batch: Map<string, PendingGroup[]>): ScriptCall[] {
+    const { maxMessagesPerCall, maxBytesPerCall } = this.deps.options;
+    const calls: ScriptCall[] = [];
+    for (const [sessionId, groups] of batch) {
+      let current: ScriptCall = { sessionId, groups: [] };
+      let count = 0;
+      let bytes = 0;
+      for (const group of groups) {
+        const overLimit =
+          count + group.messages.length > maxMessagesPerCall || bytes + group.bytes > maxBytesPerCall;
+        if (overLimit && current.groups.length > 0) {
+          calls.push(current);
+          current = { sessionId, groups: [] };
+          count = 0;
+          bytes = 0;
+        }
+        current.groups.push(group);
+        count += group.messages.length;
+        bytes += group.bytes;
+      }
+      calls.push(current);
+    }
+    return calls;
+  }
+}
+
+function settleCall(call: ScriptCall, result: [Error | null, unknown] | undefined): void {
+  try {
+    if (!result) throw new Error('pipeline returned no reply for an append');
+    const [error, reply] = result;
+    if (error) throw toHoldfastError(error);
+    const ok = expectOk(reply as ScriptReply, call.sessionId);
+    const epoch = String(ok[1]);
+    const epochRotated = ok[2] === 1;
+    let cursor = 3;
+    for (const group of call.groups) {
+      const offsets = group.messages.map(() => {
+        const offset = Number(ok[cursor]);
+        const duplicate = ok[cursor + 1] === 1;
+        cursor += 2;
+        return { offset, duplicate };
+      });
+      group.resolve({ epoch, epochRotated, offsets });
+    }
+  } catch (error) {
+    for (const group of call.groups) group.reject(toHoldfastError(error));
+  }
+}

@@ -1,0 +1,21 @@
+export { SessionLog } from './session-log.js';
+export { sessionKeys, type SessionKeys } from './keys.js';
+export {
+  DEFAULT_RETENTION,
+  type GroupCommitOptions,
+  type Retention,
+  type SessionLogOptions,
+  type ResolvedSessionLogOptions,
+} from './options.js';
+export type { MessageInput } from './payload.js';
+export type {
+  AckInput,
+  AppendResult,
+  CreateSessionOptions,
+  EndReason,
+  LogEntry,
+  ReadResult,
+  SessionCreated,
+  SessionInfo,
+} from './types.js';
+export type { ServerIdentity } from './server-identity.js';

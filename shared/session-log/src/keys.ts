@@ -1,0 +1,34 @@
+/**
+ * Every Redis key and channel of a session, in one place. All of them carry the session id as
+ * a hash tag (`{id}`), so one session's keys share a Redis Cluster slot and its scripts stay
+ * atomic on a cluster. Session ids are validated before they reach here and cannot contain
+ * `{`, `}` or `:`.
+ */
+export interface SessionKeys {
+  /** Hash: epoch, head, run id, durability, times, retention, acks (see lua/lib.lua). */
+  readonly meta: string;
+  /** Stream: one entry per message, entry id `<offset>-0`. */
+  readonly log: string;
+  /** String: why the session ended; outlives the session so it is never silently revived. */
+  readonly tomb: string;
+  /** Hashes of recent message ids (idempotent appends), used in turns. */
+  readonly idsA: string;
+  readonly idsB: string;
+  /** Sharded pub/sub channel announcing new entries and epoch changes. */
+  readonly live: string;
+}
+
+export function sessionKeys(prefix: string, sessionId: string): SessionKeys {
+  const base = `${prefix}:{${sessionId}}`;
+  return {
+    meta: `${base}:meta`,
+    log: `${base}:log`,
+    tomb: `${base}:tomb`,
+    idsA: `${base}:ids:a`,
+    idsB: `${base}:ids:b`,
+    live: `${base}:live`,
+  };
+}
+
+/** Key prefixes end up in every key; keep them to characters with no meaning to Redis. */
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;

@@ -1,0 +1,28 @@
+--[[
+  Record a consumer's acknowledged offset: monotonic, never beyond the head, only within the
+  current epoch. Also refreshes the session's idle expiry.
+
+  KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
+  ARGV[1] runId   ARGV[2] durable   ARGV[3] candidate epoch   ARGV[4] live channel
+  ARGV[5] consumer id   ARGV[6] epoch of the ack   ARGV[7] offset   ARGV[8] tombTtlMs
+
+  Returns {1, ackedOffset} (the stored value, which an older ack leaves unchanged)
+          or {-4, currentEpoch} / {-5, head} / {-1} / {-2, reason}.
+]]
+local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
+local ackField = 'ack:' .. ARGV[5]
+local m = redis.call('HMGET', metaKey, 'epoch', 'head', 'runId', 'durable', 'idleTtlMs', ackField)
+if not m[1] then return hf_missing(tombKey) end
+local head = tonumber(m[2])
+local epoch = hf_check_epoch(metaKey, ARGV[4], m[1], head, m[3], m[4], ARGV[1], ARGV[2], ARGV[3])
+if ARGV[6] ~= epoch then return {HF_EPOCH_MISMATCH, epoch} end
+
+local offset = tonumber(ARGV[7])
+if offset > head then return {HF_BEYOND_HEAD, head} end
+local acked = tonumber(m[6] or '0')
+if offset > acked then
+  redis.call('HSET', metaKey, ackField, offset)
+  acked = offset
+end
+hf_touch(metaKey, logKey, tombKey, tonumber(m[5]), tonumber(ARGV[8]), hf_now_ms())
+return {1, acked}

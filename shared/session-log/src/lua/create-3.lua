@@ -1,0 +1,28 @@
+--[[
+  Create a session and its log.
+
+  KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
+  ARGV[1] new epoch   ARGV[2] runId   ARGV[3] durable ("1"/"0")
+  ARGV[4] maxLen      ARGV[5] maxAgeMs   ARGV[6] idleTtlMs   ARGV[7] tombTtlMs
+
+  Returns {1, epoch, createdMs}
+          {-3} when the session exists, {-2, reason} when it ended (tombstone present):
+          an ended session id is never reused while its tombstone lives.
+]]
+local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
+if redis.call('EXISTS', metaKey) == 1 then return {HF_EXISTS} end
+local reason = redis.call('GET', tombKey)
+if reason then return {HF_ENDED, reason} end
+
+local now = hf_now_ms()
+local idleTtlMs, tombTtlMs = tonumber(ARGV[6]), tonumber(ARGV[7])
+redis.call('HSET', metaKey,
+  'epoch', ARGV[1], 'head', 0, 'runId', ARGV[2], 'durable', ARGV[3],
+  'created', now, 'active', now,
+  'maxLen', ARGV[4], 'maxAgeMs', ARGV[5], 'idleTtlMs', idleTtlMs,
+  'idsCur', 'a', 'idsSince', now)
+-- The tombstone exists for the whole life of the session, saying what a reader should be
+-- told if the meta hash ever disappears by idle expiry; endSession rewrites the reason.
+redis.call('SET', tombKey, 'expired')
+hf_touch(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs, now)
+return {1, ARGV[1], now}

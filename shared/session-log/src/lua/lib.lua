@@ -1,0 +1,107 @@
+--[[
+  Shared helpers, prepended to every session-log script at load time (see scripts.ts).
+
+  Meta hash fields (KEYS "meta"):
+    epoch      random id of the log's current epoch; offsets mean something only within it
+    head       last assigned offset (0 before the first append)
+    runId      run_id of the Redis process that last served this session
+    durable    "1" while every write of this epoch was made by a Redis that cannot lose an
+               acknowledged write on restart (AOF appendfsync always, no replicas)
+    created, active   ms timestamps (Redis TIME) of creation and last activity
+    maxLen, maxAgeMs, idleTtlMs   retention and idle expiry of this session (0 = unlimited)
+    idsCur, idsSince   which dedupe hash is current ("a"/"b") and since when
+    ack:<consumer>     acknowledged offset of that consumer
+
+  Reply codes shared by all scripts (mapped to typed errors by script-errors.ts):
+    -1 session not found        -2 session ended (+ reason)
+    -3 session already exists   -4 epoch mismatch (+ current epoch)
+    -5 offset beyond head (+ head)
+]]
+
+local HF_NOT_FOUND = -1
+local HF_ENDED = -2
+local HF_EXISTS = -3
+local HF_EPOCH_MISMATCH = -4
+local HF_BEYOND_HEAD = -5
+
+local function hf_now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- The reply for a session whose meta hash is missing: ended (tombstone present) or unknown.
+local function hf_missing(tombKey)
+  local reason = redis.call('GET', tombKey)
+  if reason then return {HF_ENDED, reason} end
+  return {HF_NOT_FOUND}
+end
+
+--[[
+  The epoch rule. A session's log may have lost writes whenever the Redis process serving it
+  changed (restart, failover) unless every write of the current epoch was made while Redis ran
+  with appendfsync always and no replicas. In that case the epoch is kept; otherwise a new
+  epoch starts, so no reader can ever see one offset with two different contents.
+  Returns the epoch in force and whether it was just rotated.
+]]
+local function hf_check_epoch(metaKey, channel, epoch, head, storedRunId, storedDurable, runId, durableNow, candidate)
+  if storedRunId == runId then
+    if durableNow == '0' and storedDurable == '1' then
+      redis.call('HSET', metaKey, 'durable', '0')
+    end
+    return epoch, false
+  end
+  if storedDurable == '1' then
+    redis.call('HSET', metaKey, 'runId', runId, 'durable', durableNow)
+    return epoch, false
+  end
+  redis.call('HSET', metaKey, 'epoch', candidate, 'runId', runId, 'durable', durableNow)
+  -- Live readers learn of the new epoch at once; the stream is still the truth.
+  redis.call('SPUBLISH', channel, '{"e":"' .. candidate .. '","o":' .. (tonumber(head) + 1) .. ',"d":[]}')
+  return candidate, true
+end
+
+-- Idle expiry: every key of the session lives idleTtl past the last activity. The tombstone
+-- outlives the session by tombTtl, so a late append finds "ended", never a fresh session.
+local function hf_touch(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs, now)
+  redis.call('HSET', metaKey, 'active', now)
+  if idleTtlMs > 0 then
+    redis.call('PEXPIRE', metaKey, idleTtlMs)
+    redis.call('PEXPIRE', logKey, idleTtlMs)
+    redis.call('PEXPIRE', tombKey, idleTtlMs + tombTtlMs)
+  end
+end
+
+local function hf_offset_of(streamId)
+  return tonumber(string.match(streamId, '^(%d+)'))
+end
+
+-- The first offset still in the log, or head + 1 when nothing is retained.
+local function hf_first_available(logKey, head)
+  local first = redis.call('XRANGE', logKey, '-', '+', 'COUNT', 1)
+  if #first == 0 then return tonumber(head) + 1 end
+  return hf_offset_of(first[1][1])
+end
+
+-- Age retention: drop entries older than maxAgeMs (field "t" of each entry). Costs one
+-- XRANGE COUNT 1 when nothing is due; bounded work otherwise (at most 4 pages of 256), and
+-- whatever is left is trimmed by the next call.
+local function hf_trim_by_age(logKey, maxAgeMs, now)
+  if maxAgeMs <= 0 then return end
+  local cutoff = now - maxAgeMs
+  local oldest = redis.call('XRANGE', logKey, '-', '+', 'COUNT', 1)
+  if #oldest == 0 or tonumber(oldest[1][2][4]) >= cutoff then return end
+  local start = oldest[1][1]
+  for _ = 1, 4 do
+    local page = redis.call('XRANGE', logKey, start, '+', 'COUNT', 256)
+    if #page == 0 then return end
+    for _, entry in ipairs(page) do
+      if tonumber(entry[2][4]) >= cutoff then
+        redis.call('XTRIM', logKey, 'MINID', entry[1])
+        return
+      end
+    end
+    local nextId = (hf_offset_of(page[#page][1]) + 1) .. '-0'
+    redis.call('XTRIM', logKey, 'MINID', nextId)
+    start = nextId
+  end
+end

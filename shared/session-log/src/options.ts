@@ -1,0 +1,140 @@
+import type { RedisOptions } from 'ioredis';
+import { ErrorCode, HoldfastError } from '@holdfast/protocol';
+import { KEY_PREFIX_PATTERN } from './keys.js';
+
+/** How much of a session's log is kept. 0 means no limit of that kind. */
+export interface Retention {
+  /**
+   * Most messages kept per session; older ones are trimmed on append.
+   * @default 100_000
+   */
+  maxMessages: number;
+  /**
+   * Messages older than this are trimmed (on append, and by the worker's maintenance job).
+   * @default 86_400_000 (24 hours)
+   */
+  maxAgeMs: number;
+}
+
+export interface GroupCommitOptions {
+  /**
+   * Most messages one script call carries. Larger groups from one session are split across
+   * calls of the same pipeline, still in order.
+   * @default 256
+   */
+  maxMessagesPerCall: number;
+  /** @default 1_048_576 (1 MiB) */
+  maxBytesPerCall: number;
+  /**
+   * Pipelines in flight at once. While they are, new appends accumulate and go out together
+   * in the next pipeline: the busier Redis is, the larger the batches.
+   * @default 1
+   */
+  maxInFlight: number;
+}
+
+export interface SessionLogOptions {
+  /** A `redis://` URL or ioredis options. The log opens its own connection with them. */
+  redis: string | RedisOptions;
+  /**
+   * Prefix of every key (`<prefix>:{<sessionId>}:…`).
+   * @default 'hf'
+   */
+  keyPrefix?: string;
+  /** Retention of sessions created without their own; fixed per session at creation. */
+  retention?: Partial<Retention>;
+  /**
+   * A session with no append, ack or connection for this long is deleted with all its keys.
+   * 0 disables idle expiry.
+   * @default 86_400_000 (24 hours)
+   */
+  idleTtlMs?: number;
+  /**
+   * How long an ended session's tombstone remains, so late appends fail as `session_ended`
+   * instead of finding nothing.
+   * @default 604_800_000 (7 days)
+   */
+  tombstoneTtlMs?: number;
+  /**
+   * An append repeating a message id seen this recently returns the original offset and
+   * writes nothing (ids are remembered between one and two windows).
+   * @default 300_000 (5 minutes)
+   */
+  dedupeWindowMs?: number;
+  /**
+   * Largest message, as UTF-8 JSON. Kept below every transport limit, so an oversize message
+   * is refused with `payload_too_large` before any socket would be closed for it.
+   * @default 262_144 (256 KiB)
+   */
+  maxPayloadBytes?: number;
+  /**
+   * Most messages in one `appendBatch`.
+   * @default 1000
+   */
+  maxBatchMessages?: number;
+  /**
+   * A Redis command unanswered for this long fails with `timeout` (it may still be applied:
+   * retry appends with the same message id).
+   * @default 5000
+   */
+  commandTimeoutMs?: number;
+  groupCommit?: Partial<GroupCommitOptions>;
+  /**
+   * How often to re-read whether Redis runs with appendfsync always and no replicas.
+   * @default 10_000
+   */
+  durabilityCheckIntervalMs?: number;
+}
+
+export type ResolvedSessionLogOptions = Required<Omit<SessionLogOptions, 'retention' | 'groupCommit'>> & {
+  retention: Retention;
+  groupCommit: GroupCommitOptions;
+};
+
+export const DEFAULT_RETENTION: Retention = { maxMessages: 100_000, maxAgeMs: 24 * 60 * 60 * 1000 };
+
+function nonNegativeInteger(name: string, value: number, min = 0): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new HoldfastError(ErrorCode.InvalidOptions, `${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function resolveRetention(name: string, retention: Partial<Retention> | undefined, base: Retention): Retention {
+  return {
+    maxMessages: nonNegativeInteger(`${name}.maxMessages`, retention?.maxMessages ?? base.maxMessages),
+    maxAgeMs: nonNegativeInteger(`${name}.maxAgeMs`, retention?.maxAgeMs ?? base.maxAgeMs),
+  };
+}
+
+export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOptions {
+  const keyPrefix = options.keyPrefix ?? 'hf';
+  if (!KEY_PREFIX_PATTERN.test(keyPrefix)) {
+    throw new HoldfastError(
+      ErrorCode.InvalidOptions,
+      `keyPrefix must be 1-32 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(keyPrefix)}`,
+    );
+  }
+  const groupCommit = options.groupCommit ?? {};
+  return {
+    redis: options.redis,
+    keyPrefix,
+    retention: resolveRetention('retention', options.retention, DEFAULT_RETENTION),
+    idleTtlMs: nonNegativeInteger('idleTtlMs', options.idleTtlMs ?? 24 * 60 * 60 * 1000),
+    tombstoneTtlMs: nonNegativeInteger('tombstoneTtlMs', options.tombstoneTtlMs ?? 7 * 24 * 60 * 60 * 1000, 1),
+    dedupeWindowMs: nonNegativeInteger('dedupeWindowMs', options.dedupeWindowMs ?? 5 * 60 * 1000, 1),
+    maxPayloadBytes: nonNegativeInteger('maxPayloadBytes', options.maxPayloadBytes ?? 256 * 1024, 1),
+    maxBatchMessages: nonNegativeInteger('maxBatchMessages', options.maxBatchMessages ?? 1000, 1),
+    commandTimeoutMs: nonNegativeInteger('commandTimeoutMs', options.commandTimeoutMs ?? 5000, 1),
+    durabilityCheckIntervalMs: nonNegativeInteger(
+      'durabilityCheckIntervalMs',
+      options.durabilityCheckIntervalMs ?? 10_000,
+      1,
+    ),
+    groupCommit: {
+      maxMessagesPerCall: nonNegativeInteger('groupCommit.maxMessagesPerCall', groupCommit.maxMessagesPerCall ?? 256, 1),
+      maxBytesPerCall: nonNegativeInteger('groupCommit.maxBytesPerCall', groupCommit.maxBytesPerCall ?? 1024 * 1024, 1),
+      maxInFlight: nonNegativeInteger('groupCommit.maxInFlight', groupCommit.maxInFlight ?? 1, 1),
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import type { ChainableCommander, Redis } from 'ioredis';
+
+/**
+ * The session log's Lua scripts, one file each under ./lua (named `<name>-<numKeys>.lua`, as
+ * BullMQ does), with lua/lib.lua prepended. They are registered with ioredis `defineCommand`,
+ * which sends EVALSHA and falls back to EVAL once per server, so each script body crosses the
+ * wire once. The version in the command names lets two releases share one client process.
+ */
+const SCRIPT_VERSION = 1;
+
+const scriptFiles = {
+  create: 'create-3.lua',
+  append: 'append-5.lua',
+  read: 'read-3.lua',
+  ack: 'ack-3.lua',
+  info: 'info-3.lua',
+  touch: 'touch-3.lua',
+  end: 'end-5.lua',
+} as const;
+
+export type ScriptName = keyof typeof scriptFiles;
+
+type ScriptArg = string | number;
+/** What every script replies: a status code followed by script-specific fields. */
+export type ScriptReply = Array<string | number>;
+
+function loadLua(file: string): string {
+  return readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+}
+
+const lib = loadLua('lib.lua');
+
+function commandName(name: ScriptName): string {
+  return `holdfast_${name}_v${SCRIPT_VERSION}`;
+}
+
+function numberOfKeys(file: string): number {
+  const match = /-(\d+)\.lua$/.exec(file);
+  if (!match?.[1]) throw new Error(`script file ${file} does not end in -<numKeys>.lua`);
+  return Number(match[1]);
+}
+
+export function defineScripts(redis: Redis): void {
+  for (const [name, file] of Object.entries(scriptFiles) as Array<[ScriptName, string]>) {
+    redis.defineCommand(commandName(name), {
+      numberOfKeys: numberOfKeys(file),
+      lua: `${lib}\n${loadLua(file)}`,
+    });
+  }
+}
+
+type ScriptCommand = (...args: ScriptArg[]) => Promise<ScriptReply>;
+
+/** Run a script on a connection where `defineScripts` has been called. */
+export function runScript(redis: Redis, name: ScriptName, keys: string[], args: ScriptArg[]): Promise<ScriptReply> {
+  const command = (redis as unknown as Record<string, ScriptCommand>)[commandName(name)];
+  if (!command) throw new Error(`script ${name} is not defined on this connection`);
+  return command.call(redis, ...keys, ...args);
+}
+
+/** Queue a script on a pipeline of a connection where `defineScripts` has been called. */
+export function queueScript(
+  pipeline: ChainableCommander,
+  name: ScriptName,
+  keys: string[],
+  args: ScriptArg[],
+): void {
+  const command = (pipeline as unknown as Record<string, (...a: ScriptArg[]) => unknown>)[commandName(name)];
+  if (!command) throw new Error(`script ${name} is not defined on this connection`);
+  command.call(pipeline, ...keys, ...args);
+}

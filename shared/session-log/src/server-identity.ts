@@ -1,0 +1,104 @@
+import type { Redis } from 'ioredis';
+import { ErrorCode, HoldfastError } from '@holdfast/protocol';
+
+/** What the epoch rule needs to know about the Redis process that will run a script. */
+export interface ServerIdentity {
+  /** Changes whenever the Redis process changes (restart, failover). */
+  readonly runId: string;
+  /** True when that process cannot lose an acknowledged write on restart. */
+  readonly durable: boolean;
+}
+
+/**
+ * Tracks the identity of the Redis server behind one connection.
+ *
+ * Soundness hinges on never sending a script with a stale run id: a script carrying the old
+ * run id to a restarted server whose AOF lost its tail would see no change of process and
+ * reuse offsets. So the identity is dropped the moment the connection closes, scripts wait
+ * for it to be read again on the new connection, and the connection is configured neither to
+ * queue commands while offline nor to resend unanswered ones (see session-log.ts).
+ */
+export class ServerIdentityTracker {
+  private identity: ServerIdentity | undefined;
+  private waiters: Array<(identity: ServerIdentity) => void> = [];
+  private readonly refreshTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: Redis,
+    /** How often to re-read the durability settings, which an operator may change live. */
+    refreshIntervalMs: number,
+  ) {
+    redis.on('ready', () => void this.refresh());
+    redis.on('close', () => {
+      this.identity = undefined;
+    });
+    if (redis.status === 'ready') void this.refresh();
+    this.refreshTimer = setInterval(() => {
+      if (this.identity) void this.refresh();
+    }, refreshIntervalMs);
+    this.refreshTimer.unref();
+  }
+
+  /** The identity of the server now connected, waiting up to `timeoutMs` for one. */
+  current(timeoutMs: number): Promise<ServerIdentity> {
+    if (this.identity) return Promise.resolve(this.identity);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new HoldfastError(ErrorCode.RedisUnavailable, `Redis is not reachable (waited ${timeoutMs} ms)`));
+      }, timeoutMs);
+      const waiter = (identity: ServerIdentity): void => {
+        clearTimeout(timer);
+        resolve(identity);
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  stop(): void {
+    clearInterval(this.refreshTimer);
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const identity = await readServerIdentity(this.redis);
+      if (this.redis.status !== 'ready') return;
+      this.identity = identity;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const waiter of waiters) waiter(identity);
+    } catch {
+      // The connection failed while reading; the next 'ready' reads again.
+    }
+  }
+}
+
+function infoField(info: string, field: string): string | undefined {
+  const match = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
+  return match?.[1]?.trim();
+}
+
+export async function readServerIdentity(redis: Redis): Promise<ServerIdentity> {
+  const [server, persistence, replication] = await Promise.all([
+    redis.info('server'),
+    redis.info('persistence'),
+    redis.info('replication'),
+  ]);
+  const runId = infoField(server, 'run_id');
+  if (!runId) throw new Error('INFO server has no run_id');
+  // Managed Redis services often disable CONFIG; not knowing the fsync policy means not
+  // durable, which only costs a reset after a restart, never a silent loss.
+  let appendfsync: string | undefined;
+  try {
+    const reply = (await redis.config('GET', 'appendfsync')) as string[];
+    appendfsync = reply[1];
+  } catch {
+    appendfsync = undefined;
+  }
+  const durable =
+    infoField(persistence, 'aof_enabled') === '1' &&
+    appendfsync === 'always' &&
+    infoField(replication, 'role') === 'master' &&
+    infoField(replication, 'connected_slaves') === '0';
+  return { runId, durable };
+}

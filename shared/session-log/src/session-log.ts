@@ -1,0 +1,287 @@
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import {
+  DEFAULT_CONSUMER_ID,
+  ErrorCode,
+  HoldfastError,
+  assertConsumerId,
+  assertOffset,
+  assertSessionId,
+} from '@holdfast/protocol';
+import { GroupCommitter } from './group-commit.js';
+import { sessionKeys, type SessionKeys } from './keys.js';
+import { resolveOptions, resolveRetention, type ResolvedSessionLogOptions, type SessionLogOptions } from './options.js';
+import { encodeMessage, type EncodedMessage, type MessageInput } from './payload.js';
+import { toHoldfastError } from './redis-errors.js';
+import { expectOk } from './script-errors.js';
+import { defineScripts, runScript, type ScriptName, type ScriptReply } from './scripts.js';
+import { ServerIdentityTracker, type ServerIdentity } from './server-identity.js';
+import type {
+  AckInput,
+  AppendResult,
+  CreateSessionOptions,
+  EndReason,
+  LogEntry,
+  ReadResult,
+  SessionCreated,
+  SessionInfo,
+} from './types.js';
+
+/** A fresh epoch id: 96 random bits, URL-safe. */
+function newEpoch(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/**
+ * The durable log of every session's outbound messages, on one Redis (standalone for now;
+ * every key of a session is hash-tagged for Redis Cluster). It owns every key and script of
+ * a session: create, append (idempotent, group-committed), read, ack, info, touch, end.
+ */
+export class SessionLog {
+  readonly options: ResolvedSessionLogOptions;
+  private readonly redis: Redis;
+  private readonly identity: ServerIdentityTracker;
+  private readonly committer: GroupCommitter;
+
+  constructor(options: SessionLogOptions) {
+    this.options = resolveOptions(options);
+    const base: RedisOptions = typeof options.redis === 'string' ? {} : options.redis;
+    const connection: RedisOptions = {
+      ...base,
+      // Fail fast instead of queueing or resending: a command must never reach a different
+      // Redis process than the one whose run id it carries (see server-identity.ts).
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.options.commandTimeoutMs,
+      maxRetriesPerRequest: 0,
+      connectionName: base.connectionName ?? 'holdfast-session-log',
+    };
+    this.redis =
+      typeof options.redis === 'string' ? new Redis(options.redis, connection) : new Redis(connection);
+    // Errors surface through the calls that fail; without a listener ioredis logs each one.
+    this.redis.on('error', () => undefined);
+    defineScripts(this.redis);
+    this.identity = new ServerIdentityTracker(this.redis, this.options.durabilityCheckIntervalMs);
+    this.committer = new GroupCommitter({
+      redis: this.redis,
+      identity: this.identity,
+      options: this.options.groupCommit,
+      timeoutMs: this.options.commandTimeoutMs,
+      appendCall: (sessionId, identity, messages) => this.appendCall(sessionId, identity, messages),
+    });
+  }
+
+  /** Resolves once Redis is reachable and its identity is known. */
+  async ready(): Promise<void> {
+    await this.identity.current(this.options.commandTimeoutMs);
+  }
+
+  keys(sessionId: string): SessionKeys {
+    assertSessionId(sessionId);
+    return sessionKeys(this.options.keyPrefix, sessionId);
+  }
+
+  /** Create a session. Fails with `session_exists`, or `session_ended` while a tombstone lives. */
+  async createSession(sessionId: string, options: CreateSessionOptions = {}): Promise<SessionCreated> {
+    const keys = this.keys(sessionId);
+    const retention = resolveRetention('retention', options.retention, this.options.retention);
+    const idleTtlMs = options.idleTtlMs ?? this.options.idleTtlMs;
+    if (!Number.isSafeInteger(idleTtlMs) || idleTtlMs < 0) {
+      throw new HoldfastError(ErrorCode.InvalidOptions, `idleTtlMs must be an integer >= 0, got ${String(idleTtlMs)}`);
+    }
+    const identity = await this.identity.current(this.options.commandTimeoutMs);
+    const reply = await this.run(sessionId, 'create', [keys.meta, keys.log, keys.tomb], [
+      newEpoch(),
+      identity.runId,
+      identity.durable ? '1' : '0',
+      retention.maxMessages,
+      retention.maxAgeMs,
+      idleTtlMs,
+      this.options.tombstoneTtlMs,
+    ]);
+    return { sessionId, epoch: String(reply[1]), createdAt: Number(reply[2]) };
+  }
+
+  /** Append one message; see `appendBatch`. */
+  async append(sessionId: string, data: unknown, options: { id?: string } = {}): Promise<AppendResult> {
+    const [result] = await this.appendBatch(sessionId, [{ data, id: options.id }]);
+    if (!result) throw new Error('append returned no result');
+    return result;
+  }
+
+  /**
+   * Append messages to a session, in order, all or none, forwarded to live readers together.
+   * Messages with an id seen in the dedupe window are not written again: their original offset
+   * comes back with `duplicate: true`. Concurrent calls are group-committed.
+   */
+  async appendBatch(sessionId: string, messages: readonly MessageInput[]): Promise<AppendResult[]> {
+    assertSessionId(sessionId);
+    if (!Array.isArray(messages) || messages.length === 0) {
+      throw new HoldfastError(ErrorCode.InvalidPayload, 'appendBatch needs a non-empty array of messages');
+    }
+    if (messages.length > this.options.maxBatchMessages) {
+      throw new HoldfastError(
+        ErrorCode.BatchTooLarge,
+        `a batch holds at most ${this.options.maxBatchMessages} messages (maxBatchMessages), got ${messages.length}`,
+      );
+    }
+    const encoded = messages.map((m) => encodeMessage(m, this.options.maxPayloadBytes));
+    const outcome = await this.committer.submit(sessionId, encoded);
+    return outcome.offsets.map(({ offset, duplicate }) => ({ offset, epoch: outcome.epoch, duplicate }));
+  }
+
+  /**
+   * Read from offset `from` (inclusive), at most `limit` entries and about `maxBytes` of data
+   * (always at least one entry when any is available).
+   */
+  async read(
+    sessionId: string,
+    options: { from: number; limit?: number; maxBytes?: number },
+  ): Promise<ReadResult> {
+    const keys = this.keys(sessionId);
+    assertOffset(options.from, 'from');
+    const limit = options.limit ?? 100;
+    const maxBytes = options.maxBytes ?? 1024 * 1024;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
+      throw new HoldfastError(ErrorCode.InvalidOptions, `limit must be an integer from 1 to 10000, got ${String(limit)}`);
+    }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+      throw new HoldfastError(ErrorCode.InvalidOptions, `maxBytes must be a positive integer, got ${String(maxBytes)}`);
+    }
+    const from = Math.max(options.from, 1);
+    const reply = await this.runWithIdentity(sessionId, 'read', [keys.meta, keys.log, keys.tomb], keys, [
+      from,
+      limit,
+      maxBytes,
+    ]);
+    const head = Number(reply[3]);
+    const firstAvailable = Number(reply[4]);
+    const entries: LogEntry[] = [];
+    for (let i = 5; i < reply.length; i += 2) {
+      entries.push({ offset: Number(reply[i]), data: JSON.parse(String(reply[i + 1])) as unknown });
+    }
+    return {
+      epoch: String(reply[1]),
+      head,
+      firstAvailable,
+      trimmed: from < firstAvailable && from <= head,
+      entries,
+    };
+  }
+
+  /**
+   * Store a consumer's acknowledged offset. Monotonic: an older ack leaves it unchanged and
+   * returns the stored value. Fails with `ack_beyond_head` or `epoch_mismatch`.
+   */
+  async ack(sessionId: string, input: AckInput): Promise<{ ackedOffset: number }> {
+    const keys = this.keys(sessionId);
+    const consumerId = input.consumerId ?? DEFAULT_CONSUMER_ID;
+    assertConsumerId(consumerId);
+    assertOffset(input.offset);
+    if (typeof input.epoch !== 'string' || input.epoch.length === 0 || input.epoch.length > 64) {
+      throw new HoldfastError(ErrorCode.EpochMismatch, 'epoch must be the non-empty epoch string of the session');
+    }
+    const reply = await this.runWithIdentity(sessionId, 'ack', [keys.meta, keys.log, keys.tomb], keys, [
+      consumerId,
+      input.epoch,
+      input.offset,
+      this.options.tombstoneTtlMs,
+    ]);
+    return { ackedOffset: Number(reply[1]) };
+  }
+
+  async info(sessionId: string): Promise<SessionInfo> {
+    const keys = this.keys(sessionId);
+    const reply = await this.runWithIdentity(sessionId, 'info', [keys.meta, keys.log, keys.tomb], keys, []);
+    const meta = new Map<string, string>();
+    for (let i = 4; i < reply.length; i += 2) meta.set(String(reply[i]), String(reply[i + 1]));
+    const acks: Record<string, number> = {};
+    for (const [field, value] of meta) if (field.startsWith('ack:')) acks[field.slice(4)] = Number(value);
+    const num = (field: string): number => Number(meta.get(field) ?? 0);
+    return {
+      sessionId,
+      epoch: meta.get('epoch') ?? '',
+      head: num('head'),
+      firstAvailable: Number(reply[2]),
+      length: Number(reply[3]),
+      acks,
+      createdAt: num('created'),
+      lastActiveAt: num('active'),
+      retention: { maxMessages: num('maxLen'), maxAgeMs: num('maxAgeMs') },
+      idleTtlMs: num('idleTtlMs'),
+      durable: meta.get('durable') === '1',
+    };
+  }
+
+  /** Mark the session active (a client connected), refreshing its idle expiry. */
+  async touch(sessionId: string): Promise<void> {
+    const keys = this.keys(sessionId);
+    await this.run(sessionId, 'touch', [keys.meta, keys.log, keys.tomb], [this.options.tombstoneTtlMs]);
+  }
+
+  /** End a session: delete its keys, leave a tombstone, tell live readers. */
+  async endSession(sessionId: string, reason: EndReason = 'deleted'): Promise<void> {
+    const keys = this.keys(sessionId);
+    await this.run(sessionId, 'end', [keys.meta, keys.log, keys.tomb, keys.idsA, keys.idsB], [
+      keys.live,
+      reason,
+      this.options.tombstoneTtlMs,
+    ]);
+  }
+
+  async close(): Promise<void> {
+    this.identity.stop();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private appendCall(
+    sessionId: string,
+    identity: ServerIdentity,
+    messages: readonly EncodedMessage[],
+  ): { keys: string[]; args: Array<string | number> } {
+    const keys = sessionKeys(this.options.keyPrefix, sessionId);
+    const args: Array<string | number> = [
+      identity.runId,
+      identity.durable ? '1' : '0',
+      newEpoch(),
+      keys.live,
+      this.options.dedupeWindowMs,
+      this.options.tombstoneTtlMs,
+    ];
+    for (const message of messages) args.push(message.id, message.json);
+    return { keys: [keys.meta, keys.log, keys.tomb, keys.idsA, keys.idsB], args };
+  }
+
+  /** Scripts that apply the epoch rule take the server identity and a candidate epoch first. */
+  private async runWithIdentity(
+    sessionId: string,
+    name: ScriptName,
+    scriptKeys: string[],
+    keys: SessionKeys,
+    args: Array<string | number>,
+  ): Promise<ScriptReply> {
+    const identity = await this.identity.current(this.options.commandTimeoutMs);
+    return this.run(sessionId, name, scriptKeys, [
+      identity.runId,
+      identity.durable ? '1' : '0',
+      newEpoch(),
+      keys.live,
+      ...args,
+    ]);
+  }
+
+  private async run(
+    sessionId: string,
+    name: ScriptName,
+    keys: string[],
+    args: Array<string | number>,
+  ): Promise<ScriptReply> {
+    let reply: ScriptReply;
+    try {
+      reply = await runScript(this.redis, name, keys, args);
+    } catch (error) {
+      throw toHoldfastError(error);
+    }
+    return expectOk(reply, sessionId);
+  }
+}

@@ -1,0 +1,68 @@
+import type { Retention } from './options.js';
+
+/** Where one message sits in its session's log. */
+export interface AppendResult {
+  readonly offset: number;
+  readonly epoch: string;
+  /** True when the message id was seen within the dedupe window and nothing was written. */
+  readonly duplicate: boolean;
+}
+
+export interface LogEntry {
+  readonly offset: number;
+  readonly data: unknown;
+}
+
+export interface ReadResult {
+  readonly epoch: string;
+  /** Last offset written to the session. */
+  readonly head: number;
+  /** Oldest offset still retained (head + 1 when nothing is). */
+  readonly firstAvailable: number;
+  /**
+   * True when the requested start was older than retention kept: entries then start at
+   * `firstAvailable`, and the caller must treat the gap as a reset, not as continuity.
+   */
+  readonly trimmed: boolean;
+  readonly entries: readonly LogEntry[];
+}
+
+export interface CreateSessionOptions {
+  /** This session's retention; unset fields take the log's defaults. */
+  retention?: Partial<Retention>;
+  /** This session's idle expiry; defaults to the log's `idleTtlMs`. 0 disables it. */
+  idleTtlMs?: number;
+}
+
+export interface SessionCreated {
+  readonly sessionId: string;
+  readonly epoch: string;
+  readonly createdAt: number;
+}
+
+export interface SessionInfo {
+  readonly sessionId: string;
+  readonly epoch: string;
+  readonly head: number;
+  readonly firstAvailable: number;
+  /** Messages currently retained. */
+  readonly length: number;
+  /** Acknowledged offset per consumer id. */
+  readonly acks: Readonly<Record<string, number>>;
+  readonly createdAt: number;
+  readonly lastActiveAt: number;
+  readonly retention: Retention;
+  readonly idleTtlMs: number;
+  /** True when every write of this epoch was made by a Redis that cannot lose it on restart. */
+  readonly durable: boolean;
+}
+
+export interface AckInput {
+  readonly epoch: string;
+  readonly offset: number;
+  /** @default 'default' */
+  readonly consumerId?: string;
+}
+
+/** Why a session ended; travels to connected clients with `session_ended`. */
+export type EndReason = 'deleted' | 'expired';

@@ -1,0 +1,165 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, HoldfastError } from '@holdfast/protocol';
+import { RedisServer } from '../../helpers/redis-server.js';
+import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+let server: RedisServer;
+const logs = sessionLogFactory(() => server);
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+});
+afterEach(() => logs.closeAll());
+afterAll(() => server.destroy());
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  return promise.then(
+    () => undefined,
+    (e: unknown) => (e instanceof HoldfastError ? e.code : `not a HoldfastError: ${String(e)}`),
+  );
+}
+
+describe('retention', () => {
+  it('trims to max length and reports reads from before the first retained offset as trimmed', async () => {
+    const log = await logs.open({ retention: { maxMessages: 10 } });
+    const sessionId = uniqueId();
+    await log.createSession(sessionId);
+    await log.appendBatch(sessionId, Array.from({ length: 25 }, (_, i) => ({ data: i + 1 })));
+
+    const info = await log.info(sessionId);
+    expect(info).toMatchObject({ head: 25, firstAvailable: 16, length: 10 });
+
+    const stale = await log.read(sessionId, { from: 3 });
+    expect(stale).toMatchObject({ trimmed: true, firstAvailable: 16, head: 25 });
+    expect(stale.entries.map((e) => e.offset)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+    expect(stale.entries.map((e) => e.data)).toEqual([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+
+    const fresh = await log.read(sessionId, { from: 20, limit: 3 });
+    expect(fresh.trimmed).toBe(false);
+    expect(fresh.entries.map((e) => e.offset)).toEqual([20, 21, 22]);
+
+    const caughtUp = await log.read(sessionId, { from: 26 });
+    expect(caughtUp).toMatchObject({ trimmed: false, entries: [] });
+  });
+
+  it('takes per-session retention over the defaults', async () => {
+    const log = await logs.open({ retention: { maxMessages: 1000 } });
+    const sessionId = uniqueId();
+    await log.createSession(sessionId, { retention: { maxMessages: 3, maxAgeMs: 0 } });
+    await log.appendBatch(sessionId, Array.from({ length: 5 }, (_, i) => ({ data: i })));
+    expect(await log.info(sessionId)).toMatchObject({
+      firstAvailable: 3,
+      retention: { maxMessages: 3, maxAgeMs: 0 },
+    });
+  });
+
+  it('trims messages older than max age', async () => {
+    const log = await logs.open();
+    const sessionId = uniqueId();
+    await log.createSession(sessionId, { retention: { maxAgeMs: 200 } });
+    await log.appendBatch(sessionId, Array.from({ length: 600 }, (_, i) => ({ data: i })));
+    // Age trimming runs on append: keep appending until the first batch has aged out.
+    const read = await waitFor(
+      async () => {
+        await log.append(sessionId, 'tick');
+        const r = await log.read(sessionId, { from: 1, limit: 1 });
+        return r.firstAvailable > 600 ? r : undefined;
+      },
+      { timeoutMs: 5000, what: 'old entries to be trimmed by age' },
+    );
+    expect(read.trimmed).toBe(true);
+    expect(read.entries[0]?.data).toBe('tick');
+  });
+
+  it('bounds reads by bytes but always returns at least one entry', async () => {
+    const log = await logs.open();
+    const sessionId = uniqueId();
+    await log.createSession(sessionId);
+    await log.appendBatch(sessionId, Array.from({ length: 5 }, () => ({ data: 'x'.repeat(100) })));
+    expect((await log.read(sessionId, { from: 1, maxBytes: 250 })).entries).toHaveLength(2);
+    expect((await log.read(sessionId, { from: 1, maxBytes: 10 })).entries).toHaveLength(1);
+  });
+});
+
+describe('ack', () => {
+  it('is monotonic, bounded by the head, per consumer and epoch-checked', async () => {
+    const log = await logs.open();
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId);
+    await log.appendBatch(sessionId, Array.from({ length: 10 }, (_, i) => ({ data: i })));
+
+    expect(await log.ack(sessionId, { epoch, offset: 5 })).toEqual({ ackedOffset: 5 });
+    expect(await log.ack(sessionId, { epoch, offset: 3 })).toEqual({ ackedOffset: 5 });
+    expect(await codeOf(log.ack(sessionId, { epoch, offset: 11 }))).toBe(ErrorCode.AckBeyondHead);
+    expect(await codeOf(log.ack(sessionId, { epoch: 'another-epoch', offset: 1 }))).toBe(ErrorCode.EpochMismatch);
+    expect(await codeOf(log.ack(sessionId, { epoch, offset: -1 }))).toBe(ErrorCode.InvalidOffset);
+    expect(await log.ack(sessionId, { epoch, offset: 10, consumerId: 'phone' })).toEqual({ ackedOffset: 10 });
+
+    expect((await log.info(sessionId)).acks).toEqual({ default: 5, phone: 10 });
+  });
+});
+
+describe('session lifecycle', () => {
+  it('an ended session fails appends, reads and acks, and is never revived', async () => {
+    const log = await logs.open();
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId);
+    await log.append(sessionId, 'before');
+    await log.endSession(sessionId);
+
+    expect(await codeOf(log.append(sessionId, 'late'))).toBe(ErrorCode.SessionEnded);
+    expect(await codeOf(log.read(sessionId, { from: 1 }))).toBe(ErrorCode.SessionEnded);
+    expect(await codeOf(log.ack(sessionId, { epoch, offset: 1 }))).toBe(ErrorCode.SessionEnded);
+    expect(await codeOf(log.createSession(sessionId))).toBe(ErrorCode.SessionEnded);
+    expect(await codeOf(log.endSession(sessionId))).toBe(ErrorCode.SessionEnded);
+
+    // Only the tombstone is left.
+    const keys = await server.client().keys(`${log.options.keyPrefix}:*`);
+    expect(keys).toEqual([log.keys(sessionId).tomb]);
+  });
+
+  it('refuses to create a session twice', async () => {
+    const log = await logs.open();
+    const sessionId = uniqueId();
+    await log.createSession(sessionId);
+    expect(await codeOf(log.createSession(sessionId))).toBe(ErrorCode.SessionExists);
+  });
+
+  it('expires an idle session with all its keys, leaving a tombstone that fails late appends', async () => {
+    // Dedupe hashes keep their own expiry (two windows), so a short window lets them go too.
+    const log = await logs.open({ idleTtlMs: 300, dedupeWindowMs: 100 });
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId);
+    await log.append(sessionId, 'a', { id: 'with-id' });
+    await log.ack(sessionId, { epoch, offset: 1 });
+    const admin = server.client();
+    const keys = log.keys(sessionId);
+    expect(await admin.exists(keys.meta, keys.log, keys.tomb)).toBe(3);
+
+    await waitFor(
+      async () => {
+        const left = await admin.keys(`${log.options.keyPrefix}:*`);
+        return left.length === 1 && left[0] === keys.tomb;
+      },
+      { timeoutMs: 5000, what: 'every key but the tombstone to expire' },
+    );
+    expect(await codeOf(log.append(sessionId, 'late'))).toBe(ErrorCode.SessionEnded);
+    expect(await admin.get(keys.tomb)).toBe('expired');
+    expect(await admin.pttl(keys.tomb)).toBeGreaterThan(0);
+  });
+
+  it('counts appends, acks and touches as activity', async () => {
+    const log = await logs.open({ idleTtlMs: 60_000 });
+    const sessionId = uniqueId();
+    await log.createSession(sessionId);
+    const admin = server.client();
+    const { meta } = log.keys(sessionId);
+    await admin.pexpire(meta, 1000);
+    await log.touch(sessionId);
+    expect(await admin.pttl(meta)).toBeGreaterThan(50_000);
+    await admin.pexpire(meta, 1000);
+    await log.append(sessionId, 1);
+    expect(await admin.pttl(meta)).toBeGreaterThan(50_000);
+  });
+});
