@@ -21,6 +21,30 @@ export const ErrorCode = {
   SessionExists: 'session_exists',
   EpochMismatch: 'epoch_mismatch',
   AckBeyondHead: 'ack_beyond_head',
+  /** A newer connection of the same consumer took over: stop this one, do not reconnect. */
+  Replaced: 'replaced',
+  // Authentication. `token_expired` and `token_not_yet_valid` mean: get a fresh token and
+  // retry; the others mean the credentials are wrong and retrying cannot help.
+  TokenMissing: 'token_missing',
+  TokenInvalid: 'token_invalid',
+  TokenExpired: 'token_expired',
+  TokenNotYetValid: 'token_not_yet_valid',
+  TokenWrongSession: 'token_wrong_session',
+  // Connection handling at the edge.
+  /** The handshake's protocol version is not spoken by this edge. */
+  UnsupportedProtocol: 'unsupported_protocol',
+  /** The handshake payload is malformed (missing fields, wrong types). */
+  InvalidHandshake: 'invalid_handshake',
+  /** The WebSocket upgrade came from an Origin not on the allow-list. */
+  OriginNotAllowed: 'origin_not_allowed',
+  /** An ack was malformed, beyond what was delivered, or went backwards. */
+  InvalidAck: 'invalid_ack',
+  /** This edge is shutting down: connect to another one (after `retryAfterMs`). */
+  ServerDraining: 'server_draining',
+  /** Too many requests: wait `retryAfterMs`, then retry. */
+  RateLimited: 'rate_limited',
+  /** An event this protocol version does not define. */
+  UnknownEvent: 'unknown_event',
   // Infrastructure: transient, retry with backoff. An append that failed this way may or may
   // not have been written; retry it with the same message id so it is applied at most once.
   RedisUnavailable: 'redis_unavailable',
@@ -31,6 +55,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** What a caller should do about an error. */
 export type ErrorAction =
+  /** Get a fresh token (e.g. `getToken()`), then retry. */
+  | 'refresh_token'
   /** Fix the request; retrying it unchanged fails the same way. */
   | 'fix_request'
   /** Retry later with exponential backoff and jitter. */
@@ -52,6 +78,19 @@ export const errorActions: Readonly<Record<ErrorCode, ErrorAction>> = {
   session_exists: 'fix_request',
   epoch_mismatch: 'fix_request',
   ack_beyond_head: 'fix_request',
+  replaced: 'stop',
+  token_missing: 'stop',
+  token_invalid: 'stop',
+  token_expired: 'refresh_token',
+  token_not_yet_valid: 'refresh_token',
+  token_wrong_session: 'stop',
+  unsupported_protocol: 'stop',
+  invalid_handshake: 'stop',
+  origin_not_allowed: 'stop',
+  invalid_ack: 'fix_request',
+  server_draining: 'retry',
+  rate_limited: 'retry',
+  unknown_event: 'fix_request',
   redis_unavailable: 'retry',
   timeout: 'retry',
 };

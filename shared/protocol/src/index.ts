@@ -12,3 +12,18 @@ export {
   MESSAGE_ID_MAX_LENGTH,
   SESSION_ID_MAX_LENGTH,
 } from './identifiers.js';
+export type {
+  AckPayload,
+  BatchPayload,
+  ClientToServerEvents,
+  ConnectErrorData,
+  HandshakeAuth,
+  HelloPayload,
+  LogPosition,
+  NoticePayload,
+  ResetPayload,
+  ResetReason,
+  ServerToClientEvents,
+  TokenRefreshPayload,
+  TokenRefreshReply,
+} from './events.js';

@@ -72,7 +72,8 @@ export class GroupCommitter {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.inFlight >= this.deps.options.maxInFlight || this.queue.size === 0) return;
+    if (this.flushScheduled || this.inFlight >= this.deps.options.maxInFlight || this.queue.size === 0)
+      return;
     this.flushScheduled = true;
     // A microtask, so appends made in the same tick share the first pipeline.
     queueMicrotask(() => {

@@ -19,3 +19,5 @@ export type {
   SessionInfo,
 } from './types.js';
 export type { ServerIdentity } from './server-identity.js';
+export { LiveSubscriptions, type LiveListener } from './live-subscriptions.js';
+export { decodeLiveNotification, type LiveNotification } from './live-notification.js';

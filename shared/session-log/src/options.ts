@@ -95,12 +95,19 @@ export const DEFAULT_RETENTION: Retention = { maxMessages: 100_000, maxAgeMs: 24
 
 function nonNegativeInteger(name: string, value: number, min = 0): number {
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new HoldfastError(ErrorCode.InvalidOptions, `${name} must be an integer >= ${min}, got ${String(value)}`);
+    throw new HoldfastError(
+      ErrorCode.InvalidOptions,
+      `${name} must be an integer >= ${min}, got ${String(value)}`,
+    );
   }
   return value;
 }
 
-export function resolveRetention(name: string, retention: Partial<Retention> | undefined, base: Retention): Retention {
+export function resolveRetention(
+  name: string,
+  retention: Partial<Retention> | undefined,
+  base: Retention,
+): Retention {
   return {
     maxMessages: nonNegativeInteger(`${name}.maxMessages`, retention?.maxMessages ?? base.maxMessages),
     maxAgeMs: nonNegativeInteger(`${name}.maxAgeMs`, retention?.maxAgeMs ?? base.maxAgeMs),
@@ -121,7 +128,11 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
     keyPrefix,
     retention: resolveRetention('retention', options.retention, DEFAULT_RETENTION),
     idleTtlMs: nonNegativeInteger('idleTtlMs', options.idleTtlMs ?? 24 * 60 * 60 * 1000),
-    tombstoneTtlMs: nonNegativeInteger('tombstoneTtlMs', options.tombstoneTtlMs ?? 7 * 24 * 60 * 60 * 1000, 1),
+    tombstoneTtlMs: nonNegativeInteger(
+      'tombstoneTtlMs',
+      options.tombstoneTtlMs ?? 7 * 24 * 60 * 60 * 1000,
+      1,
+    ),
     dedupeWindowMs: nonNegativeInteger('dedupeWindowMs', options.dedupeWindowMs ?? 5 * 60 * 1000, 1),
     maxPayloadBytes: nonNegativeInteger('maxPayloadBytes', options.maxPayloadBytes ?? 256 * 1024, 1),
     maxBatchMessages: nonNegativeInteger('maxBatchMessages', options.maxBatchMessages ?? 1000, 1),
@@ -132,8 +143,16 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
       1,
     ),
     groupCommit: {
-      maxMessagesPerCall: nonNegativeInteger('groupCommit.maxMessagesPerCall', groupCommit.maxMessagesPerCall ?? 256, 1),
-      maxBytesPerCall: nonNegativeInteger('groupCommit.maxBytesPerCall', groupCommit.maxBytesPerCall ?? 1024 * 1024, 1),
+      maxMessagesPerCall: nonNegativeInteger(
+        'groupCommit.maxMessagesPerCall',
+        groupCommit.maxMessagesPerCall ?? 256,
+        1,
+      ),
+      maxBytesPerCall: nonNegativeInteger(
+        'groupCommit.maxBytesPerCall',
+        groupCommit.maxBytesPerCall ?? 1024 * 1024,
+        1,
+      ),
       maxInFlight: nonNegativeInteger('groupCommit.maxInFlight', groupCommit.maxInFlight ?? 1, 1),
     },
   };

@@ -23,12 +23,19 @@ export function encodeMessage(message: MessageInput, maxPayloadBytes: number): E
   try {
     json = JSON.stringify(message.data);
   } catch (error) {
-    throw new HoldfastError(ErrorCode.InvalidPayload, `message data is not serialisable as JSON: ${String(error)}`, {
-      cause: error,
-    });
+    throw new HoldfastError(
+      ErrorCode.InvalidPayload,
+      `message data is not serialisable as JSON: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (json === undefined) {
-    throw new HoldfastError(ErrorCode.InvalidPayload, 'message data must be a JSON value, got undefined or a function');
+    throw new HoldfastError(
+      ErrorCode.InvalidPayload,
+      'message data must be a JSON value, got undefined or a function',
+    );
   }
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > maxPayloadBytes) {

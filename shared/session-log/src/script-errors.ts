@@ -9,6 +9,7 @@ export const ScriptStatus = {
   Exists: -3,
   EpochMismatch: -4,
   BeyondHead: -5,
+  Fenced: -6,
 } as const;
 
 /**
@@ -38,8 +39,17 @@ export function scriptError(reply: ScriptReply, sessionId: string): HoldfastErro
         `offset is beyond the head (${String(detail)}) of session ${sessionId}`,
         { details: { head: Number(detail) } },
       );
+    case ScriptStatus.Fenced:
+      return new HoldfastError(
+        ErrorCode.Replaced,
+        `a newer connection (generation ${String(detail)}) of this consumer holds session ${sessionId}`,
+        { details: { generation: Number(detail) } },
+      );
     default:
-      return new HoldfastError(ErrorCode.RedisUnavailable, `unexpected script reply ${JSON.stringify(reply)}`);
+      return new HoldfastError(
+        ErrorCode.RedisUnavailable,
+        `unexpected script reply ${JSON.stringify(reply)}`,
+      );
   }
 }
 

@@ -17,6 +17,7 @@ const scriptFiles = {
   info: 'info-3.lua',
   touch: 'touch-3.lua',
   end: 'end-5.lua',
+  claim: 'claim-3.lua',
 } as const;
 
 export type ScriptName = keyof typeof scriptFiles;
@@ -53,7 +54,12 @@ export function defineScripts(redis: Redis): void {
 type ScriptCommand = (...args: ScriptArg[]) => Promise<ScriptReply>;
 
 /** Run a script on a connection where `defineScripts` has been called. */
-export function runScript(redis: Redis, name: ScriptName, keys: string[], args: ScriptArg[]): Promise<ScriptReply> {
+export function runScript(
+  redis: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: ScriptArg[],
+): Promise<ScriptReply> {
   const command = (redis as unknown as Record<string, ScriptCommand>)[commandName(name)];
   if (!command) throw new Error(`script ${name} is not defined on this connection`);
   return command.call(redis, ...keys, ...args);

@@ -45,7 +45,9 @@ export class ServerIdentityTracker {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new HoldfastError(ErrorCode.RedisUnavailable, `Redis is not reachable (waited ${timeoutMs} ms)`));
+        reject(
+          new HoldfastError(ErrorCode.RedisUnavailable, `Redis is not reachable (waited ${timeoutMs} ms)`),
+        );
       }, timeoutMs);
       const waiter = (identity: ServerIdentity): void => {
         clearTimeout(timer);

@@ -10,7 +10,12 @@ import {
 } from '@holdfast/protocol';
 import { GroupCommitter } from './group-commit.js';
 import { sessionKeys, type SessionKeys } from './keys.js';
-import { resolveOptions, resolveRetention, type ResolvedSessionLogOptions, type SessionLogOptions } from './options.js';
+import {
+  resolveOptions,
+  resolveRetention,
+  type ResolvedSessionLogOptions,
+  type SessionLogOptions,
+} from './options.js';
 import { encodeMessage, type EncodedMessage, type MessageInput } from './payload.js';
 import { toHoldfastError } from './redis-errors.js';
 import { expectOk } from './script-errors.js';
@@ -76,6 +81,11 @@ export class SessionLog {
     await this.identity.current(this.options.commandTimeoutMs);
   }
 
+  /** True while the log's Redis connection is up. */
+  get connected(): boolean {
+    return this.redis.status === 'ready';
+  }
+
   keys(sessionId: string): SessionKeys {
     assertSessionId(sessionId);
     return sessionKeys(this.options.keyPrefix, sessionId);
@@ -87,18 +97,26 @@ export class SessionLog {
     const retention = resolveRetention('retention', options.retention, this.options.retention);
     const idleTtlMs = options.idleTtlMs ?? this.options.idleTtlMs;
     if (!Number.isSafeInteger(idleTtlMs) || idleTtlMs < 0) {
-      throw new HoldfastError(ErrorCode.InvalidOptions, `idleTtlMs must be an integer >= 0, got ${String(idleTtlMs)}`);
+      throw new HoldfastError(
+        ErrorCode.InvalidOptions,
+        `idleTtlMs must be an integer >= 0, got ${String(idleTtlMs)}`,
+      );
     }
     const identity = await this.identity.current(this.options.commandTimeoutMs);
-    const reply = await this.run(sessionId, 'create', [keys.meta, keys.log, keys.tomb], [
-      newEpoch(),
-      identity.runId,
-      identity.durable ? '1' : '0',
-      retention.maxMessages,
-      retention.maxAgeMs,
-      idleTtlMs,
-      this.options.tombstoneTtlMs,
-    ]);
+    const reply = await this.run(
+      sessionId,
+      'create',
+      [keys.meta, keys.log, keys.tomb],
+      [
+        newEpoch(),
+        identity.runId,
+        identity.durable ? '1' : '0',
+        retention.maxMessages,
+        retention.maxAgeMs,
+        idleTtlMs,
+        this.options.tombstoneTtlMs,
+      ],
+    );
     return { sessionId, epoch: String(reply[1]), createdAt: Number(reply[2]) };
   }
 
@@ -143,10 +161,16 @@ export class SessionLog {
     const limit = options.limit ?? 100;
     const maxBytes = options.maxBytes ?? 1024 * 1024;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
-      throw new HoldfastError(ErrorCode.InvalidOptions, `limit must be an integer from 1 to 10000, got ${String(limit)}`);
+      throw new HoldfastError(
+        ErrorCode.InvalidOptions,
+        `limit must be an integer from 1 to 10000, got ${String(limit)}`,
+      );
     }
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
-      throw new HoldfastError(ErrorCode.InvalidOptions, `maxBytes must be a positive integer, got ${String(maxBytes)}`);
+      throw new HoldfastError(
+        ErrorCode.InvalidOptions,
+        `maxBytes must be a positive integer, got ${String(maxBytes)}`,
+      );
     }
     const from = Math.max(options.from, 1);
     const reply = await this.runWithIdentity(sessionId, 'read', [keys.meta, keys.log, keys.tomb], keys, [
@@ -158,7 +182,8 @@ export class SessionLog {
     const firstAvailable = Number(reply[4]);
     const entries: LogEntry[] = [];
     for (let i = 5; i < reply.length; i += 2) {
-      entries.push({ offset: Number(reply[i]), data: JSON.parse(String(reply[i + 1])) as unknown });
+      const json = String(reply[i + 1]);
+      entries.push({ offset: Number(reply[i]), data: JSON.parse(json) as unknown, bytes: json.length });
     }
     return {
       epoch: String(reply[1]),
@@ -179,15 +204,53 @@ export class SessionLog {
     assertConsumerId(consumerId);
     assertOffset(input.offset);
     if (typeof input.epoch !== 'string' || input.epoch.length === 0 || input.epoch.length > 64) {
-      throw new HoldfastError(ErrorCode.EpochMismatch, 'epoch must be the non-empty epoch string of the session');
+      throw new HoldfastError(
+        ErrorCode.EpochMismatch,
+        'epoch must be the non-empty epoch string of the session',
+      );
     }
     const reply = await this.runWithIdentity(sessionId, 'ack', [keys.meta, keys.log, keys.tomb], keys, [
       consumerId,
       input.epoch,
       input.offset,
       this.options.tombstoneTtlMs,
+      input.leaseGeneration ?? '',
     ]);
     return { ackedOffset: Number(reply[1]) };
+  }
+
+  /**
+   * A new connection of a consumer takes the consumer's lease. The returned generation fences
+   * every older connection: their acks fail with `replaced`. `previousHolder` names the
+   * connection that held it, so its edge can be told to close it. Counts as activity.
+   */
+  async claimLease(
+    sessionId: string,
+    consumerId: string,
+    holder: string,
+  ): Promise<{ generation: number; previousHolder: string | undefined }> {
+    const keys = this.keys(sessionId);
+    assertConsumerId(consumerId);
+    const reply = await this.run(
+      sessionId,
+      'claim',
+      [keys.meta, keys.log, keys.tomb],
+      [consumerId, holder, this.options.tombstoneTtlMs],
+    );
+    const previous = String(reply[2]);
+    return { generation: Number(reply[1]), previousHolder: previous === '' ? undefined : previous };
+  }
+
+  /** The generation of the consumer's newest connection (0 before any), or undefined when the session is gone. */
+  async leaseGeneration(sessionId: string, consumerId: string): Promise<number | undefined> {
+    const keys = this.keys(sessionId);
+    assertConsumerId(consumerId);
+    try {
+      const [epoch, generation] = await this.redis.hmget(keys.meta, 'epoch', `lease:${consumerId}`);
+      return epoch === null ? undefined : Number(generation ?? 0);
+    } catch (error) {
+      throw toHoldfastError(error);
+    }
   }
 
   async info(sessionId: string): Promise<SessionInfo> {
@@ -222,11 +285,12 @@ export class SessionLog {
   /** End a session: delete its keys, leave a tombstone, tell live readers. */
   async endSession(sessionId: string, reason: EndReason = 'deleted'): Promise<void> {
     const keys = this.keys(sessionId);
-    await this.run(sessionId, 'end', [keys.meta, keys.log, keys.tomb, keys.idsA, keys.idsB], [
-      keys.live,
-      reason,
-      this.options.tombstoneTtlMs,
-    ]);
+    await this.run(
+      sessionId,
+      'end',
+      [keys.meta, keys.log, keys.tomb, keys.idsA, keys.idsB],
+      [keys.live, reason, this.options.tombstoneTtlMs],
+    );
   }
 
   async close(): Promise<void> {

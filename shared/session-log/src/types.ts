@@ -11,6 +11,8 @@ export interface AppendResult {
 export interface LogEntry {
   readonly offset: number;
   readonly data: unknown;
+  /** Size of the data as stored (UTF-16 code units of its JSON text; close to bytes for ASCII). */
+  readonly bytes: number;
 }
 
 export interface ReadResult {
@@ -62,6 +64,11 @@ export interface AckInput {
   readonly offset: number;
   /** @default 'default' */
   readonly consumerId?: string;
+  /**
+   * The acking connection's lease generation (see `claimLease`): the ack is refused with
+   * `replaced` once a newer connection of the consumer holds the lease.
+   */
+  readonly leaseGeneration?: number;
 }
 
 /** Why a session ended; travels to connected clients with `session_ended`. */

@@ -5,14 +5,19 @@
   KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
   ARGV[1] runId   ARGV[2] durable   ARGV[3] candidate epoch   ARGV[4] live channel
   ARGV[5] consumer id   ARGV[6] epoch of the ack   ARGV[7] offset   ARGV[8] tombTtlMs
+  ARGV[9] lease generation of the acking connection, or "" when the caller holds no lease
+          (a producer or the HTTP API acking on a consumer's behalf)
 
   Returns {1, ackedOffset} (the stored value, which an older ack leaves unchanged)
+          or {-6, generation} when a newer connection of the consumer holds the lease,
           or {-4, currentEpoch} / {-5, head} / {-1} / {-2, reason}.
 ]]
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
 local ackField = 'ack:' .. ARGV[5]
-local m = redis.call('HMGET', metaKey, 'epoch', 'head', 'runId', 'durable', 'idleTtlMs', ackField)
+local m = redis.call('HMGET', metaKey, 'epoch', 'head', 'runId', 'durable', 'idleTtlMs', ackField,
+  'lease:' .. ARGV[5])
 if not m[1] then return hf_missing(tombKey) end
+if ARGV[9] ~= '' and ARGV[9] ~= m[7] then return {HF_FENCED, m[7] or '0'} end
 local head = tonumber(m[2])
 local epoch = hf_check_epoch(metaKey, ARGV[4], m[1], head, m[3], m[4], ARGV[1], ARGV[2], ARGV[3])
 if ARGV[6] ~= epoch then return {HF_EPOCH_MISMATCH, epoch} end

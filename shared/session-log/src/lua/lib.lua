@@ -10,12 +10,14 @@
     created, active   ms timestamps (Redis TIME) of creation and last activity
     maxLen, maxAgeMs, idleTtlMs   retention and idle expiry of this session (0 = unlimited)
     idsCur, idsSince   which dedupe hash is current ("a"/"b") and since when
-    ack:<consumer>     acknowledged offset of that consumer
+    ack:<consumer>     acknowledged offset of that consumer (cleared when the epoch changes)
+    lease:<consumer>   generation of that consumer's newest connection (fencing token)
+    holder:<consumer>  id of that connection, so the edge serving it can be told to let go
 
   Reply codes shared by all scripts (mapped to typed errors by script-errors.ts):
     -1 session not found        -2 session ended (+ reason)
     -3 session already exists   -4 epoch mismatch (+ current epoch)
-    -5 offset beyond head (+ head)
+    -5 offset beyond head (+ head)   -6 fenced: a newer connection holds the lease (+ its generation)
 ]]
 
 local HF_NOT_FOUND = -1
@@ -23,6 +25,7 @@ local HF_ENDED = -2
 local HF_EXISTS = -3
 local HF_EPOCH_MISMATCH = -4
 local HF_BEYOND_HEAD = -5
+local HF_FENCED = -6
 
 local function hf_now_ms()
   local t = redis.call('TIME')
@@ -55,6 +58,11 @@ local function hf_check_epoch(metaKey, channel, epoch, head, storedRunId, stored
     return epoch, false
   end
   redis.call('HSET', metaKey, 'epoch', candidate, 'runId', runId, 'durable', durableNow)
+  -- Acknowledged offsets belong to the old epoch; keeping them would let a consumer without
+  -- a position of its own skip messages of the new one.
+  for _, field in ipairs(redis.call('HKEYS', metaKey)) do
+    if string.sub(field, 1, 4) == 'ack:' then redis.call('HDEL', metaKey, field) end
+  end
   -- Live readers learn of the new epoch at once; the stream is still the truth.
   redis.call('SPUBLISH', channel, '{"e":"' .. candidate .. '","o":' .. (tonumber(head) + 1) .. ',"d":[]}')
   return candidate, true

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+
+/**
+ * The edge's configuration, read from environment variables and validated once at start-up:
+ * a bad value stops the process with a message naming the variable.
+ */
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const positiveInt = z.coerce.number().int().positive();
+
+export const edgeEnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    HOST: z.string().default('0.0.0.0'),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    HOLDFAST_KEY_PREFIX: z.string().default('hf'),
+    /** Shared secrets for HS256 tokens (comma-separated: all verify, for rotation). */
+    TOKEN_HS256_SECRETS: csv.optional(),
+    /** SPKI PEM public key for RS256/ES256/EdDSA tokens (with TOKEN_PUBLIC_KEY_ALG). */
+    TOKEN_PUBLIC_KEY: z.string().optional(),
+    TOKEN_PUBLIC_KEY_ALG: z.enum(['RS256', 'ES256', 'EdDSA']).optional(),
+    TOKEN_AUDIENCE: z.string().default('holdfast'),
+    TOKEN_ISSUER: z.string().optional(),
+    /** Origins allowed to open a WebSocket (comma-separated); `*` allows any. */
+    ALLOWED_ORIGINS: csv.default(['*']),
+    /** Clients that send no Origin header (non-browser clients) are let in unless this is false. */
+    ALLOW_MISSING_ORIGIN: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+    WINDOW_MESSAGES: positiveInt.default(1000),
+    WINDOW_BYTES: positiveInt.default(128 * 1024),
+    PING_INTERVAL_MS: positiveInt.default(10_000),
+    PING_TIMEOUT_MS: positiveInt.default(10_000),
+    /** How long a connection may deliver without confirming it still holds its consumer's lease. */
+    LEASE_MS: positiveInt.default(15_000),
+    /** Clients are told to move at random moments spread over this window, to avoid a storm. */
+    DRAIN_SPREAD_MS: z.coerce.number().int().min(0).default(5_000),
+    /** SIGTERM to exit: connections still open then are closed anyway. */
+    DRAIN_TIMEOUT_MS: positiveInt.default(20_000),
+    /** Largest Socket.IO frame; above the session log's payload limit so app errors answer first. */
+    MAX_FRAME_BYTES: positiveInt.default(1024 * 1024),
+    NODE_ID: z.string().optional(),
+  })
+  .refine((env) => env.TOKEN_HS256_SECRETS?.length || env.TOKEN_PUBLIC_KEY, {
+    message:
+      'set TOKEN_HS256_SECRETS or TOKEN_PUBLIC_KEY (with TOKEN_PUBLIC_KEY_ALG) so tokens can be verified',
+    path: ['TOKEN_HS256_SECRETS'],
+  })
+  .refine((env) => !env.TOKEN_PUBLIC_KEY || env.TOKEN_PUBLIC_KEY_ALG, {
+    message: 'TOKEN_PUBLIC_KEY needs TOKEN_PUBLIC_KEY_ALG (RS256, ES256 or EdDSA)',
+    path: ['TOKEN_PUBLIC_KEY_ALG'],
+  });
+
+export type EdgeEnv = z.infer<typeof edgeEnvSchema>;
+
+export interface EdgeConfig {
+  port: number;
+  host: string;
+  redisUrl: string;
+  keyPrefix: string;
+  token: {
+    hs256Secrets: string[];
+    publicKeys: Array<{ algorithm: 'RS256' | 'ES256' | 'EdDSA'; publicKey: string }>;
+    audience: string;
+    issuer: string | undefined;
+  };
+  allowedOrigins: string[];
+  allowMissingOrigin: boolean;
+  window: { messages: number; bytes: number };
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  leaseMs: number;
+  drainSpreadMs: number;
+  drainTimeoutMs: number;
+  maxFrameBytes: number;
+  nodeId: string | undefined;
+}
+
+/** Parse the environment; throws one Error listing every bad variable by name. */
+export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  const parsed = edgeEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
+    );
+    throw new Error(`invalid edge configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    keyPrefix: e.HOLDFAST_KEY_PREFIX,
+    token: {
+      hs256Secrets: e.TOKEN_HS256_SECRETS ?? [],
+      publicKeys:
+        e.TOKEN_PUBLIC_KEY && e.TOKEN_PUBLIC_KEY_ALG
+          ? [{ algorithm: e.TOKEN_PUBLIC_KEY_ALG, publicKey: e.TOKEN_PUBLIC_KEY.replace(/\\n/g, '\n') }]
+          : [],
+      audience: e.TOKEN_AUDIENCE,
+      issuer: e.TOKEN_ISSUER,
+    },
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    allowMissingOrigin: e.ALLOW_MISSING_ORIGIN,
+    window: { messages: e.WINDOW_MESSAGES, bytes: e.WINDOW_BYTES },
+    pingIntervalMs: e.PING_INTERVAL_MS,
+    pingTimeoutMs: e.PING_TIMEOUT_MS,
+    leaseMs: e.LEASE_MS,
+    drainSpreadMs: e.DRAIN_SPREAD_MS,
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    maxFrameBytes: e.MAX_FRAME_BYTES,
+    nodeId: e.NODE_ID,
+  };
+}

@@ -1,0 +1,271 @@
+import {
+  createServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { Server, type ExtendedError } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { createTokenVerifier, type TokenVerifier } from '@holdfast/auth';
+import {
+  ErrorCode,
+  HoldfastError,
+  isHoldfastError,
+  type ClientToServerEvents,
+  type ConnectErrorData,
+  type ServerToClientEvents,
+} from '@holdfast/protocol';
+import { LiveSubscriptions, SessionLog } from '@holdfast/session-log';
+import type { EdgeConfig } from './config.js';
+import { consumerOf, parseHandshake } from './handshake.js';
+import { isOriginAllowed } from './origin-check.js';
+import { SessionConnection, type AcceptedHandshake, type EdgeSocket } from './session-connection.js';
+
+/** Server-to-server event (over the Redis adapter): close the connection with this socket id. */
+const REPLACE_EVENT = 'holdfast:replace';
+/** How long Redis may be unreachable before this edge tells its clients to move. */
+const REDIS_LOSS_GRACE_MS = 3000;
+/** Hint sent with `drain`: the client should wait this long before reconnecting. */
+const DRAIN_RETRY_AFTER_MS = 100;
+
+interface SocketData {
+  accepted?: AcceptedHandshake;
+}
+
+type EdgeIo = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, (holder: string) => void>,
+  SocketData
+>;
+
+/**
+ * An edge node: an HTTP server with /healthz and /readyz, and a Socket.IO server (WebSocket
+ * transport only, so any edge can take any connection without sticky sessions) that accepts
+ * authenticated session connections and serves them from the session log in Redis. It keeps no
+ * session state of its own: killing it loses nothing.
+ */
+export class EdgeServer {
+  private draining = false;
+  private redisLostSince: number | undefined;
+  private readonly connections = new Map<string, SessionConnection>();
+  private readonly healthTimer: NodeJS.Timeout;
+
+  private constructor(
+    readonly config: EdgeConfig,
+    private readonly http: HttpServer,
+    private readonly io: EdgeIo,
+    private readonly log: SessionLog,
+    private readonly live: LiveSubscriptions,
+    private readonly verifier: TokenVerifier,
+    private readonly adapterClients: Redis[],
+  ) {
+    this.healthTimer = setInterval(() => this.watchRedis(), 500);
+    this.healthTimer.unref();
+  }
+
+  static async start(config: EdgeConfig): Promise<EdgeServer> {
+    const verifier = createTokenVerifier({
+      hs256Secrets: config.token.hs256Secrets,
+      publicKeys: config.token.publicKeys,
+      audience: config.token.audience,
+      ...(config.token.issuer ? { issuer: config.token.issuer } : {}),
+    });
+    const log = new SessionLog({ redis: config.redisUrl, keyPrefix: config.keyPrefix });
+    const live = new LiveSubscriptions(config.redisUrl);
+    const pub = new Redis(config.redisUrl, { connectionName: 'holdfast-edge-adapter-pub' });
+    const sub = pub.duplicate({ connectionName: 'holdfast-edge-adapter-sub' });
+    for (const client of [pub, sub]) client.on('error', () => undefined);
+
+    const http = createServer();
+    const io: EdgeIo = new Server(http, {
+      transports: ['websocket'],
+      pingInterval: config.pingIntervalMs,
+      pingTimeout: config.pingTimeoutMs,
+      maxHttpBufferSize: config.maxFrameBytes,
+      // An Engine.IO connection that never joins the namespace is dropped after this.
+      connectTimeout: 10_000,
+      serveClient: false,
+      allowRequest: (req, callback) => {
+        if (isOriginAllowed(req, config.allowedOrigins, config.allowMissingOrigin)) callback(null, true);
+        else callback(ErrorCode.OriginNotAllowed, false);
+      },
+      adapter: createAdapter(pub, sub, { key: `${config.keyPrefix}:socket.io` }),
+    });
+    const edge = new EdgeServer(config, http, io, log, live, verifier, [pub, sub]);
+    http.on('request', (req, res) => edge.handleHttp(req, res));
+    io.use((socket, next) => void edge.acceptHandshake(socket, next));
+    io.on('connection', (socket) => edge.onConnection(socket));
+    io.on(REPLACE_EVENT, (holder: string) => edge.connections.get(holder)?.replace());
+
+    await log.ready();
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(config.port, config.host, () => resolve());
+    });
+    return edge;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get ready(): boolean {
+    return !this.draining && this.log.connected && this.live.connected;
+  }
+
+  /**
+   * Graceful shutdown: stop claiming readiness, refuse new connections, tell every client to
+   * move (spread over the drain window so they do not all reconnect at once), store their
+   * acks, close each with a proper close frame, then release Redis.
+   */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const spread = this.config.drainSpreadMs;
+    await Promise.all(
+      [...this.connections.values()].map(async (connection) => {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * spread));
+        await connection.drain(DRAIN_RETRY_AFTER_MS);
+      }),
+    );
+    await this.close();
+  }
+
+  /** Stop at once (tests, and the end of a drain). */
+  async close(): Promise<void> {
+    this.draining = true;
+    clearInterval(this.healthTimer);
+    await new Promise<void>((resolve) => {
+      void this.io.close(() => resolve());
+    });
+    await Promise.all([
+      this.log.close(),
+      this.live.close(),
+      ...this.adapterClients.map((c) => c.quit().catch(() => undefined)),
+    ]);
+  }
+
+  private handleHttp(req: IncomingMessage, res: ServerResponse): void {
+    if (res.headersSent || req.url?.startsWith('/socket.io')) return;
+    const path = req.url?.split('?')[0];
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const ready = this.ready;
+      return json(res, ready ? 200 : 503, {
+        status: ready ? 'ready' : 'not_ready',
+        draining: this.draining,
+        redis: this.log.connected && this.live.connected,
+        connections: this.connections.size,
+      });
+    }
+    json(res, 404, { code: 'not_found', message: `no route ${path ?? ''}` });
+  }
+
+  private async acceptHandshake(socket: EdgeSocket, next: (err?: ExtendedError) => void): Promise<void> {
+    try {
+      if (this.draining) {
+        throw new HoldfastError(
+          ErrorCode.ServerDraining,
+          'this edge is shutting down; connect to another one',
+          {
+            details: { retryAfterMs: DRAIN_RETRY_AFTER_MS },
+          },
+        );
+      }
+      const handshake = parseHandshake(socket.handshake.auth);
+      const verified = await this.verifier.verify(handshake.token, { sessionId: handshake.sessionId });
+      const consumerId = consumerOf(verified.consumerId);
+      const lease = await this.log.claimLease(handshake.sessionId, consumerId, socket.id);
+      if (lease.previousHolder) this.replaceHolder(lease.previousHolder);
+      (socket.data as SocketData).accepted = {
+        sessionId: handshake.sessionId,
+        consumerId,
+        tokenExpiresAt: verified.expiresAt,
+        position: handshake.position,
+        leaseGeneration: lease.generation,
+      };
+      next();
+    } catch (error) {
+      next(connectError(error));
+    }
+  }
+
+  private onConnection(socket: EdgeSocket): void {
+    const accepted = (socket.data as SocketData).accepted;
+    if (!accepted) {
+      socket.disconnect(true);
+      return;
+    }
+    const connection = new SessionConnection(
+      socket,
+      {
+        log: this.log,
+        live: this.live,
+        window: this.config.window,
+        leaseMs: this.config.leaseMs,
+        verifyToken: async (token, sessionId) => {
+          const verified = await this.verifier.verify(token, { sessionId });
+          return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
+        },
+        onClosed: (closed) => {
+          if (this.connections.get(closed.id) === closed) this.connections.delete(closed.id);
+        },
+      },
+      accepted,
+    );
+    this.connections.set(socket.id, connection);
+    connection.start().catch((error: unknown) => {
+      const e = isHoldfastError(error)
+        ? error
+        : new HoldfastError(ErrorCode.RedisUnavailable, 'could not start');
+      connection.end(e.code, e.message);
+    });
+  }
+
+  /** Close an older connection of a consumer, wherever it is. */
+  private replaceHolder(holder: string): void {
+    const local = this.connections.get(holder);
+    if (local) local.replace();
+    else this.io.serverSideEmit(REPLACE_EVENT, holder);
+  }
+
+  /** Without Redis this edge would serve a stale view: stop claiming readiness and move clients. */
+  private watchRedis(): void {
+    if (this.log.connected && this.live.connected) {
+      this.redisLostSince = undefined;
+      return;
+    }
+    const now = Date.now();
+    this.redisLostSince ??= now;
+    if (now - this.redisLostSince < REDIS_LOSS_GRACE_MS) return;
+    this.redisLostSince = now; // tell the clients connected since then on the next round
+    for (const connection of this.connections.values()) void connection.drain(DRAIN_RETRY_AFTER_MS * 10);
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function connectError(error: unknown): ExtendedError {
+  const e = isHoldfastError(error)
+    ? error
+    : new HoldfastError(ErrorCode.RedisUnavailable, 'the edge could not accept the connection; retry');
+  const retryAfterMs = e.details?.retryAfterMs;
+  const data: ConnectErrorData = {
+    code: e.code,
+    message: e.message,
+    ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
+  };
+  const err = new Error(e.code) as ExtendedError;
+  err.data = data;
+  return err;
+}

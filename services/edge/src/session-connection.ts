@@ -1,0 +1,297 @@
+import type { Socket } from 'socket.io';
+import {
+  ErrorCode,
+  HoldfastError,
+  isHoldfastError,
+  isOffset,
+  type ClientToServerEvents,
+  type LogPosition,
+  type NoticePayload,
+  type ServerToClientEvents,
+  type TokenRefreshReply,
+} from '@holdfast/protocol';
+import type { LiveNotification, LiveSubscriptions, SessionLog } from '@holdfast/session-log';
+import { AckWriter } from './ack-writer.js';
+import { DeliveryCursor } from './delivery-cursor.js';
+import type { WindowLimits } from './flow-window.js';
+import { LeaseKeeper, type LeaseCheck } from './lease-keeper.js';
+import { decideStart } from './start-point.js';
+
+export type EdgeSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+export interface ConnectionDeps {
+  readonly log: SessionLog;
+  readonly live: LiveSubscriptions;
+  readonly window: WindowLimits;
+  readonly leaseMs: number;
+  /** Verify a refreshed token for this session; resolves to its consumer and expiry. */
+  readonly verifyToken: (
+    token: unknown,
+    sessionId: string,
+  ) => Promise<{ consumerId: string; expiresAt: number }>;
+  readonly onClosed: (connection: SessionConnection) => void;
+}
+
+export interface AcceptedHandshake {
+  readonly sessionId: string;
+  readonly consumerId: string;
+  readonly tokenExpiresAt: number;
+  readonly position: LogPosition | undefined;
+  readonly leaseGeneration: number;
+}
+
+/** Close the socket after the notice has had a chance to be written. */
+const CLOSE_DELAY_MS = 50;
+/** A drain waits this long at most for acks to be stored before it closes anyway. */
+const ACK_FLUSH_LIMIT_MS = 2000;
+
+/**
+ * One client connection to one session, after its handshake was accepted and its consumer
+ * lease claimed: subscribes to the session's live channel, decides where to start, delivers
+ * through a DeliveryCursor, persists acks, keeps the lease and the token current, and ends
+ * with a clear notice (session ended, replaced, drain, token expired).
+ */
+export class SessionConnection {
+  private cursor: DeliveryCursor | undefined;
+  private readonly acks: AckWriter;
+  private readonly lease: LeaseKeeper;
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private tokenTimer: NodeJS.Timeout | undefined;
+  /** No more deliveries (closing, or draining while acks are still taken). */
+  private closing = false;
+  /** Cleaned up: nothing more happens on this connection. */
+  private closed = false;
+  private notifiedDuringStart = false;
+
+  constructor(
+    private readonly socket: EdgeSocket,
+    private readonly deps: ConnectionDeps,
+    private readonly handshake: AcceptedHandshake,
+  ) {
+    this.acks = new AckWriter(
+      (epoch, offset) =>
+        deps.log
+          .ack(handshake.sessionId, {
+            epoch,
+            offset,
+            consumerId: handshake.consumerId,
+            leaseGeneration: handshake.leaseGeneration,
+          })
+          .then(() => undefined),
+      (error) => this.endFor(error),
+    );
+    this.lease = new LeaseKeeper(
+      deps.leaseMs,
+      () => this.checkLease(),
+      () => this.cursor?.resume(),
+      (why) => (why === 'lost' ? this.replace() : this.end(ErrorCode.SessionEnded, 'the session has ended')),
+    );
+    this.scheduleTokenExpiry(handshake.tokenExpiresAt);
+    socket.on('disconnect', () => this.cleanUp());
+  }
+
+  get id(): string {
+    return this.socket.id;
+  }
+
+  get sessionId(): string {
+    return this.handshake.sessionId;
+  }
+
+  /** Subscribe, decide the start point, say hello (and reset, if needed), start delivering. */
+  async start(): Promise<void> {
+    const { sessionId, consumerId } = this.handshake;
+    this.unsubscribe = await this.deps.live.subscribe(this.deps.log.keys(sessionId).live, (n) =>
+      this.onLive(n),
+    );
+    // Read after subscribing: anything appended from here on is announced, and anything
+    // before is in this read.
+    const info = await this.deps.log.info(sessionId);
+    if (this.closing) return;
+    const decision = decideStart(info, this.handshake.position, info.acks[consumerId] ?? 0);
+    this.socket.emit('hello', {
+      sessionId,
+      consumerId,
+      epoch: info.epoch,
+      head: info.head,
+      startOffset: decision.startOffset,
+      ackedOffset: info.acks[consumerId] ?? 0,
+      window: this.deps.window,
+      tokenExpiresAt: this.handshake.tokenExpiresAt,
+    });
+    if (decision.reset) this.socket.emit('reset', decision.reset);
+    this.cursor = new DeliveryCursor(
+      {
+        read: (from, limit, maxBytes) => this.deps.log.read(sessionId, { from, limit, maxBytes }),
+        sendBatch: (batch) => this.socket.emit('batch', batch),
+        sendReset: (reset) => this.socket.emit('reset', reset),
+        mayDeliver: () => !this.closing && this.lease.isValid(),
+        onFatal: (error) => this.endFor(error),
+      },
+      this.deps.window,
+      { epoch: info.epoch, offset: decision.startOffset, head: info.head },
+    );
+    this.socket.on('ack', (payload) => this.onAck(payload));
+    this.socket.on('token', (payload, reply) => void this.onTokenRefresh(payload, reply));
+    this.cursor.start();
+    if (this.notifiedDuringStart) this.cursor.onLive({ kind: 'resync' });
+  }
+
+  /** A newer connection of the same consumer took over. */
+  replace(): void {
+    this.closeWith('replaced', {
+      code: ErrorCode.Replaced,
+      message: 'a newer connection of this consumer took over',
+    });
+  }
+
+  /** Move this client to another edge: persist its acks first, then close cleanly. */
+  async drain(retryAfterMs: number): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.socket.emit('drain', {
+      code: ErrorCode.ServerDraining,
+      message: 'this edge is shutting down; reconnect',
+      retryAfterMs,
+    });
+    // Acks that arrive meanwhile are still taken and stored; the next edge starts after them.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.acks.flush(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ACK_FLUSH_LIMIT_MS))),
+    ]);
+    clearTimeout(timer);
+    this.cleanUp();
+    this.socket.disconnect(true);
+  }
+
+  end(code: ErrorCode, message: string): void {
+    if (code === ErrorCode.SessionEnded || code === ErrorCode.SessionNotFound) {
+      this.closeWith('session_ended', { code: ErrorCode.SessionEnded, message });
+    } else {
+      this.closeWith('fault', { code, message });
+    }
+  }
+
+  private endFor(error: unknown): void {
+    if (isHoldfastError(error)) {
+      if (error.code === ErrorCode.Replaced) this.replace();
+      else this.end(error.code, error.message);
+    } else {
+      this.end(ErrorCode.RedisUnavailable, 'the edge failed to serve this session; reconnect');
+    }
+  }
+
+  private onLive(notification: LiveNotification): void {
+    if (notification.kind === 'ended') {
+      this.closeWith('session_ended', {
+        code: ErrorCode.SessionEnded,
+        message: `the session has ended (${notification.reason})`,
+      });
+      return;
+    }
+    if (this.cursor) this.cursor.onLive(notification);
+    else this.notifiedDuringStart = true;
+  }
+
+  private onAck(payload: unknown): void {
+    const cursor = this.cursor;
+    if (!cursor || this.closed) return;
+    const { epoch, offset } = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<
+      string,
+      unknown
+    >;
+    if (typeof epoch !== 'string' || !isOffset(offset)) {
+      this.fault(ErrorCode.InvalidAck, 'ack must be { epoch: string, offset: non-negative integer }');
+      return;
+    }
+    if (!this.lease.isValid()) return; // a fenced connection acks nothing
+    if (epoch !== cursor.position.epoch) {
+      this.fault(
+        ErrorCode.InvalidAck,
+        `ack is for epoch ${epoch}, the connection is in ${cursor.position.epoch}`,
+      );
+      return;
+    }
+    try {
+      if (offset < cursor.position.acked) {
+        this.fault(ErrorCode.InvalidAck, `ack ${offset} goes backwards from ${cursor.position.acked}`);
+        return;
+      }
+      if (cursor.onAck(offset)) this.acks.submit(epoch, offset);
+    } catch (error) {
+      if (isHoldfastError(error)) this.fault(error.code, error.message);
+      else throw error;
+    }
+  }
+
+  private async onTokenRefresh(payload: unknown, reply: unknown): Promise<void> {
+    if (typeof reply !== 'function') return;
+    const answer = reply as (result: TokenRefreshReply) => void;
+    const token =
+      typeof payload === 'object' && payload !== null ? (payload as { token?: unknown }).token : undefined;
+    try {
+      const verified = await this.deps.verifyToken(token, this.handshake.sessionId);
+      if (verified.consumerId !== this.handshake.consumerId) {
+        throw new HoldfastError(ErrorCode.TokenWrongSession, 'the new token names another consumer');
+      }
+      this.scheduleTokenExpiry(verified.expiresAt);
+      answer({ ok: true, tokenExpiresAt: verified.expiresAt });
+    } catch (error) {
+      const e = isHoldfastError(error)
+        ? error
+        : new HoldfastError(ErrorCode.TokenInvalid, 'the token could not be verified');
+      answer({ ok: false, code: e.code, message: e.message });
+    }
+  }
+
+  private scheduleTokenExpiry(expiresAt: number): void {
+    clearTimeout(this.tokenTimer);
+    // setTimeout caps at ~24.8 days; tokens live far less.
+    const delay = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1);
+    this.tokenTimer = setTimeout(
+      () =>
+        this.closeWith('fault', {
+          code: ErrorCode.TokenExpired,
+          message: 'the token expired; reconnect with a fresh one',
+        }),
+      delay,
+    );
+    this.tokenTimer.unref();
+  }
+
+  private async checkLease(): Promise<LeaseCheck> {
+    const generation = await this.deps.log.leaseGeneration(
+      this.handshake.sessionId,
+      this.handshake.consumerId,
+    );
+    if (generation === undefined) return 'session_gone';
+    return generation === this.handshake.leaseGeneration ? 'held' : 'lost';
+  }
+
+  private fault(code: ErrorCode, message: string): void {
+    this.socket.emit('fault', { code, message });
+  }
+
+  private closeWith(event: 'session_ended' | 'replaced' | 'fault', notice: NoticePayload): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.cleanUp();
+    this.socket.emit(event, notice);
+    setTimeout(() => this.socket.disconnect(true), CLOSE_DELAY_MS).unref();
+  }
+
+  private cleanUp(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    this.cursor?.stop();
+    this.lease.stop();
+    clearTimeout(this.tokenTimer);
+    this.acks.stop();
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = undefined;
+    void unsubscribe?.();
+    this.deps.onClosed(this);
+  }
+}

@@ -1,0 +1,115 @@
+import type { ErrorCode } from './error-codes.js';
+
+/**
+ * The Socket.IO events between clients and edges (docs/protocol.md is the prose version).
+ * Every payload is a plain JSON object, so a client in any language can speak it.
+ */
+
+/** A position in a session's log: the last offset the client has handed to its application. */
+export interface LogPosition {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+/** Socket.IO `auth` of the handshake. Tokens in the query string are ignored. */
+export interface HandshakeAuth {
+  /** PROTOCOL_VERSION the client speaks. */
+  readonly v: number;
+  readonly sessionId: string;
+  /** Signed session token binding the session id (and the consumer id, if any). */
+  readonly token: string;
+  /** Resume after this position; without it the edge starts after the consumer's stored ack. */
+  readonly position?: LogPosition;
+}
+
+/** First event on every accepted connection, before any batch. */
+export interface HelloPayload {
+  readonly sessionId: string;
+  readonly consumerId: string;
+  readonly epoch: string;
+  /** Last offset written to the session when the connection started. */
+  readonly head: number;
+  /** The first offset this connection delivers. */
+  readonly startOffset: number;
+  /** The consumer's acknowledged offset as stored. */
+  readonly ackedOffset: number;
+  /** Most unacknowledged messages and bytes the edge keeps in flight on this connection. */
+  readonly window: { readonly messages: number; readonly bytes: number };
+  /** When the connection's token expires (epoch ms): refresh it with `token` before then. */
+  readonly tokenExpiresAt: number;
+}
+
+/** Consecutive messages: `data[i]` is at offset `from + i`. One frame per batch. */
+export interface BatchPayload {
+  readonly epoch: string;
+  readonly from: number;
+  readonly data: readonly unknown[];
+}
+
+export type ResetReason =
+  /** The log's epoch changed (Redis may have lost writes): offsets of the old epoch are void. */
+  | 'epoch_changed'
+  /** The position is older than what retention kept. */
+  | 'trimmed'
+  /** The position is beyond the head of the log. */
+  | 'ahead_of_head';
+
+/**
+ * The client's view cannot continue from its position: rebuild it. Delivery continues at
+ * `resumeFrom` in `newEpoch`; nothing before it in that epoch will be delivered.
+ */
+export interface ResetPayload {
+  readonly reason: ResetReason;
+  readonly oldEpoch: string | null;
+  readonly newEpoch: string;
+  readonly firstAvailable: number;
+  readonly resumeFrom: number;
+}
+
+/** A terminal or advisory notice; `code` is from the code table. */
+export interface NoticePayload {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Wait at least this long before reconnecting or retrying. */
+  readonly retryAfterMs?: number;
+}
+
+export interface AckPayload {
+  readonly epoch: string;
+  /** Cumulative: everything up to and including this offset was handled. */
+  readonly offset: number;
+}
+
+export interface TokenRefreshPayload {
+  readonly token: string;
+}
+
+export type TokenRefreshReply =
+  | { readonly ok: true; readonly tokenExpiresAt: number }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+export interface ServerToClientEvents {
+  hello: (payload: HelloPayload) => void;
+  batch: (payload: BatchPayload) => void;
+  reset: (payload: ResetPayload) => void;
+  /** The session ended: stop, do not reconnect. The edge then closes the connection. */
+  session_ended: (payload: NoticePayload) => void;
+  /** A newer connection of this consumer took over: stop, do not reconnect. */
+  replaced: (payload: NoticePayload) => void;
+  /** The edge is shutting down: reconnect (anywhere) after `retryAfterMs`. */
+  drain: (payload: NoticePayload) => void;
+  /** A request of this connection failed; the connection stays open unless a close follows. */
+  fault: (payload: NoticePayload) => void;
+}
+
+export interface ClientToServerEvents {
+  ack: (payload: AckPayload) => void;
+  token: (payload: TokenRefreshPayload, reply: (result: TokenRefreshReply) => void) => void;
+}
+
+/** What a rejected handshake carries in `connect_error` (`err.message` is the code too). */
+export interface ConnectErrorData {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly retryAfterMs?: number;
+}

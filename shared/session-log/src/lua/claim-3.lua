@@ -1,0 +1,18 @@
+--[[
+  A new connection of a consumer takes its lease: the generation goes up by one, so every
+  older connection of that consumer is fenced (its acks are refused, its edge stops
+  delivering). Counts as activity for idle expiry.
+
+  KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
+  ARGV[1] consumer id   ARGV[2] holder (the new connection's id)   ARGV[3] tombTtlMs
+
+  Returns {1, generation, previousHolder or ""} or {-1} / {-2, reason}.
+]]
+local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
+local consumer = ARGV[1]
+local m = redis.call('HMGET', metaKey, 'idleTtlMs', 'holder:' .. consumer)
+if not m[1] then return hf_missing(tombKey) end
+local generation = redis.call('HINCRBY', metaKey, 'lease:' .. consumer, 1)
+redis.call('HSET', metaKey, 'holder:' .. consumer, ARGV[2])
+hf_touch(metaKey, logKey, tombKey, tonumber(m[1]), tonumber(ARGV[3]), hf_now_ms())
+return {1, generation, m[2] or ''}
