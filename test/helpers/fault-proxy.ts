@@ -49,6 +49,8 @@ interface Pipe {
   sourceEnded: boolean;
   /** The source went away without a clean FIN: reset the destination once the queue is delivered. */
   sourceReset: boolean;
+  /** When the FIN or reset may be passed on: it is delayed like a chunk, so latency applies to it too. */
+  terminalDue: number;
 }
 
 interface Connection {
@@ -163,6 +165,10 @@ export class FaultProxy {
    * Silently discards bytes in `direction` (added to any direction already blackholed) without closing
    * anything, like a dead link: both ends believe they are connected. Bytes already queued in the proxy
    * are lost too. New connections are still accepted (and connected upstream) but forward nothing.
+   *
+   * The proxy keeps reading and discarding, so the sender's writes keep succeeding; on a real dead link
+   * its send buffer would eventually fill. Pausing the source instead would keep the bytes in the kernel
+   * and deliver them after restore(), which a dead link never does.
    */
   blackhole(direction: Directions = 'both'): void {
     for (const dir of expand(direction)) this.#blackholed.add(dir);
@@ -282,6 +288,7 @@ export class FaultProxy {
       waitingForDrain: false,
       sourceEnded: false,
       sourceReset: false,
+      terminalDue: 0,
     };
   }
 
@@ -296,6 +303,7 @@ export class FaultProxy {
     socket.on('data', (chunk: Buffer) => this.#onData(pipe, chunk));
     socket.on('end', () => {
       pipe.sourceEnded = true;
+      pipe.terminalDue = this.#dueTime(pipe);
       this.#pump(pipe);
     });
     socket.on('drain', () => {
@@ -304,7 +312,10 @@ export class FaultProxy {
     });
     socket.on('close', (hadError: boolean) => {
       if (connection.tornDown) return;
-      if (hadError || !pipe.sourceEnded) pipe.sourceReset = true;
+      if (hadError || !pipe.sourceEnded) {
+        pipe.sourceReset = true;
+        pipe.terminalDue = this.#dueTime(pipe);
+      }
       this.#discard(reverse);
       this.#pump(pipe);
       if (--connection.openSockets === 0) this.#forget(connection);
@@ -316,45 +327,36 @@ export class FaultProxy {
       this.#dropped[pipe.direction] += chunk.length;
       return;
     }
-    const jitter = this.#jitterMs * (2 * Math.random() - 1);
-    const due = Math.max(performance.now() + Math.max(0, this.#latencyMs + jitter), pipe.lastDue);
-    pipe.lastDue = due;
-    pipe.queue.push({ chunk, due });
+    pipe.queue.push({ chunk, due: this.#dueTime(pipe) });
     pipe.queuedBytes += chunk.length;
     this.#pump(pipe);
   }
 
+  /** When something arriving now may leave: never before what arrived earlier, however the jitter falls. */
+  #dueTime(pipe: Pipe): number {
+    const jitter = this.#jitterMs * (2 * Math.random() - 1);
+    pipe.lastDue = Math.max(performance.now() + Math.max(0, this.#latencyMs + jitter), pipe.lastDue);
+    return pipe.lastDue;
+  }
+
   /** Forwards whatever is due and affordable, then arranges to be called again when more will be. */
   #pump(pipe: Pipe): void {
-    if (pipe.timer !== undefined) {
-      clearTimeout(pipe.timer);
-      pipe.timer = undefined;
-    }
+    clearTimer(pipe);
     if (pipe.to.destroyed) {
       this.#discard(pipe);
       return;
     }
     if (this.#blackholed.has(pipe.direction)) return;
 
-    const waitMs = this.#forwardDue(pipe);
+    const waitMs = this.#forwardDue(pipe) ?? this.#passOnClose(pipe);
     this.#applyBackpressure(pipe);
-    if (waitMs !== undefined) {
-      pipe.timer = setTimeout(
-        () => {
-          pipe.timer = undefined;
-          this.#pump(pipe);
-        },
-        Math.max(1, Math.ceil(waitMs)),
-      );
-      return;
-    }
-    if (pipe.queue.length > 0) return; // waiting for 'drain'
-    if (pipe.sourceReset) reset(pipe.to);
-    else if (pipe.sourceEnded && !pipe.to.writableEnded) pipe.to.end();
+    if (waitMs !== undefined) pipe.timer = setTimeout(() => this.#pump(pipe), Math.max(1, Math.ceil(waitMs)));
   }
 
-  /** Writes queued bytes until one is not yet due or not yet affordable (returns the wait), or the queue
-   * is empty or the destination is full (returns undefined). */
+  /**
+   * Writes queued bytes until the next one is not yet due or not yet affordable (returns the wait), or
+   * the queue is empty or the destination is full (returns undefined).
+   */
   #forwardDue(pipe: Pipe): number | undefined {
     while (!pipe.waitingForDrain) {
       const head = pipe.queue[0];
@@ -380,6 +382,20 @@ export class FaultProxy {
     return undefined;
   }
 
+  /**
+   * Passes on the source's FIN or reset once everything before it is delivered and its delay is over;
+   * returns the remaining delay if it is not over yet.
+   */
+  #passOnClose(pipe: Pipe): number | undefined {
+    // A non-empty queue here means the destination is full; 'drain' pumps again.
+    if (pipe.queue.length > 0 || !(pipe.sourceEnded || pipe.sourceReset)) return undefined;
+    const early = pipe.terminalDue - performance.now();
+    if (early > 0) return early;
+    if (pipe.sourceReset) reset(pipe.to);
+    else if (!pipe.to.writableEnded) pipe.to.end();
+    return undefined;
+  }
+
   #applyBackpressure(pipe: Pipe): void {
     if (!pipe.pausedSource && pipe.queuedBytes > HIGH_WATER_BYTES) {
       pipe.from.pause();
@@ -392,10 +408,7 @@ export class FaultProxy {
 
   /** Drops everything queued in `pipe` (its destination is gone, or the bytes fell into a blackhole). */
   #discard(pipe: Pipe): void {
-    if (pipe.timer !== undefined) {
-      clearTimeout(pipe.timer);
-      pipe.timer = undefined;
-    }
+    clearTimer(pipe);
     pipe.queue.length = 0;
     pipe.queuedBytes = 0;
     this.#applyBackpressure(pipe);
@@ -428,6 +441,11 @@ export class FaultProxy {
 
 function expand(direction: Directions): Direction[] {
   return direction === 'both' ? ['downstream', 'upstream'] : [direction];
+}
+
+function clearTimer(pipe: Pipe): void {
+  clearTimeout(pipe.timer);
+  pipe.timer = undefined;
 }
 
 function reset(socket: Socket): void {

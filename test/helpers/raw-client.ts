@@ -26,6 +26,8 @@ export interface RawClientOptions {
   auth?: Record<string, unknown>;
   extraHeaders?: Record<string, string>;
   query?: Record<string, string>;
+  /** Called for every delivered message, in arrival order. */
+  onDelivered?: (delivered: Delivered) => void;
 }
 
 /**
@@ -69,7 +71,11 @@ export class RawClient {
     });
     this.socket.on('batch', (batch: BatchPayload) => {
       this.batchSizes.push(batch.data.length);
-      batch.data.forEach((data, i) => this.delivered.push({ epoch: batch.epoch, offset: batch.from + i, data }));
+      batch.data.forEach((data, i) => {
+        const delivered = { epoch: batch.epoch, offset: batch.from + i, data };
+        this.delivered.push(delivered);
+        options.onDelivered?.(delivered);
+      });
       if (autoAck) this.ack(batch.from + batch.data.length - 1, batch.epoch);
     });
     for (const event of ['session_ended', 'replaced', 'drain', 'fault']) {

@@ -44,9 +44,12 @@ export async function waitFor<T>(
   }
 
   const cause = lastError === undefined ? '' : `; last probe error: ${describe(lastError)}`;
-  throw new Error(`waitFor: timed out after ${timeoutMs} ms (${attempts} attempts) waiting for ${what}${cause}`, {
-    cause: lastError,
-  });
+  throw new Error(
+    `waitFor: timed out after ${timeoutMs} ms (${attempts} attempts) waiting for ${what}${cause}`,
+    {
+      cause: lastError,
+    },
+  );
 }
 
 const PROBE_TIMED_OUT = Symbol('probe timed out');

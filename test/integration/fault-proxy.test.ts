@@ -147,7 +147,8 @@ describe('FaultProxy', () => {
     client.write(payload);
     client.end();
     await once(client, 'end');
-    expect(received.bytes()).toEqual(Buffer.concat([Buffer.from('hello from server;'), payload]));
+    // Buffer.equals: a deep toEqual over 200 KB takes half a second.
+    expect(received.bytes().equals(Buffer.concat([Buffer.from('hello from server;'), payload]))).toBe(true);
     expect(proxy.bytesForwarded).toEqual({ upstream: payload.length, downstream: payload.length + 18 });
     await waitFor(() => proxy.connectionCount === 0, { what: 'the closed connection to be forgotten' });
 
@@ -190,9 +191,10 @@ describe('FaultProxy', () => {
   it('throttles downstream to about 20 KB/s while pushing back on a fast sender', async () => {
     let serverWrote = 0;
     let maxBuffered = 0;
-    let proxy: FaultProxy | undefined;
+    // The server samples too, but starts before the proxy exists.
+    const sampled: { proxy?: FaultProxy } = {};
     const sample = (): void => {
-      if (proxy !== undefined) maxBuffered = Math.max(maxBuffered, proxy.bufferedBytes);
+      if (sampled.proxy !== undefined) maxBuffered = Math.max(maxBuffered, sampled.proxy.bufferedBytes);
     };
     const server = await startServer((socket) => {
       // Writes 1 MB as fast as the connection accepts it, honouring backpressure.
@@ -209,7 +211,8 @@ describe('FaultProxy', () => {
       };
       writeMore();
     });
-    proxy = await startProxy(server.port);
+    const proxy = await startProxy(server.port);
+    sampled.proxy = proxy;
     proxy.setBandwidth(20_000);
 
     const started = performance.now();
@@ -336,6 +339,25 @@ describe('FaultProxy', () => {
     expect(errorCode(await serverError)).toBe('ECONNRESET');
     expect(proxy.connectionCount).toBe(0);
     expect(await tryEcho(proxy.port)).toBe(true);
+  });
+
+  it('passes a refused upstream connection on to the client as a reset', async () => {
+    const proxy = await startProxy(await freePort());
+    const client = await connect(proxy.port);
+    expect(errorCode(await once(client, 'error'))).toBe('ECONNRESET');
+    await waitFor(() => proxy.connectionCount === 0, { what: 'the failed connection to be forgotten' });
+  });
+
+  it('delays a FIN like a chunk of bytes', async () => {
+    const server = await startServer((socket) => socket.end());
+    const proxy = await startProxy(server.port);
+    proxy.setLatency(150);
+    const started = performance.now();
+    const client = await connect(proxy.port);
+    const received = collect(client);
+    await once(client, 'end');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    expect(received.text()).toBe('');
   });
 
   it('cut() resets current connections and refuses new ones until it ends', async () => {

@@ -113,7 +113,9 @@ describe('RedisServer test harness', () => {
 
     await server.resume();
     expect(server.paused).toBe(false);
-    expect(await waitFor(async () => (await client.ping()) === 'PONG', { what: 'PONG after resume' })).toBe(true);
+    expect(await waitFor(async () => (await client.ping()) === 'PONG', { what: 'PONG after resume' })).toBe(
+      true,
+    );
   });
 
   it('stops a paused server gracefully', async () => {

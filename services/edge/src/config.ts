@@ -36,7 +36,7 @@ export const edgeEnvSchema = z
     WINDOW_MESSAGES: positiveInt.default(1000),
     WINDOW_BYTES: positiveInt.default(128 * 1024),
     PING_INTERVAL_MS: positiveInt.default(10_000),
-    PING_TIMEOUT_MS: positiveInt.default(10_000),
+    PING_TIMEOUT_MS: positiveInt.default(20_000),
     /** How long a connection may deliver without confirming it still holds its consumer's lease. */
     LEASE_MS: positiveInt.default(15_000),
     /** Clients are told to move at random moments spread over this window, to avoid a storm. */

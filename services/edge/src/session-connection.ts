@@ -40,8 +40,8 @@ export interface AcceptedHandshake {
   readonly leaseGeneration: number;
 }
 
-/** Close the socket after the notice has had a chance to be written. */
-const CLOSE_DELAY_MS = 50;
+/** If the client has not closed its transport this long after our disconnect packet, we do. */
+const TRANSPORT_CLOSE_GRACE_MS = 2000;
 /** A drain waits this long at most for acks to be stored before it closes anyway. */
 const ACK_FLUSH_LIMIT_MS = 2000;
 
@@ -162,7 +162,7 @@ export class SessionConnection {
     ]);
     clearTimeout(timer);
     this.cleanUp();
-    this.socket.disconnect(true);
+    this.disconnect();
   }
 
   end(code: ErrorCode, message: string): void {
@@ -278,7 +278,18 @@ export class SessionConnection {
     this.closing = true;
     this.cleanUp();
     this.socket.emit(event, notice);
-    setTimeout(() => this.socket.disconnect(true), CLOSE_DELAY_MS).unref();
+    this.disconnect();
+  }
+
+  /**
+   * A clean close: the Socket.IO disconnect packet follows the notice on the same transport
+   * (the client sees 'io server disconnect', not a transport error), then the client closes
+   * its WebSocket with a close frame; a client that does not is closed from here.
+   */
+  private disconnect(): void {
+    this.socket.disconnect();
+    const conn = this.socket.conn;
+    setTimeout(() => conn.close(), TRANSPORT_CLOSE_GRACE_MS).unref();
   }
 
   private cleanUp(): void {
