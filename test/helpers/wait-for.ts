@@ -34,13 +34,17 @@ export async function waitFor<T>(
       // deadline, so each attempt is raced against the time left.
       const value = await withDeadline(Promise.resolve().then(probe), Math.max(remaining, 0));
       if (value) return value as NonNullable<T>;
-      lastError = undefined;
     } catch (err) {
-      if (err === PROBE_TIMED_OUT) break;
+      if (err === PROBE_TIMED_OUT) {
+        lastError = new Error('the last probe had not settled at the deadline');
+        break;
+      }
+      // Kept even if later probes just return falsy: the error usually explains the timeout.
       lastError = err;
     }
-    if (Date.now() + intervalMs > deadline) break;
-    await delay(intervalMs);
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    await delay(Math.min(intervalMs, left));
   }
 
   const cause = lastError === undefined ? '' : `; last probe error: ${describe(lastError)}`;

@@ -1,0 +1,294 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, type ResetPayload } from '@holdfast/protocol';
+import { SessionLog } from '@holdfast/session-log';
+import { EdgeProcess } from '../../helpers/edge-process.js';
+import { RawClient, assertContiguous, type RawClientOptions } from '../../helpers/raw-client.js';
+import { RedisServer } from '../../helpers/redis-server.js';
+import { uniqueId } from '../../helpers/session-log-fixture.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+let redis: RedisServer;
+let edge: EdgeProcess;
+let log: SessionLog;
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  log = new SessionLog({ redis: redis.url });
+  await log.ready();
+  edge = await EdgeProcess.start({ redisUrl: redis.url });
+});
+afterAll(async () => {
+  await edge?.stop();
+  await log?.close();
+  await redis?.destroy();
+});
+
+const clients: RawClient[] = [];
+afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
+});
+
+interface Recording {
+  readonly client: RawClient;
+  /** Every event the edge sent, in arrival order. */
+  readonly events: string[];
+}
+
+/** Connect and record the order of what the edge sends; fails on a refused handshake. */
+async function connect(options: RawClientOptions, url = edge.url): Promise<Recording> {
+  const client = new RawClient(url, options);
+  clients.push(client);
+  const events: string[] = [];
+  client.socket.onAny((event: string) => events.push(event));
+  await waitFor(() => client.hellos.length > 0 || client.connectError !== undefined, {
+    what: 'hello or connect_error',
+  });
+  expect(client.connectError).toBeUndefined();
+  return { client, events };
+}
+
+/** hello, then exactly one reset, then only batches: nothing is delivered before the reset. */
+function expectResetBeforeAnyBatch(events: readonly string[]): void {
+  expect(events.slice(0, 2)).toEqual(['hello', 'reset']);
+  expect(events.slice(2).every((event) => event === 'batch')).toBe(true);
+  expect(events.length).toBeGreaterThan(2);
+}
+
+function messages(from: number, to: number): Array<{ data: { n: number } }> {
+  return Array.from({ length: to - from + 1 }, (_, i) => ({ data: { n: from + i } }));
+}
+
+async function waitForStoredAck(sessionId: string, offset: number): Promise<void> {
+  await waitFor(async () => (await log.info(sessionId)).acks['default'] === offset, {
+    what: `the stored ack of consumer default to reach ${offset}`,
+  });
+}
+
+describe('explicit resets at connection start', () => {
+  it('a position older than retention kept gets reset "trimmed", then exactly the retained messages', async () => {
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId, { retention: { maxMessages: 10 } });
+    const token = await tokenFor(sessionId);
+
+    const { client: first } = await connect({ sessionId, token });
+    await log.appendBatch(sessionId, messages(1, 5));
+    await first.waitForOffset(5);
+    assertContiguous(first.delivered, 1, 5);
+    await waitForStoredAck(sessionId, 5);
+    first.close();
+
+    await log.appendBatch(sessionId, messages(6, 35));
+    expect(await log.info(sessionId)).toMatchObject({ head: 35, firstAvailable: 26, length: 10 });
+
+    const { client, events } = await connect({ sessionId, token, position: { epoch, offset: 5 } });
+    await client.waitForOffset(35);
+    expect(client.hellos[0]).toMatchObject({ epoch, head: 35, startOffset: 26 });
+    expect(client.resets).toEqual<ResetPayload[]>([
+      { reason: 'trimmed', oldEpoch: epoch, newEpoch: epoch, firstAvailable: 26, resumeFrom: 26 },
+    ]);
+    assertContiguous(client.delivered, 26, 35);
+    expect(client.delivered.map((d) => d.data)).toEqual(messages(26, 35).map((m) => m.data));
+    expect(client.delivered.every((d) => d.epoch === epoch)).toBe(true);
+    expectResetBeforeAnyBatch(events);
+  });
+
+  it('without a position, a stored ack older than retention kept also gets reset "trimmed"', async () => {
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId, { retention: { maxMessages: 10 } });
+    const token = await tokenFor(sessionId);
+
+    const { client: first } = await connect({ sessionId, token });
+    await log.appendBatch(sessionId, messages(1, 5));
+    await first.waitForOffset(5);
+    await waitForStoredAck(sessionId, 5);
+    first.close();
+    await log.appendBatch(sessionId, messages(6, 35));
+
+    const { client, events } = await connect({ sessionId, token });
+    await client.waitForOffset(35);
+    expect(client.hellos[0]).toMatchObject({ epoch, ackedOffset: 5, startOffset: 26 });
+    expect(client.resets).toEqual<ResetPayload[]>([
+      { reason: 'trimmed', oldEpoch: epoch, newEpoch: epoch, firstAvailable: 26, resumeFrom: 26 },
+    ]);
+    assertContiguous(client.delivered, 26, 35);
+    expectResetBeforeAnyBatch(events);
+  });
+
+  it('a position beyond the head gets reset "ahead_of_head", then delivery from the first available', async () => {
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId);
+    await log.appendBatch(sessionId, messages(1, 3));
+
+    const { client, events } = await connect({
+      sessionId,
+      token: await tokenFor(sessionId),
+      position: { epoch, offset: 1000 },
+    });
+    await client.waitForOffset(3);
+    expect(client.hellos[0]).toMatchObject({ epoch, head: 3, startOffset: 1 });
+    expect(client.resets).toEqual<ResetPayload[]>([
+      { reason: 'ahead_of_head', oldEpoch: epoch, newEpoch: epoch, firstAvailable: 1, resumeFrom: 1 },
+    ]);
+    assertContiguous(client.delivered, 1, 3);
+    expectResetBeforeAnyBatch(events);
+
+    // Delivery goes on live after the reset.
+    await log.append(sessionId, { n: 4 });
+    await client.waitForOffset(4);
+    assertContiguous(client.delivered, 1, 4);
+  });
+
+  it('a position in another epoch gets reset "epoch_changed", then the whole retained log', async () => {
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId);
+    await log.appendBatch(sessionId, messages(1, 5));
+
+    const { client, events } = await connect({
+      sessionId,
+      token: await tokenFor(sessionId),
+      position: { epoch: 'not-the-epoch', offset: 3 },
+    });
+    await client.waitForOffset(5);
+    expect(client.hellos[0]).toMatchObject({ epoch, head: 5, startOffset: 1 });
+    expect(client.resets).toEqual<ResetPayload[]>([
+      { reason: 'epoch_changed', oldEpoch: 'not-the-epoch', newEpoch: epoch, firstAvailable: 1, resumeFrom: 1 },
+    ]);
+    assertContiguous(client.delivered, 1, 5);
+    expect(client.delivered.every((d) => d.epoch === epoch)).toBe(true);
+    expectResetBeforeAnyBatch(events);
+  });
+
+  it('without a position, delivery starts after the stored ack, with no reset', async () => {
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId);
+    const token = await tokenFor(sessionId);
+
+    const { client: a } = await connect({ sessionId, token });
+    expect(a.hellos[0]).toMatchObject({ consumerId: 'default', startOffset: 1, ackedOffset: 0 });
+    await log.appendBatch(sessionId, messages(1, 20));
+    await a.waitForOffset(20);
+    assertContiguous(a.delivered, 1, 20);
+    await waitForStoredAck(sessionId, 20);
+    a.close();
+
+    const { client: b, events } = await connect({ sessionId, token });
+    expect(b.hellos[0]).toMatchObject({ epoch, head: 20, startOffset: 21, ackedOffset: 20 });
+    await log.append(sessionId, { n: 21 });
+    await b.waitForOffset(21);
+    expect(b.delivered).toEqual([{ epoch, offset: 21, data: { n: 21 } }]);
+    expect(b.resets).toEqual([]);
+    expect(events).toEqual(['hello', 'batch']);
+  });
+});
+
+describe('session end', () => {
+  it('a session ended while connected sends session_ended, disconnects, and refuses reconnects', async () => {
+    const sessionId = uniqueId();
+    await log.createSession(sessionId);
+    const token = await tokenFor(sessionId);
+    const { client } = await connect({ sessionId, token });
+    await log.appendBatch(sessionId, messages(1, 3));
+    await client.waitForOffset(3);
+
+    await log.endSession(sessionId);
+    const notice = await waitFor(() => client.notice('session_ended'), { what: 'the session_ended notice' });
+    expect(notice.code).toBe(ErrorCode.SessionEnded);
+    expect(notice.message).toEqual(expect.any(String));
+    expect(await client.waitForDisconnect()).toBe('io server disconnect');
+    expect(client.notices.map((n) => n.event)).toEqual(['session_ended']);
+    assertContiguous(client.delivered, 1, 3);
+
+    const again = new RawClient(edge.url, { sessionId, token, position: client.position });
+    clients.push(again);
+    await waitFor(() => again.connectError ?? again.hellos[0], { what: 'hello or connect_error' });
+    expect(again.hellos).toEqual([]);
+    expect(again.connectError?.message).toBe(ErrorCode.SessionEnded);
+    expect(again.connectError?.data?.code).toBe(ErrorCode.SessionEnded);
+  });
+});
+
+describe('a real epoch change (Redis restarted under appendfsync everysec, AOF tail lost)', () => {
+  let lossyRedis: RedisServer;
+  let lossyEdge: EdgeProcess;
+  let lossyLog: SessionLog;
+
+  beforeAll(async () => {
+    lossyRedis = await RedisServer.start({ appendfsync: 'everysec' });
+    lossyLog = new SessionLog({ redis: lossyRedis.url });
+    await lossyLog.ready();
+    lossyEdge = await EdgeProcess.start({ redisUrl: lossyRedis.url });
+  });
+  afterAll(async () => {
+    await lossyEdge?.stop();
+    await lossyLog?.close();
+    await lossyRedis?.destroy();
+  });
+
+  it('the client gets reset "epoch_changed" to a new epoch, then the log and new appends in it', async () => {
+    const sessionId = uniqueId();
+    const { epoch: oldEpoch } = await lossyLog.createSession(sessionId);
+    const token = await tokenFor(sessionId);
+    // No acks: the AOF then ends with the last appends, which the truncation below loses.
+    const { client: first } = await connect({ sessionId, token, autoAck: false }, lossyEdge.url);
+    await lossyLog.appendBatch(sessionId, messages(1, 10));
+    for (let n = 11; n <= 20; n++) await lossyLog.append(sessionId, { n });
+    await first.waitForOffset(20);
+    assertContiguous(first.delivered, 1, 20);
+    expect((await lossyLog.info(sessionId)).durable).toBe(false);
+    const oldPosition = first.position;
+    expect(oldPosition).toEqual({ epoch: oldEpoch, offset: 20 });
+
+    await lossyRedis.kill();
+    const cut = await lossyRedis.truncateAofTail(200);
+    console.log('DEBUG cut', JSON.stringify(cut));
+    await lossyRedis.restart();
+
+    // The edge may keep the connection (and reset it in place once Redis answers again) or
+    // drop it (drain after losing Redis, or a fault): then reconnect from the last position,
+    // retrying while the edge refuses (connect_error) until it serves again.
+    let current = first;
+    const reset = await waitFor(
+      () => {
+        const found = current.resets.find((r) => r.reason === 'epoch_changed');
+        if (found) return found;
+        if (current.disconnectReason !== undefined || current.connectError !== undefined) {
+          current.close();
+          current = new RawClient(lossyEdge.url, { sessionId, token, position: oldPosition });
+          clients.push(current);
+        }
+        return undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'a reset with reason epoch_changed' },
+    );
+    expect(reset.oldEpoch).toBe(oldEpoch);
+    expect(reset.newEpoch).not.toBe(oldEpoch);
+    expect(reset.firstAvailable).toBe(1);
+    expect(reset.resumeFrom).toBe(reset.firstAvailable);
+
+    const newEpoch = reset.newEpoch;
+    const info = await waitFor(() => lossyLog.info(sessionId), { what: 'the session log to reconnect' });
+    expect(info.epoch).toBe(newEpoch);
+    console.log('DEBUG head', info.head, current === first);
+    expect(info.head).toBeLessThanOrEqual(20);
+
+    // New appends are delivered under the new epoch, after the retained log.
+    const appended = await waitFor(
+      () => lossyLog.append(sessionId, { after: 'restart' }, { id: 'after-restart' }),
+      { timeoutMs: 15_000, what: 'an append after the restart' },
+    );
+    expect(appended).toEqual({ epoch: newEpoch, offset: info.head + 1, duplicate: false });
+    const client = current;
+    await waitFor(() => client.delivered.some((d) => d.epoch === newEpoch && d.offset === appended.offset), {
+      timeoutMs: 15_000,
+      what: `offset ${appended.offset} in the new epoch`,
+    });
+    const inNewEpoch = client.delivered.filter((d) => d.epoch === newEpoch);
+    assertContiguous(inNewEpoch, reset.resumeFrom, appended.offset);
+    expect(inNewEpoch.at(-1)?.data).toEqual({ after: 'restart' });
+    // Everything delivered before the reset was in the old epoch, everything after in the new.
+    const firstNew = client.delivered.findIndex((d) => d.epoch === newEpoch);
+    expect(client.delivered.slice(0, firstNew).every((d) => d.epoch === oldEpoch)).toBe(true);
+    expect(client.delivered.slice(firstNew).every((d) => d.epoch === newEpoch)).toBe(true);
+  });
+});
