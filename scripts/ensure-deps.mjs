@@ -3,7 +3,7 @@
 // Silent when nothing is missing, so it can sit in front of every `npm test` at no cost.
 //
 // Usage: node scripts/ensure-deps.mjs [test|start|cluster]
-//   test, cluster, none: redis-server and haproxy;  start: redis-server only.
+//   test, start: redis-server;  cluster, none: redis-server and haproxy.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mode = process.argv[2];
 const BINARIES = {
-  test: ['redis-server', 'haproxy'],
+  test: ['redis-server'],
   cluster: ['redis-server', 'haproxy'],
   start: ['redis-server'],
   all: ['redis-server', 'haproxy'],

@@ -38,7 +38,11 @@ export class EdgeProcess {
     );
   }
 
-  static async start(options: { redisUrl: string; env?: Record<string, string>; port?: number }): Promise<EdgeProcess> {
+  static async start(options: {
+    redisUrl: string;
+    env?: Record<string, string>;
+    port?: number;
+  }): Promise<EdgeProcess> {
     const port = options.port ?? (await freePort());
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', EDGE_MAIN], {
       cwd: REPO_ROOT,

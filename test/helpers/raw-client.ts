@@ -116,7 +116,10 @@ export class RawClient {
   }
 
   waitForOffset(offset: number, timeoutMs = 15_000): Promise<boolean> {
-    return waitFor(() => this.lastOffset >= offset, { timeoutMs, what: `offset ${offset} (at ${this.lastOffset})` });
+    return waitFor(() => this.lastOffset >= offset, {
+      timeoutMs,
+      what: `offset ${offset} (at ${this.lastOffset})`,
+    });
   }
 
   waitForDisconnect(timeoutMs = 10_000): Promise<string> {

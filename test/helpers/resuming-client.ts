@@ -37,7 +37,10 @@ export class ResumingClient {
   }
 
   waitForOffset(offset: number, timeoutMs = 30_000): Promise<boolean> {
-    return waitFor(() => this.lastOffset >= offset, { timeoutMs, what: `offset ${offset} (at ${this.lastOffset})` });
+    return waitFor(() => this.lastOffset >= offset, {
+      timeoutMs,
+      what: `offset ${offset} (at ${this.lastOffset})`,
+    });
   }
 
   private async connect(): Promise<void> {
@@ -50,10 +53,13 @@ export class ResumingClient {
         ...(last ? { position: { epoch: last.epoch, offset: last.offset } } : {}),
         onDelivered: (delivered) => this.delivered.push(delivered),
       });
-      const outcome = await waitFor(() => (client.hellos.length > 0 ? 'ok' : client.connectError ? 'error' : undefined), {
-        timeoutMs: 10_000,
-        what: 'hello or connect_error',
-      }).catch(() => 'error');
+      const outcome = await waitFor(
+        () => (client.hellos.length > 0 ? 'ok' : client.connectError ? 'error' : undefined),
+        {
+          timeoutMs: 10_000,
+          what: 'hello or connect_error',
+        },
+      ).catch(() => 'error');
       if (outcome === 'ok') {
         this.attach(client);
         return;

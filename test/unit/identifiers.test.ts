@@ -27,7 +27,22 @@ describe('identifiers', () => {
     expect(codeOf(() => assertSessionId('abc-DEF_123'))).toBeUndefined();
     expect(codeOf(() => assertMessageId('job-1.a2.i3'))).toBeUndefined();
     expect(codeOf(() => assertConsumerId('phone'))).toBeUndefined();
-    const bad = ['', 'a b', 'a*b', 'a{b', 'a}b', 'a:b', 'a\nb', 'é', '\ud800', 'x'.repeat(129), 42, null, undefined, {}];
+    const bad = [
+      '',
+      'a b',
+      'a*b',
+      'a{b',
+      'a}b',
+      'a:b',
+      'a\nb',
+      'é',
+      '\ud800',
+      'x'.repeat(129),
+      42,
+      null,
+      undefined,
+      {},
+    ];
     for (const value of bad) {
       expect(codeOf(() => assertSessionId(value))).toBe(ErrorCode.InvalidSessionId);
       expect(codeOf(() => assertConsumerId(value))).toBe(ErrorCode.InvalidConsumerId);
@@ -66,7 +81,12 @@ describe('session log building blocks', () => {
   it('rejects out-of-range options by name', () => {
     expect(() => resolveOptions({ redis: 'redis://x', keyPrefix: 'a:b' })).toThrow(/keyPrefix/);
     expect(() => resolveOptions({ redis: 'redis://x', dedupeWindowMs: 0 })).toThrow(/dedupeWindowMs/);
-    expect(() => resolveOptions({ redis: 'redis://x', retention: { maxMessages: -1 } })).toThrow(/retention.maxMessages/);
-    expect(resolveOptions({ redis: 'redis://x' }).retention).toEqual({ maxMessages: 100_000, maxAgeMs: 86_400_000 });
+    expect(() => resolveOptions({ redis: 'redis://x', retention: { maxMessages: -1 } })).toThrow(
+      /retention.maxMessages/,
+    );
+    expect(resolveOptions({ redis: 'redis://x' }).retention).toEqual({
+      maxMessages: 100_000,
+      maxAgeMs: 86_400_000,
+    });
   });
 });

@@ -15,7 +15,17 @@ describe('docs/protocol.md', () => {
   });
 
   it('documents every event of the protocol', () => {
-    for (const event of ['hello', 'batch', 'reset', 'session_ended', 'replaced', 'drain', 'fault', 'ack', 'token']) {
+    for (const event of [
+      'hello',
+      'batch',
+      'reset',
+      'session_ended',
+      'replaced',
+      'drain',
+      'fault',
+      'ack',
+      'token',
+    ]) {
       expect(doc).toContain(`| \`${event}\` |`);
     }
   });

@@ -18,11 +18,16 @@ describe('decideStart', () => {
   });
 
   it('resets a position older than retention', () => {
-    expect(decideStart(log, { epoch: 'E', offset: 39 }, 10).reset).toMatchObject({ reason: 'trimmed', resumeFrom: 41 });
+    expect(decideStart(log, { epoch: 'E', offset: 39 }, 10).reset).toMatchObject({
+      reason: 'trimmed',
+      resumeFrom: 41,
+    });
   });
 
   it('resets a position beyond the head', () => {
-    expect(decideStart(log, { epoch: 'E', offset: 101 }, 10).reset).toMatchObject({ reason: 'ahead_of_head' });
+    expect(decideStart(log, { epoch: 'E', offset: 101 }, 10).reset).toMatchObject({
+      reason: 'ahead_of_head',
+    });
   });
 
   it('starts after the stored ack without a position', () => {
@@ -40,6 +45,8 @@ describe('decideStart', () => {
       startOffset: 1,
       reset: undefined,
     });
-    expect(decideStart({ epoch: 'E', head: 0, firstAvailable: 1 }, { epoch: 'E', offset: 0 }, 0).startOffset).toBe(1);
+    expect(
+      decideStart({ epoch: 'E', head: 0, firstAvailable: 1 }, { epoch: 'E', offset: 0 }, 0).startOffset,
+    ).toBe(1);
   });
 });

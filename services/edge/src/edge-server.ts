@@ -5,6 +5,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Redis } from 'ioredis';
 import { Server, type ExtendedError } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
@@ -96,6 +97,15 @@ export class EdgeServer {
     });
     const edge = new EdgeServer(config, http, io, log, live, verifier, [pub, sub]);
     http.on('request', (req, res) => edge.handleHttp(req, res));
+    // engine.io answers a refused WebSocket upgrade with 400 whatever the reason; a foreign
+    // Origin deserves 403 with a code, before engine.io sees the request at all.
+    http.prependListener('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      if (isOriginAllowed(req, config.allowedOrigins, config.allowMissingOrigin)) return;
+      const body = JSON.stringify({ code: ErrorCode.OriginNotAllowed, message: 'this Origin may not connect' });
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
     io.use((socket, next) => void edge.acceptHandshake(socket, next));
     io.on('connection', (socket) => edge.onConnection(socket));
     io.on(REPLACE_EVENT, (holder: string) => edge.connections.get(holder)?.replace());

@@ -86,8 +86,9 @@ export class FlowWindow {
     if (offset <= this.acked) return false;
     this.acked = offset;
     // Bytes are released per batch, once its last message is acknowledged.
-    while (this.batches.length > 0 && this.batches[0]!.last <= offset) {
-      this.bytesInFlight -= this.batches.shift()!.bytes;
+    for (let batch = this.batches[0]; batch && batch.last <= offset; batch = this.batches[0]) {
+      this.bytesInFlight -= batch.bytes;
+      this.batches.shift();
     }
     return true;
   }

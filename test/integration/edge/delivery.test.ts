@@ -37,7 +37,7 @@ async function newSession(): Promise<{ sessionId: string; token: string }> {
 
 async function publish(sessionId: string, from: number, count: number, size = 0): Promise<void> {
   const pad = 'x'.repeat(size);
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const n = Math.min(1000, count - done);
     await log.appendBatch(
       sessionId,
@@ -51,7 +51,10 @@ describe('delivery', () => {
   it('forwards a batch appended together as one frame', async () => {
     const { sessionId, token } = await newSession();
     const client = await RawClient.connect(edge.url, { sessionId, token });
-    await log.appendBatch(sessionId, Array.from({ length: 7 }, (_, i) => ({ data: i })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 7 }, (_, i) => ({ data: i })),
+    );
     await client.waitForOffset(7);
     expect(client.batchSizes).toEqual([7]);
     client.close();
@@ -102,7 +105,9 @@ describe('delivery', () => {
     while (client.lastOffset < head) {
       const before = client.lastOffset;
       client.ack(before);
-      await waitFor(() => client.lastOffset > before || client.disconnectReason, { what: 'more after an ack' });
+      await waitFor(() => client.lastOffset > before || client.disconnectReason, {
+        what: 'more after an ack',
+      });
       expect(client.delivered.length - before).toBeLessThanOrEqual(WINDOW_MESSAGES);
     }
     assertContiguous(client.delivered, 1, head);

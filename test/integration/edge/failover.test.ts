@@ -39,7 +39,11 @@ async function newSession(): Promise<{ sessionId: string; token: string }> {
 }
 
 /** Appends numbered messages to sessions in a loop until stopped; returns the count per session. */
-function startProducer(sessionIds: string[], perTick = 5, tickMs = 20): { stop: () => Promise<Map<string, number>> } {
+function startProducer(
+  sessionIds: string[],
+  perTick = 5,
+  tickMs = 20,
+): { stop: () => Promise<Map<string, number>> } {
   const counts = new Map(sessionIds.map((s) => [s, 0]));
   let running = true;
   const loop = (async () => {
@@ -110,14 +114,25 @@ describe('failover', () => {
     const b = await startEdge();
     const { sessionId, token } = await newSession();
     const stale = await RawClient.connect(a.url, { sessionId, token, autoAck: false });
-    await log.appendBatch(sessionId, Array.from({ length: 10 }, (_, i) => ({ data: i })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 10 }, (_, i) => ({ data: i })),
+    );
     await stale.waitForOffset(10);
     stale.ack(5);
     await waitFor(async () => (await log.info(sessionId)).acks.default === 5, { what: 'ack 5 stored' });
 
     a.signal('SIGSTOP');
-    const moved = await RawClient.connect(b.url, { sessionId, token, position: { epoch: stale.position!.epoch, offset: 5 }, autoAck: false });
-    await log.appendBatch(sessionId, Array.from({ length: 10 }, (_, i) => ({ data: 10 + i })));
+    const moved = await RawClient.connect(b.url, {
+      sessionId,
+      token,
+      position: { epoch: stale.position!.epoch, offset: 5 },
+      autoAck: false,
+    });
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 10 }, (_, i) => ({ data: 10 + i })),
+    );
     await moved.waitForOffset(20);
     stale.ack(10); // queued to the frozen edge
     a.signal('SIGCONT');
@@ -127,7 +142,9 @@ describe('failover', () => {
     expect(stale.delivered.map((d) => d.offset)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect((await log.info(sessionId)).acks.default).toBe(5);
     moved.ack(20);
-    await waitFor(async () => (await log.info(sessionId)).acks.default === 20, { what: 'ack through the new connection' });
+    await waitFor(async () => (await log.info(sessionId)).acks.default === 20, {
+      what: 'ack through the new connection',
+    });
     moved.close();
   });
 
@@ -135,9 +152,13 @@ describe('failover', () => {
     const edge = await startEdge();
     const { sessionId, token } = await newSession();
     const script = fileURLToPath(new URL('../../fixtures/raw-consumer.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, edge.url, sessionId, token], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', script, edge.url, sessionId, token],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let lastOffset = 0;
     const disconnects: string[] = [];
     let buffered = '';
@@ -148,7 +169,8 @@ describe('failover', () => {
       for (const line of lines) {
         const event = JSON.parse(line) as { event: string; offset?: number; reason?: string };
         if (event.event === 'delivered') {
-          if (event.offset !== lastOffset + 1) throw new Error(`gap or repeat: ${lastOffset} then ${event.offset}`);
+          if (event.offset !== lastOffset + 1)
+            throw new Error(`gap or repeat: ${lastOffset} then ${event.offset}`);
           lastOffset = event.offset;
         }
         if (event.event === 'disconnect') disconnects.push(event.reason ?? '');
@@ -159,10 +181,17 @@ describe('failover', () => {
       await waitFor(() => lastOffset >= 100, { what: 'the consumer process to receive messages' });
       child.kill('SIGSTOP');
       const stoppedAt = Date.now();
-      await waitFor(() => Date.now() - stoppedAt >= 10_000, { timeoutMs: 15_000, intervalMs: 250, what: '10 s stopped' });
+      await waitFor(() => Date.now() - stoppedAt >= 10_000, {
+        timeoutMs: 15_000,
+        intervalMs: 250,
+        what: '10 s stopped',
+      });
       child.kill('SIGCONT');
       const head = (await producer.stop()).get(sessionId)!;
-      await waitFor(() => lastOffset >= head, { timeoutMs: 20_000, what: `catch-up to ${head} (at ${lastOffset})` });
+      await waitFor(() => lastOffset >= head, {
+        timeoutMs: 20_000,
+        what: `catch-up to ${head} (at ${lastOffset})`,
+      });
       expect(disconnects).toEqual([]);
     } finally {
       child.kill('SIGKILL');

@@ -154,7 +154,12 @@ const tokenCases: RejectionCase[] = [
     code: ErrorCode.TokenInvalid,
     options: async (sessionId) => ({
       sessionId,
-      token: await signToken({ sid: sessionId, aud: 'not-holdfast', iat: nowSeconds(), exp: nowSeconds() + 600 }),
+      token: await signToken({
+        sid: sessionId,
+        aud: 'not-holdfast',
+        iat: nowSeconds(),
+        exp: nowSeconds() + 600,
+      }),
     }),
   },
   {
@@ -434,12 +439,7 @@ describe('Origin check', () => {
     await expectEdgeStillServes();
   });
 
-  // KNOWN EDGE BUG (fails on purpose, do not weaken): the edge refuses a foreign Origin through
-  // engine.io's `allowRequest` (services/edge/src/edge-server.ts, `allowRequest` in
-  // EdgeServer.start). On the WebSocket upgrade path engine.io 6.6 answers every refusal with
-  // `abortUpgrade` (node_modules/engine.io/build/server.js), which always writes
-  // "HTTP/1.1 400 Bad Request" — only the HTTP long-polling path maps FORBIDDEN to 403, and the
-  // edge is WebSocket-only. A forbidden Origin must be answered 403 Forbidden.
+  // engine.io answers every refused upgrade with 400; the edge answers a foreign Origin itself.
   it('answers a WebSocket upgrade from a foreign Origin with HTTP 403', async () => {
     const outcome = await upgradeRequest(FOREIGN_ORIGIN);
     expect(outcome.status).toBe(403);

@@ -27,10 +27,15 @@ it('delivers 10,000 messages in order', async () => {
   const client = await RawClient.connect(edge.url, { sessionId, token: await tokenFor(sessionId) });
   expect(client.connectError).toBeUndefined();
   for (let i = 0; i < 100; i++) {
-    await log.appendBatch(sessionId, Array.from({ length: 100 }, (_, j) => ({ data: { n: i * 100 + j + 1 } })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 100 }, (_, j) => ({ data: { n: i * 100 + j + 1 } })),
+    );
   }
   await client.waitForOffset(10_000);
   assertContiguous(client.delivered, 1, 10_000);
-  expect(client.delivered.map((d) => (d.data as { n: number }).n)).toEqual(client.delivered.map((d) => d.offset));
+  expect(client.delivered.map((d) => (d.data as { n: number }).n)).toEqual(
+    client.delivered.map((d) => d.offset),
+  );
   client.close();
 });

@@ -51,7 +51,7 @@ describe('append', () => {
 
     // The log holds each message at the offset its producer was told.
     const byOffset = new Map<number, unknown>();
-    for (let from = 1; from <= producers * perProducer; ) {
+    for (let from = 1; from <= producers * perProducer;) {
       const page = await log.read(sessionId, { from, limit: 5000 });
       for (const entry of page.entries) byOffset.set(entry.offset, entry.data);
       from = page.entries.at(-1)!.offset + 1;
@@ -71,7 +71,8 @@ describe('append', () => {
     await Promise.all(sessions.flatMap((s) => Array.from({ length: 40 }, (_, i) => log.append(s, i))));
 
     const stats = await admin.info('commandstats');
-    const calls = (name: string): number => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    const calls = (name: string): number =>
+      Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
     const scriptCalls = calls('evalsha') + calls('eval');
     // 2,000 appends: one call per session per pipeline, not one per message.
     expect(scriptCalls).toBeGreaterThan(0);
@@ -100,7 +101,9 @@ describe('append', () => {
       [3, true],
       [1, true],
     ]);
-    const retries = await Promise.all(Array.from({ length: 10 }, () => log.append(sessionId, 'z', { id: 'msg-3' })));
+    const retries = await Promise.all(
+      Array.from({ length: 10 }, () => log.append(sessionId, 'z', { id: 'msg-3' })),
+    );
     expect(new Set(retries.map((r) => r.offset))).toEqual(new Set([4]));
 
     const read = await log.read(sessionId, { from: 1 });
@@ -133,12 +136,22 @@ describe('append', () => {
     subscriber.on('smessage', (_channel: string, message: string) => received.push(message));
     await subscriber.ssubscribe(log.keys(sessionId).live);
 
-    await log.appendBatch(sessionId, [{ data: { t: 'delta', text: 'he' } }, { data: { t: 'delta', text: 'llo' } }]);
+    await log.appendBatch(sessionId, [
+      { data: { t: 'delta', text: 'he' } },
+      { data: { t: 'delta', text: 'llo' } },
+    ]);
     await log.append(sessionId, 'done');
 
     await waitFor(() => received.length >= 2, { what: 'two notifications' });
     expect(received.map((m) => JSON.parse(m) as unknown)).toEqual([
-      { e: epoch, o: 1, d: [{ t: 'delta', text: 'he' }, { t: 'delta', text: 'llo' }] },
+      {
+        e: epoch,
+        o: 1,
+        d: [
+          { t: 'delta', text: 'he' },
+          { t: 'delta', text: 'llo' },
+        ],
+      },
       { e: epoch, o: 3, d: ['done'] },
     ]);
   });
@@ -151,7 +164,10 @@ describe('append', () => {
     for (const bad of ['', 'a*b', 'a{b}', 'a:b', 'a\nb', 'x'.repeat(10_000), 'caf\u00e9', '\ud800']) {
       await expectCode(log.append(bad, 1), ErrorCode.InvalidSessionId);
       await expectCode(log.append(sessionId, 1, { id: bad }), ErrorCode.InvalidMessageId);
-      await expectCode(log.ack(sessionId, { epoch: 'e', offset: 0, consumerId: bad }), ErrorCode.InvalidConsumerId);
+      await expectCode(
+        log.ack(sessionId, { epoch: 'e', offset: 0, consumerId: bad }),
+        ErrorCode.InvalidConsumerId,
+      );
     }
     await expectCode(log.append(sessionId, 'x'.repeat(2000)), ErrorCode.PayloadTooLarge);
     await expectCode(log.append(sessionId, undefined), ErrorCode.InvalidPayload);
@@ -166,7 +182,10 @@ describe('append', () => {
     );
     await expectCode(log.appendBatch(sessionId, []), ErrorCode.InvalidPayload);
     await expectCode(
-      log.appendBatch(sessionId, Array.from({ length: 1001 }, () => ({ data: 1 }))),
+      log.appendBatch(
+        sessionId,
+        Array.from({ length: 1001 }, () => ({ data: 1 })),
+      ),
       ErrorCode.BatchTooLarge,
     );
     await expectCode(log.read(sessionId, { from: -1 }), ErrorCode.InvalidOffset);

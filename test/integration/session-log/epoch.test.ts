@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, HoldfastError } from '@holdfast/protocol';
+import type { HoldfastError } from '@holdfast/protocol';
+import { ErrorCode } from '@holdfast/protocol';
 import type { AppendResult, SessionLog } from '@holdfast/session-log';
 import { RedisServer } from '../../helpers/redis-server.js';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
@@ -20,7 +21,7 @@ afterEach(async () => {
 
 async function readAll(log: SessionLog, sessionId: string): Promise<Map<number, unknown>> {
   const entries = new Map<number, unknown>();
-  for (let from = 1; ; ) {
+  for (let from = 1; ;) {
     const page = await log.read(sessionId, { from, limit: 1000 });
     for (const entry of page.entries) entries.set(entry.offset, entry.data);
     if (page.entries.length === 0) return entries;
@@ -46,7 +47,10 @@ describe('epochs across Redis restarts', () => {
     const log = await logs.open();
     const sessionId = uniqueId();
     const { epoch } = await log.createSession(sessionId);
-    await log.appendBatch(sessionId, Array.from({ length: 100 }, (_, i) => ({ data: i })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 100 }, (_, i) => ({ data: i })),
+    );
     expect((await log.info(sessionId)).durable).toBe(true);
 
     const runId = server.runId;
@@ -94,9 +98,15 @@ describe('epochs across Redis restarts', () => {
     const log = await logs.open();
     const sessionId = uniqueId();
     const { epoch } = await log.createSession(sessionId);
-    await log.appendBatch(sessionId, Array.from({ length: 30 }, (_, i) => ({ data: i })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 30 }, (_, i) => ({ data: i })),
+    );
     await server.client().save();
-    await log.appendBatch(sessionId, Array.from({ length: 30 }, (_, i) => ({ data: 30 + i })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 30 }, (_, i) => ({ data: 30 + i })),
+    );
 
     await server.kill();
     await server.restart();

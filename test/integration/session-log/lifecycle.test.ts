@@ -25,7 +25,10 @@ describe('retention', () => {
     const log = await logs.open({ retention: { maxMessages: 10 } });
     const sessionId = uniqueId();
     await log.createSession(sessionId);
-    await log.appendBatch(sessionId, Array.from({ length: 25 }, (_, i) => ({ data: i + 1 })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 25 }, (_, i) => ({ data: i + 1 })),
+    );
 
     const info = await log.info(sessionId);
     expect(info).toMatchObject({ head: 25, firstAvailable: 16, length: 10 });
@@ -47,7 +50,10 @@ describe('retention', () => {
     const log = await logs.open({ retention: { maxMessages: 1000 } });
     const sessionId = uniqueId();
     await log.createSession(sessionId, { retention: { maxMessages: 3, maxAgeMs: 0 } });
-    await log.appendBatch(sessionId, Array.from({ length: 5 }, (_, i) => ({ data: i })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 5 }, (_, i) => ({ data: i })),
+    );
     expect(await log.info(sessionId)).toMatchObject({
       firstAvailable: 3,
       retention: { maxMessages: 3, maxAgeMs: 0 },
@@ -58,7 +64,10 @@ describe('retention', () => {
     const log = await logs.open();
     const sessionId = uniqueId();
     await log.createSession(sessionId, { retention: { maxAgeMs: 200 } });
-    await log.appendBatch(sessionId, Array.from({ length: 600 }, (_, i) => ({ data: i })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 600 }, (_, i) => ({ data: i })),
+    );
     // Age trimming runs on append: keep appending until the first batch has aged out.
     const read = await waitFor(
       async () => {
@@ -76,7 +85,10 @@ describe('retention', () => {
     const log = await logs.open();
     const sessionId = uniqueId();
     await log.createSession(sessionId);
-    await log.appendBatch(sessionId, Array.from({ length: 5 }, () => ({ data: 'x'.repeat(100) })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 5 }, () => ({ data: 'x'.repeat(100) })),
+    );
     expect((await log.read(sessionId, { from: 1, maxBytes: 250 })).entries).toHaveLength(2);
     expect((await log.read(sessionId, { from: 1, maxBytes: 10 })).entries).toHaveLength(1);
   });
@@ -87,12 +99,17 @@ describe('ack', () => {
     const log = await logs.open();
     const sessionId = uniqueId();
     const { epoch } = await log.createSession(sessionId);
-    await log.appendBatch(sessionId, Array.from({ length: 10 }, (_, i) => ({ data: i })));
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 10 }, (_, i) => ({ data: i })),
+    );
 
     expect(await log.ack(sessionId, { epoch, offset: 5 })).toEqual({ ackedOffset: 5 });
     expect(await log.ack(sessionId, { epoch, offset: 3 })).toEqual({ ackedOffset: 5 });
     expect(await codeOf(log.ack(sessionId, { epoch, offset: 11 }))).toBe(ErrorCode.AckBeyondHead);
-    expect(await codeOf(log.ack(sessionId, { epoch: 'another-epoch', offset: 1 }))).toBe(ErrorCode.EpochMismatch);
+    expect(await codeOf(log.ack(sessionId, { epoch: 'another-epoch', offset: 1 }))).toBe(
+      ErrorCode.EpochMismatch,
+    );
     expect(await codeOf(log.ack(sessionId, { epoch, offset: -1 }))).toBe(ErrorCode.InvalidOffset);
     expect(await log.ack(sessionId, { epoch, offset: 10, consumerId: 'phone' })).toEqual({ ackedOffset: 10 });
 
