@@ -45,7 +45,18 @@ async function startRedis(): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const redis = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   children.push(redis);
@@ -73,7 +84,10 @@ async function main(): Promise<void> {
   const edge = spawn(
     process.execPath,
     ['--conditions=source', '--import', 'tsx', join(root, 'services/edge/src/main.ts')],
-    { stdio: 'inherit', env: { ...process.env, PORT: port, REDIS_URL: redisUrl, TOKEN_HS256_SECRETS: secret } },
+    {
+      stdio: 'inherit',
+      env: { ...process.env, PORT: port, REDIS_URL: redisUrl, TOKEN_HS256_SECRETS: secret },
+    },
   );
   children.push(edge);
   const url = `http://127.0.0.1:${port}`;
@@ -82,9 +96,14 @@ async function main(): Promise<void> {
   const log = new SessionLog({ redis: redisUrl });
   const sessionId = `demo-${Date.now().toString(36)}`;
   await log.createSession(sessionId);
-  await log.append(sessionId, { text: 'Welcome to Holdfast: this message was stored before it was delivered.' });
+  await log.append(sessionId, {
+    text: 'Welcome to Holdfast: this message was stored before it was delivered.',
+  });
   await log.close();
-  const { token } = await createTokenIssuer({ algorithm: 'HS256', secret }).issue({ sessionId, ttlSeconds: 86_400 });
+  const { token } = await createTokenIssuer({ algorithm: 'HS256', secret }).issue({
+    sessionId,
+    ttlSeconds: 86_400,
+  });
 
   say(`edge on ${url} (health: ${url}/healthz, readiness: ${url}/readyz)`);
   say(`demo session ${sessionId}; connect with Socket.IO auth { v: 1, sessionId: '${sessionId}', token }`);

@@ -30,6 +30,8 @@ const REPLACE_EVENT = 'holdfast:replace';
 const REDIS_LOSS_GRACE_MS = 3000;
 /** Hint sent with `drain`: the client should wait this long before reconnecting. */
 const DRAIN_RETRY_AFTER_MS = 100;
+/** How long a drain waits for clients to close their transports after the disconnect packet. */
+const TRANSPORT_DRAIN_LIMIT_MS = 3000;
 
 interface SocketData {
   accepted?: AcceptedHandshake;
@@ -101,7 +103,10 @@ export class EdgeServer {
     // Origin deserves 403 with a code, before engine.io sees the request at all.
     http.prependListener('upgrade', (req: IncomingMessage, socket: Duplex) => {
       if (isOriginAllowed(req, config.allowedOrigins, config.allowMissingOrigin)) return;
-      const body = JSON.stringify({ code: ErrorCode.OriginNotAllowed, message: 'this Origin may not connect' });
+      const body = JSON.stringify({
+        code: ErrorCode.OriginNotAllowed,
+        message: 'this Origin may not connect',
+      });
       socket.end(
         `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
@@ -145,6 +150,12 @@ export class EdgeServer {
         await connection.drain(DRAIN_RETRY_AFTER_MS);
       }),
     );
+    // io.close() discards what engine.io has not written yet, which could be a disconnect
+    // packet: let clients close their transports first (each is closed for them after a grace).
+    const deadline = Date.now() + TRANSPORT_DRAIN_LIMIT_MS;
+    while (this.io.engine.clientsCount > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await this.close();
   }
 
