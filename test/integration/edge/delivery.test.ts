@@ -140,4 +140,22 @@ describe('delivery', () => {
       await proxy.close();
     }
   });
+
+  it('refills from the stream what the live channel missed while its subscription was down', async () => {
+    const { sessionId, token } = await newSession();
+    const client = await RawClient.connect(edge.url, { sessionId, token });
+    await publish(sessionId, 1, 10);
+    await client.waitForOffset(10);
+
+    // Drop every pub/sub connection (the edge's live subscriptions among them) and append at
+    // once: those notifications are lost, so only the resync read after resubscribing can
+    // deliver these messages.
+    const admin = redis.client();
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    await publish(sessionId, 11, 5);
+    await client.waitForOffset(15);
+    assertContiguous(client.delivered, 1, 15);
+    expect(client.socket.connected).toBe(true);
+    client.close();
+  });
 });

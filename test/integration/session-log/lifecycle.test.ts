@@ -179,4 +179,32 @@ describe('session lifecycle', () => {
     await log.append(sessionId, 1);
     expect(await admin.pttl(meta)).toBeGreaterThan(50_000);
   });
+
+  it('fences acks of a connection whose consumer lease was taken by a newer one', async () => {
+    const log = await logs.open();
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId);
+    await log.appendBatch(
+      sessionId,
+      Array.from({ length: 5 }, (_, i) => ({ data: i })),
+    );
+
+    const first = await log.claimLease(sessionId, 'phone', 'conn-1');
+    expect(first).toEqual({ generation: 1, previousHolder: undefined });
+    expect(await log.ack(sessionId, { epoch, offset: 2, consumerId: 'phone', leaseGeneration: 1 })).toEqual({
+      ackedOffset: 2,
+    });
+    const second = await log.claimLease(sessionId, 'phone', 'conn-2');
+    expect(second).toEqual({ generation: 2, previousHolder: 'conn-1' });
+    expect(
+      await codeOf(log.ack(sessionId, { epoch, offset: 4, consumerId: 'phone', leaseGeneration: 1 })),
+    ).toBe(ErrorCode.Replaced);
+    expect(await log.leaseGeneration(sessionId, 'phone')).toBe(2);
+    expect(await log.ack(sessionId, { epoch, offset: 3, consumerId: 'phone', leaseGeneration: 2 })).toEqual({
+      ackedOffset: 3,
+    });
+    // Leases are per consumer.
+    expect((await log.claimLease(sessionId, 'laptop', 'conn-3')).generation).toBe(1);
+    expect(await log.leaseGeneration(uniqueId(), 'phone')).toBeUndefined();
+  });
 });
