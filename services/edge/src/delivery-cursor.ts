@@ -85,17 +85,20 @@ export class DeliveryCursor {
       this.pump();
       return;
     }
-    const last = notification.from + notification.data.length - 1;
-    if (notification.data.length === 0 || last < this.nextOffset) return; // already delivered
+    const last = notification.from + notification.count - 1;
+    if (notification.count === 0 || last < this.nextOffset) return; // already delivered
     this.knownHead = Math.max(this.knownHead, last);
     const canForward =
       !this.reading &&
       !this.mustRead &&
       notification.from === this.nextOffset &&
-      this.window.fits(notification.data.length, notification.bytes) &&
+      this.window.fits(notification.count, notification.bytes) &&
       this.deps.mayDeliver();
     if (canForward) {
-      this.send({ epoch: this.epoch, from: notification.from, data: notification.data }, notification.bytes);
+      this.send(
+        { epoch: this.epoch, from: notification.from, data: notification.data() },
+        notification.bytes,
+      );
     } else {
       this.pump();
     }

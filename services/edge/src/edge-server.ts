@@ -21,6 +21,7 @@ import {
 import { LiveSubscriptions, SessionLog } from '@holdfast/session-log';
 import type { EdgeConfig } from './config.js';
 import { consumerOf, parseHandshake } from './handshake.js';
+import { EdgeMetrics } from './metrics.js';
 import { isOriginAllowed } from './origin-check.js';
 import { SessionConnection, type AcceptedHandshake, type EdgeSocket } from './session-connection.js';
 
@@ -55,6 +56,7 @@ export class EdgeServer {
   private redisLostSince: number | undefined;
   private readonly connections = new Map<string, SessionConnection>();
   private readonly healthTimer: NodeJS.Timeout;
+  private readonly metrics = new EdgeMetrics();
 
   private constructor(
     readonly config: EdgeConfig,
@@ -177,6 +179,15 @@ export class EdgeServer {
     if (res.headersSent || req.url?.startsWith('/socket.io')) return;
     const path = req.url?.split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/metrics') {
+      this.metrics.connections.set(this.connections.size);
+      this.metrics.ready.set(this.ready ? 1 : 0);
+      void this.metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
     if (path === '/readyz') {
       const ready = this.ready;
       return json(res, ready ? 200 : 503, {
@@ -214,7 +225,9 @@ export class EdgeServer {
       };
       next();
     } catch (error) {
-      next(connectError(error));
+      const rejection = connectError(error);
+      this.metrics.handshakeRejections.inc({ code: (rejection.data as ConnectErrorData).code });
+      next(rejection);
     }
   }
 
@@ -235,6 +248,7 @@ export class EdgeServer {
           const verified = await this.verifier.verify(token, { sessionId });
           return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
         },
+        metrics: this.metrics,
         onClosed: (closed) => {
           if (this.connections.get(closed.id) === closed) this.connections.delete(closed.id);
         },

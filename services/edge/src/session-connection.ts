@@ -7,6 +7,7 @@ import {
   type ClientToServerEvents,
   type LogPosition,
   type NoticePayload,
+  type ResetPayload,
   type ServerToClientEvents,
   type TokenRefreshReply,
 } from '@holdfast/protocol';
@@ -15,6 +16,7 @@ import { AckWriter } from './ack-writer.js';
 import { DeliveryCursor } from './delivery-cursor.js';
 import type { WindowLimits } from './flow-window.js';
 import { LeaseKeeper, type LeaseCheck } from './lease-keeper.js';
+import type { EdgeMetrics } from './metrics.js';
 import { decideStart } from './start-point.js';
 
 export type EdgeSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -30,6 +32,7 @@ export interface ConnectionDeps {
     sessionId: string,
   ) => Promise<{ consumerId: string; expiresAt: number }>;
   readonly onClosed: (connection: SessionConnection) => void;
+  readonly metrics: EdgeMetrics;
 }
 
 export interface AcceptedHandshake {
@@ -119,12 +122,15 @@ export class SessionConnection {
       window: this.deps.window,
       tokenExpiresAt: this.handshake.tokenExpiresAt,
     });
-    if (decision.reset) this.socket.emit('reset', decision.reset);
+    if (decision.reset) this.sendReset(decision.reset);
     this.cursor = new DeliveryCursor(
       {
         read: (from, limit, maxBytes) => this.deps.log.read(sessionId, { from, limit, maxBytes }),
-        sendBatch: (batch) => this.socket.emit('batch', batch),
-        sendReset: (reset) => this.socket.emit('reset', reset),
+        sendBatch: (batch) => {
+          this.deps.metrics.messagesDelivered.inc(batch.data.length);
+          this.socket.emit('batch', batch);
+        },
+        sendReset: (reset) => this.sendReset(reset),
         mayDeliver: () => !this.closing && this.lease.isValid(),
         onFatal: (error) => this.endFor(error),
       },
@@ -135,6 +141,11 @@ export class SessionConnection {
     this.socket.on('token', (payload, reply) => void this.onTokenRefresh(payload, reply));
     this.cursor.start();
     if (this.notifiedDuringStart) this.cursor.onLive({ kind: 'resync' });
+  }
+
+  private sendReset(reset: ResetPayload): void {
+    this.deps.metrics.resets.inc({ reason: reset.reason });
+    this.socket.emit('reset', reset);
   }
 
   /** A newer connection of the same consumer took over. */

@@ -20,4 +20,10 @@ export type {
 } from './types.js';
 export type { ServerIdentity } from './server-identity.js';
 export { LiveSubscriptions, type LiveListener } from './live-subscriptions.js';
-export { decodeLiveNotification, type LiveNotification } from './live-notification.js';
+export {
+  decodeLiveNotification,
+  type LiveEntries,
+  type LiveEnded,
+  type LiveNotification,
+  type LiveResync,
+} from './live-notification.js';

@@ -3,42 +3,61 @@
  * scripts). Pub/sub is only a hint that something happened: readers check offsets and refill
  * gaps from the stream, which is the truth.
  */
-export type LiveNotification =
-  /** Entries `from`, `from + 1`, … were appended together in `epoch` (none: the epoch changed). */
-  | {
-      readonly kind: 'entries';
-      readonly epoch: string;
-      readonly from: number;
-      readonly data: readonly unknown[];
-      readonly bytes: number;
-    }
-  /** The session ended; connected clients get `session_ended`. */
-  | { readonly kind: 'ended'; readonly reason: string }
-  /**
-   * The subscription was re-established after a disconnect: notifications may have been
-   * missed, so every reader must re-read from where it is.
-   */
-  | { readonly kind: 'resync' };
+export type LiveNotification = LiveEntries | LiveEnded | LiveResync;
 
-interface EntriesWire {
-  e: string;
-  o: number;
-  d: unknown[];
+/** Entries `from` … `from + count - 1` were appended together in `epoch` (none: the epoch changed). */
+export interface LiveEntries {
+  readonly kind: 'entries';
+  readonly epoch: string;
+  readonly from: number;
+  readonly count: number;
+  /** Size of the notification, a close bound on the entries' data. */
+  readonly bytes: number;
+  /**
+   * The entries' data, parsed on first use: a reader whose window is full only needs the
+   * offsets, so a stalled client costs no parsing.
+   */
+  data(): readonly unknown[];
 }
+
+/** The session ended; connected clients get `session_ended`. */
+export interface LiveEnded {
+  readonly kind: 'ended';
+  readonly reason: string;
+}
+
+/**
+ * The subscription was re-established after a disconnect: notifications may have been missed,
+ * so every reader must re-read from where it is.
+ */
+export interface LiveResync {
+  readonly kind: 'resync';
+}
+
+// The scripts write the header fields first, in this order, so they can be read without
+// parsing the data: {"e":"<epoch>","o":<from>,"n":<count>,"d":[…]}
+const ENTRIES_HEADER = /^\{"e":"([A-Za-z0-9_-]{1,64})","o":(\d{1,16}),"n":(\d{1,7}),"d":/;
+const ENDED = /^\{"ended":"([a-z_]{1,32})"\}$/;
 
 /** Decode a channel message; undefined for anything malformed (it is ignored, never trusted). */
 export function decodeLiveNotification(message: string): LiveNotification | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(message);
-  } catch {
-    return undefined;
+  const header = ENTRIES_HEADER.exec(message);
+  if (header) {
+    const [prefix, epoch, from, count] = header as unknown as [string, string, string, string];
+    let data: readonly unknown[] | undefined;
+    return {
+      kind: 'entries',
+      epoch,
+      from: Number(from),
+      count: Number(count),
+      bytes: message.length,
+      data() {
+        data ??= JSON.parse(message.slice(prefix.length, -1)) as unknown[];
+        return data;
+      },
+    };
   }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const wire = parsed as Partial<EntriesWire> & { ended?: unknown };
-  if (typeof wire.ended === 'string') return { kind: 'ended', reason: wire.ended };
-  if (typeof wire.e === 'string' && Number.isSafeInteger(wire.o) && Array.isArray(wire.d)) {
-    return { kind: 'entries', epoch: wire.e, from: wire.o as number, data: wire.d, bytes: message.length };
-  }
+  const reason = ENDED.exec(message)?.[1];
+  if (reason) return { kind: 'ended', reason };
   return undefined;
 }

@@ -147,12 +147,13 @@ describe('append', () => {
       {
         e: epoch,
         o: 1,
+        n: 2,
         d: [
           { t: 'delta', text: 'he' },
           { t: 'delta', text: 'llo' },
         ],
       },
-      { e: epoch, o: 3, d: ['done'] },
+      { e: epoch, o: 3, n: 1, d: ['done'] },
     ]);
   });
 

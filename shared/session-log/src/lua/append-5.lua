@@ -71,8 +71,8 @@ if #added > 0 then
   local maxLen = tonumber(m[5])
   if maxLen > 0 then redis.call('XTRIM', logKey, 'MAXLEN', maxLen) end
   hf_trim_by_age(logKey, tonumber(m[6]), now)
-  redis.call('SPUBLISH', channel,
-    '{"e":"' .. epoch .. '","o":' .. firstNew .. ',"d":[' .. table.concat(added, ',') .. ']}')
+  redis.call('SPUBLISH', channel, '{"e":"' .. epoch .. '","o":' .. firstNew .. ',"n":' .. #added ..
+    ',"d":[' .. table.concat(added, ',') .. ']}')
 end
 if wroteIds then redis.call('PEXPIRE', curIds, dedupeWindowMs * 2) end
 hf_touch(metaKey, logKey, tombKey, tonumber(m[7]), tombTtlMs, now)

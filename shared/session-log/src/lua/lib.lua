@@ -64,7 +64,7 @@ local function hf_check_epoch(metaKey, channel, epoch, head, storedRunId, stored
     if string.sub(field, 1, 4) == 'ack:' then redis.call('HDEL', metaKey, field) end
   end
   -- Live readers learn of the new epoch at once; the stream is still the truth.
-  redis.call('SPUBLISH', channel, '{"e":"' .. candidate .. '","o":' .. (tonumber(head) + 1) .. ',"d":[]}')
+  redis.call('SPUBLISH', channel, '{"e":"' .. candidate .. '","o":' .. (tonumber(head) + 1) .. ',"n":0,"d":[]}')
   return candidate, true
 end
 
