@@ -214,6 +214,13 @@ describe('failover', () => {
     await waitFor(() => clients.every((c) => c.lastOffset >= 4), { what: 'every client streaming' });
 
     a.signal('SIGTERM');
+    // While it drains, the edge says it is not ready and refuses new connections.
+    await waitFor(async () => (await fetch(`${a.url}/readyz`)).status === 503, {
+      what: 'readyz 503 while draining',
+    });
+    const late = await newSession();
+    const refused = await RawClient.connect(a.url, late);
+    expect(refused.connectError?.data).toMatchObject({ code: 'server_draining', retryAfterMs: 100 });
     const exit = await a.waitForExit();
     expect(exit).toEqual({ code: 0, signal: null });
     await waitFor(() => clients.every((c) => c.connections.length === 2 && c.connected), {
