@@ -27,3 +27,4 @@ export {
   type LiveNotification,
   type LiveResync,
 } from './live-notification.js';
+export type { InboundAccepted, InboundInput, InboundNext } from './inbox-types.js';

@@ -16,6 +16,13 @@ export interface SessionKeys {
   readonly idsB: string;
   /** Sharded pub/sub channel announcing new entries and epoch changes. */
   readonly live: string;
+  /** Stream of inbound (client to server) messages, entry id `<seq>-0`. */
+  readonly inbox: string;
+  /** Hash: inbound sequence, progress of the drain, dedupe rotation (see inbox-enqueue-7.lua). */
+  readonly inboxState: string;
+  /** Hashes of recent inbound message ids, used in turns. */
+  readonly inIdsA: string;
+  readonly inIdsB: string;
 }
 
 export function sessionKeys(prefix: string, sessionId: string): SessionKeys {
@@ -27,6 +34,10 @@ export function sessionKeys(prefix: string, sessionId: string): SessionKeys {
     idsA: `${base}:ids:a`,
     idsB: `${base}:ids:b`,
     live: `${base}:live`,
+    inbox: `${base}:in`,
+    inboxState: `${base}:in:state`,
+    inIdsA: `${base}:in:ids:a`,
+    inIdsB: `${base}:in:ids:b`,
   };
 }
 

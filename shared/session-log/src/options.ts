@@ -62,6 +62,12 @@ export interface SessionLogOptions {
    */
   dedupeWindowMs?: number;
   /**
+   * An inbound message whose id was accepted this recently is acknowledged again and not
+   * enqueued twice (ids are remembered between one and two windows).
+   * @default 86_400_000 (24 hours)
+   */
+  inboundDedupeWindowMs?: number;
+  /**
    * Largest message, as UTF-8 JSON. Kept below every transport limit, so an oversize message
    * is refused with `payload_too_large` before any socket would be closed for it.
    * @default 262_144 (256 KiB)
@@ -134,6 +140,11 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
       1,
     ),
     dedupeWindowMs: nonNegativeInteger('dedupeWindowMs', options.dedupeWindowMs ?? 5 * 60 * 1000, 1),
+    inboundDedupeWindowMs: nonNegativeInteger(
+      'inboundDedupeWindowMs',
+      options.inboundDedupeWindowMs ?? 24 * 60 * 60 * 1000,
+      1,
+    ),
     maxPayloadBytes: nonNegativeInteger('maxPayloadBytes', options.maxPayloadBytes ?? 256 * 1024, 1),
     maxBatchMessages: nonNegativeInteger('maxBatchMessages', options.maxBatchMessages ?? 1000, 1),
     commandTimeoutMs: nonNegativeInteger('commandTimeoutMs', options.commandTimeoutMs ?? 5000, 1),

@@ -16,8 +16,11 @@ const scriptFiles = {
   ack: 'ack-3.lua',
   info: 'info-3.lua',
   touch: 'touch-3.lua',
-  end: 'end-5.lua',
+  end: 'end-9.lua',
   claim: 'claim-3.lua',
+  inboxEnqueue: 'inbox-enqueue-7.lua',
+  inboxNext: 'inbox-next-4.lua',
+  inboxStep: 'inbox-step-1.lua',
 } as const;
 
 export type ScriptName = keyof typeof scriptFiles;

@@ -18,9 +18,10 @@ import {
 } from './options.js';
 import { encodeMessage, type EncodedMessage, type MessageInput } from './payload.js';
 import { toHoldfastError } from './redis-errors.js';
-import { expectOk } from './script-errors.js';
+import { expectOk, scriptError } from './script-errors.js';
 import { defineScripts, runScript, type ScriptName, type ScriptReply } from './scripts.js';
 import { ServerIdentityTracker, type ServerIdentity } from './server-identity.js';
+import type { InboundAccepted, InboundInput, InboundNext } from './inbox-types.js';
 import type {
   AckInput,
   AppendResult,
@@ -288,9 +289,93 @@ export class SessionLog {
     await this.run(
       sessionId,
       'end',
-      [keys.meta, keys.log, keys.tomb, keys.idsA, keys.idsB],
+      [
+        keys.meta,
+        keys.log,
+        keys.tomb,
+        keys.idsA,
+        keys.idsB,
+        keys.inbox,
+        keys.inboxState,
+        keys.inIdsA,
+        keys.inIdsB,
+      ],
       [keys.live, reason, this.options.tombstoneTtlMs],
     );
+  }
+
+  /**
+   * Accept an inbound message from a client: deduplicated by its id, stored in the session's
+   * inbox with the next sequence number. `generation` names the drain job that will handle it:
+   * submit that job (idempotently) before acknowledging the client.
+   */
+  async enqueueInbound(sessionId: string, message: InboundInput): Promise<InboundAccepted> {
+    const keys = this.keys(sessionId);
+    const consumerId = message.consumerId ?? DEFAULT_CONSUMER_ID;
+    assertConsumerId(consumerId);
+    const encoded = encodeMessage({ data: message.data, id: message.id }, this.options.maxPayloadBytes);
+    const reply = await this.run(
+      sessionId,
+      'inboxEnqueue',
+      [keys.meta, keys.tomb, keys.inbox, keys.inboxState, keys.inIdsA, keys.inIdsB, keys.log],
+      [message.id, encoded.json, consumerId, this.options.inboundDedupeWindowMs, this.options.tombstoneTtlMs],
+    );
+    return { seq: Number(reply[1]), duplicate: reply[2] === 1, generation: Number(reply[3]) };
+  }
+
+  /**
+   * The next inbound message for the drain `generation`, run `runToken` (which becomes its
+   * owner), or why there is none.
+   */
+  async nextInbound(sessionId: string, generation: number, runToken: string): Promise<InboundNext> {
+    const keys = this.keys(sessionId);
+    let reply: ScriptReply;
+    try {
+      reply = await runScript(
+        this.redis,
+        'inboxNext',
+        [keys.meta, keys.tomb, keys.inbox, keys.inboxState],
+        [generation, runToken],
+      );
+    } catch (error) {
+      throw toHoldfastError(error);
+    }
+    const status = reply[0];
+    if (status === 0) return { kind: 'idle' };
+    if (status === -7) return { kind: 'stale' };
+    if (status !== 1) return { kind: 'ended', error: scriptError(reply, sessionId) };
+    return {
+      kind: 'message',
+      seq: Number(reply[1]),
+      id: String(reply[2]),
+      data: JSON.parse(String(reply[3])) as unknown,
+      consumerId: String(reply[4]),
+      attempt: Number(reply[5]),
+      previousAttemptPublished: Number(reply[6]) > 0,
+    };
+  }
+
+  /**
+   * Record progress of the inbound message `seq` handled by run `runToken`: `publish` before
+   * each publish of its reply, `done` when it is handled (or dead-lettered). False when the run
+   * is stale and must stop without publishing.
+   */
+  async stepInbound(
+    sessionId: string,
+    step: { generation: number; seq: number; runToken: string; kind: 'publish' | 'done' },
+  ): Promise<boolean> {
+    const keys = this.keys(sessionId);
+    try {
+      const reply = await runScript(
+        this.redis,
+        'inboxStep',
+        [keys.inboxState],
+        [step.generation, step.seq, step.kind, step.runToken],
+      );
+      return reply[0] === 1;
+    } catch (error) {
+      throw toHoldfastError(error);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,65 @@
+--[[
+  Accept an inbound (client to server) message: dedupe by the client's message id, give it the
+  session's next inbound sequence number, store it in the session's inbox stream, and make sure
+  a drain of the inbox is scheduled. The message is in Redis when this returns: the edge acks
+  the client only then.
+
+  KEYS[1] meta   KEYS[2] tomb   KEYS[3] inbox stream   KEYS[4] inbox state hash
+  KEYS[5] inbound ids "a"   KEYS[6] inbound ids "b"   KEYS[7] log (for idle expiry)
+  ARGV[1] message id   ARGV[2] data (JSON text)   ARGV[3] consumer id
+  ARGV[4] dedupe window ms   ARGV[5] tombTtlMs
+
+  Inbox state hash fields: seq (last assigned), done (last handled), gen (drain generations
+  so far), sched (generation of the scheduled drain, 0 when none), cur / attempt / published
+  (the message being handled, its attempt, publishes made by that attempt),
+  idsCur / idsSince (which dedupe hash is current, as for outbound ids).
+
+  Returns {1, seq, duplicate (0/1), generation}: the caller (re)submits the drain job named
+  after the generation; submitting it twice is harmless, forgetting it is not.
+  Or {-1} / {-2, reason}.
+]]
+local metaKey, tombKey, inKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local idleTtlMs = redis.call('HGET', metaKey, 'idleTtlMs')
+if not idleTtlMs then return hf_missing(tombKey) end
+local now = hf_now_ms()
+local windowMs = tonumber(ARGV[4])
+
+local s = redis.call('HMGET', stateKey, 'idsCur', 'idsSince', 'sched', 'gen')
+local idsCur, idsSince = s[1] or 'a', tonumber(s[2] or now)
+if not s[1] then redis.call('HSET', stateKey, 'idsCur', 'a', 'idsSince', now, 'seq', 0, 'done', 0, 'gen', 0, 'sched', 0) end
+if now - idsSince >= windowMs then
+  idsCur = (idsCur == 'a') and 'b' or 'a'
+  redis.call('DEL', idsCur == 'a' and KEYS[5] or KEYS[6])
+  redis.call('HSET', stateKey, 'idsCur', idsCur, 'idsSince', now)
+end
+local curIds = idsCur == 'a' and KEYS[5] or KEYS[6]
+local oldIds = idsCur == 'a' and KEYS[6] or KEYS[5]
+
+local function scheduled()
+  local sched = tonumber(redis.call('HGET', stateKey, 'sched') or '0')
+  if sched == 0 then
+    sched = redis.call('HINCRBY', stateKey, 'gen', 1)
+    redis.call('HSET', stateKey, 'sched', sched)
+  end
+  return sched
+end
+
+local existing = redis.call('HGET', curIds, ARGV[1]) or redis.call('HGET', oldIds, ARGV[1])
+if existing then
+  -- A resend: acknowledge again, write nothing; the drain may still be pending, so name it.
+  local sched = tonumber(redis.call('HGET', stateKey, 'sched') or '0')
+  return {1, tonumber(existing), 1, sched}
+end
+
+local seq = redis.call('HINCRBY', stateKey, 'seq', 1)
+redis.call('XADD', inKey, seq .. '-0', 'i', ARGV[1], 'd', ARGV[2], 'c', ARGV[3], 't', now)
+redis.call('HSET', curIds, ARGV[1], seq)
+redis.call('PEXPIRE', curIds, windowMs * 2)
+local generation = scheduled()
+hf_touch(metaKey, KEYS[7], tombKey, tonumber(idleTtlMs), tonumber(ARGV[5]), now)
+local ttl = tonumber(idleTtlMs)
+if ttl > 0 then
+  redis.call('PEXPIRE', inKey, ttl)
+  redis.call('PEXPIRE', stateKey, ttl)
+end
+return {1, seq, 0, generation}
