@@ -46,6 +46,11 @@ export const edgeEnvSchema = z
     /** Largest Socket.IO frame; above the session log's payload limit so app errors answer first. */
     MAX_FRAME_BYTES: positiveInt.default(1024 * 1024),
     NODE_ID: z.string().optional(),
+    /** Client events (acks, sends, token refreshes) per second per connection, and the burst. */
+    EVENTS_PER_SECOND: positiveInt.default(200),
+    EVENTS_BURST: positiveInt.default(400),
+    /** New inbound messages per second per session, across all edges (0 = no limit). */
+    INBOUND_SESSION_RATE: z.coerce.number().int().min(0).default(50),
   })
   .refine((env) => env.TOKEN_HS256_SECRETS?.length || env.TOKEN_PUBLIC_KEY, {
     message:
@@ -80,6 +85,9 @@ export interface EdgeConfig {
   drainTimeoutMs: number;
   maxFrameBytes: number;
   nodeId: string | undefined;
+  eventsPerSecond: number;
+  eventsBurst: number;
+  inboundSessionRate: number;
 }
 
 /** Parse the environment; throws one Error listing every bad variable by name. */
@@ -116,5 +124,8 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     maxFrameBytes: e.MAX_FRAME_BYTES,
     nodeId: e.NODE_ID,
+    eventsPerSecond: e.EVENTS_PER_SECOND,
+    eventsBurst: e.EVENTS_BURST,
+    inboundSessionRate: e.INBOUND_SESSION_RATE,
   };
 }

@@ -18,6 +18,7 @@ import {
   type ConnectErrorData,
   type ServerToClientEvents,
 } from '@holdfast/protocol';
+import { InboundQueue } from '@holdfast/inbound-queue';
 import { LiveSubscriptions, SessionLog } from '@holdfast/session-log';
 import type { EdgeConfig } from './config.js';
 import { consumerOf, parseHandshake } from './handshake.js';
@@ -66,6 +67,7 @@ export class EdgeServer {
     private readonly live: LiveSubscriptions,
     private readonly verifier: TokenVerifier,
     private readonly adapterClients: Redis[],
+    private readonly inbound: InboundQueue,
   ) {
     this.healthTimer = setInterval(() => this.watchRedis(), 500);
     this.healthTimer.unref();
@@ -78,7 +80,12 @@ export class EdgeServer {
       audience: config.token.audience,
       ...(config.token.issuer ? { issuer: config.token.issuer } : {}),
     });
-    const log = new SessionLog({ redis: config.redisUrl, keyPrefix: config.keyPrefix });
+    const log = new SessionLog({
+      redis: config.redisUrl,
+      keyPrefix: config.keyPrefix,
+      inboundRatePerSession: config.inboundSessionRate,
+    });
+    const inbound = new InboundQueue({ url: config.redisUrl }, config.keyPrefix);
     const live = new LiveSubscriptions(config.redisUrl);
     const pub = new Redis(config.redisUrl, { connectionName: 'holdfast-edge-adapter-pub' });
     const sub = pub.duplicate({ connectionName: 'holdfast-edge-adapter-sub' });
@@ -99,7 +106,7 @@ export class EdgeServer {
       },
       adapter: createAdapter(pub, sub, { key: `${config.keyPrefix}:socket.io` }),
     });
-    const edge = new EdgeServer(config, http, io, log, live, verifier, [pub, sub]);
+    const edge = new EdgeServer(config, http, io, log, live, verifier, [pub, sub], inbound);
     http.on('request', (req, res) => edge.handleHttp(req, res));
     // engine.io answers a refused WebSocket upgrade with 400 whatever the reason; a foreign
     // Origin deserves 403 with a code, before engine.io sees the request at all.
@@ -171,6 +178,7 @@ export class EdgeServer {
     await Promise.all([
       this.log.close(),
       this.live.close(),
+      this.inbound.close(),
       ...this.adapterClients.map((c) => c.quit().catch(() => undefined)),
     ]);
   }
@@ -249,6 +257,9 @@ export class EdgeServer {
           return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
         },
         metrics: this.metrics,
+        submitDrain: (sessionId, generation) => this.inbound.submitDrain(sessionId, generation),
+        eventsPerSecond: this.config.eventsPerSecond,
+        eventsBurst: this.config.eventsBurst,
         onClosed: (closed) => {
           if (this.connections.get(closed.id) === closed) this.connections.delete(closed.id);
         },

@@ -28,6 +28,11 @@ export class EdgeMetrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly rateLimited = new Counter({
+    name: 'holdfast_edge_rate_limited_total',
+    help: 'Client events refused for exceeding the per-connection rate',
+    registers: [this.registry],
+  });
   readonly ready = new Gauge({
     name: 'holdfast_edge_ready',
     help: '1 while the edge accepts connections (Redis reachable, not draining)',

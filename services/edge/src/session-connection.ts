@@ -8,6 +8,8 @@ import {
   type LogPosition,
   type NoticePayload,
   type ResetPayload,
+  type SendReply,
+  assertMessageId,
   type ServerToClientEvents,
   type TokenRefreshReply,
 } from '@holdfast/protocol';
@@ -16,6 +18,7 @@ import { AckWriter } from './ack-writer.js';
 import { DeliveryCursor } from './delivery-cursor.js';
 import type { WindowLimits } from './flow-window.js';
 import { LeaseKeeper, type LeaseCheck } from './lease-keeper.js';
+import { RateLimiter } from './rate-limiter.js';
 import type { EdgeMetrics } from './metrics.js';
 import { decideStart } from './start-point.js';
 
@@ -33,6 +36,10 @@ export interface ConnectionDeps {
   ) => Promise<{ consumerId: string; expiresAt: number }>;
   readonly onClosed: (connection: SessionConnection) => void;
   readonly metrics: EdgeMetrics;
+  /** Schedule the drain that will hand an accepted inbound message to a worker. */
+  readonly submitDrain: (sessionId: string, generation: number) => Promise<void>;
+  readonly eventsPerSecond: number;
+  readonly eventsBurst: number;
 }
 
 export interface AcceptedHandshake {
@@ -42,6 +49,8 @@ export interface AcceptedHandshake {
   readonly position: LogPosition | undefined;
   readonly leaseGeneration: number;
 }
+
+const KNOWN_EVENTS = new Set(['ack', 'token', 'send']);
 
 /** If the client has not closed its transport this long after our disconnect packet, we do. */
 const TRANSPORT_CLOSE_GRACE_MS = 2000;
@@ -65,6 +74,7 @@ export class SessionConnection {
   /** Cleaned up: nothing more happens on this connection. */
   private closed = false;
   private notifiedDuringStart = false;
+  private readonly events: RateLimiter;
 
   constructor(
     private readonly socket: EdgeSocket,
@@ -89,6 +99,7 @@ export class SessionConnection {
       () => this.cursor?.resume(),
       (why) => (why === 'lost' ? this.replace() : this.end(ErrorCode.SessionEnded, 'the session has ended')),
     );
+    this.events = new RateLimiter(deps.eventsPerSecond, deps.eventsBurst);
     this.scheduleTokenExpiry(handshake.tokenExpiresAt);
     socket.on('disconnect', () => this.cleanUp());
   }
@@ -137,8 +148,22 @@ export class SessionConnection {
       this.deps.window,
       { epoch: info.epoch, offset: decision.startOffset, head: info.head },
     );
+    this.socket.use(([event], next) => {
+      if (!KNOWN_EVENTS.has(event)) {
+        this.fault(ErrorCode.UnknownEvent, `unknown event ${JSON.stringify(String(event).slice(0, 64))}`);
+        return;
+      }
+      const retryAfterMs = this.events.take();
+      if (retryAfterMs > 0) {
+        this.deps.metrics.rateLimited.inc();
+        this.socket.emit('fault', { code: ErrorCode.RateLimited, message: 'too many events', retryAfterMs });
+        return;
+      }
+      next();
+    });
     this.socket.on('ack', (payload) => this.onAck(payload));
     this.socket.on('token', (payload, reply) => void this.onTokenRefresh(payload, reply));
+    this.socket.on('send', (payload, reply) => void this.onSend(payload, reply));
     this.cursor.start();
     if (this.notifiedDuringStart) this.cursor.onLive({ kind: 'resync' });
   }
@@ -233,6 +258,45 @@ export class SessionConnection {
     } catch (error) {
       if (isHoldfastError(error)) this.fault(error.code, error.message);
       else throw error;
+    }
+  }
+
+  /**
+   * An inbound message: stored in the session's inbox and its drain scheduled before the
+   * client is told `ok`; a resent id is acknowledged again without a second copy.
+   */
+  private async onSend(payload: unknown, reply: unknown): Promise<void> {
+    if (typeof reply !== 'function') {
+      this.fault(ErrorCode.InvalidPayload, 'send needs an acknowledgement callback');
+      return;
+    }
+    const answer = reply as (result: SendReply) => void;
+    try {
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+        throw new HoldfastError(ErrorCode.InvalidPayload, 'send takes { id, data }');
+      }
+      const { id, data } = payload as { id?: unknown; data?: unknown };
+      assertMessageId(id);
+      const accepted = await this.deps.log.enqueueInbound(this.handshake.sessionId, {
+        id,
+        data,
+        consumerId: this.handshake.consumerId,
+      });
+      // Submitted even for a resend: the drain named by the generation may not exist yet if an
+      // edge died between storing the message and submitting its drain.
+      if (accepted.generation > 0) await this.deps.submitDrain(this.handshake.sessionId, accepted.generation);
+      answer({ ok: true, id, seq: accepted.seq, duplicate: accepted.duplicate });
+    } catch (error) {
+      const e = isHoldfastError(error)
+        ? error
+        : new HoldfastError(ErrorCode.RedisUnavailable, 'the message could not be stored; resend it');
+      const retryAfterMs = e.details?.retryAfterMs;
+      answer({
+        ok: false,
+        code: e.code,
+        message: e.message,
+        ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
+      });
     }
   }
 

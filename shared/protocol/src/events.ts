@@ -80,6 +80,22 @@ export interface AckPayload {
   readonly offset: number;
 }
 
+/** An inbound message: handed to the session's worker once, in the order sent. */
+export interface SendPayload {
+  /** The client's id for the message; a resend with the same id is acknowledged, not repeated. */
+  readonly id: string;
+  readonly data: unknown;
+}
+
+export type SendReply =
+  | { readonly ok: true; readonly id: string; readonly seq: number; readonly duplicate: boolean }
+  | {
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly retryAfterMs?: number;
+    };
+
 export interface TokenRefreshPayload {
   readonly token: string;
 }
@@ -105,6 +121,7 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   ack: (payload: AckPayload) => void;
   token: (payload: TokenRefreshPayload, reply: (result: TokenRefreshReply) => void) => void;
+  send: (payload: SendPayload, reply: (result: SendReply) => void) => void;
 }
 
 /** What a rejected handshake carries in `connect_error` (`err.message` is the code too). */

@@ -23,6 +23,8 @@ export type {
   NoticePayload,
   ResetPayload,
   ResetReason,
+  SendPayload,
+  SendReply,
   ServerToClientEvents,
   TokenRefreshPayload,
   TokenRefreshReply,

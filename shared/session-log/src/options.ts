@@ -68,6 +68,12 @@ export interface SessionLogOptions {
    */
   inboundDedupeWindowMs?: number;
   /**
+   * Most new inbound messages per second per session, across all edges; more are refused with
+   * `rate_limited` and a retry hint. 0 = no limit.
+   * @default 50
+   */
+  inboundRatePerSession?: number;
+  /**
    * Largest message, as UTF-8 JSON. Kept below every transport limit, so an oversize message
    * is refused with `payload_too_large` before any socket would be closed for it.
    * @default 262_144 (256 KiB)
@@ -140,6 +146,7 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
       1,
     ),
     dedupeWindowMs: nonNegativeInteger('dedupeWindowMs', options.dedupeWindowMs ?? 5 * 60 * 1000, 1),
+    inboundRatePerSession: nonNegativeInteger('inboundRatePerSession', options.inboundRatePerSession ?? 50),
     inboundDedupeWindowMs: nonNegativeInteger(
       'inboundDedupeWindowMs',
       options.inboundDedupeWindowMs ?? 24 * 60 * 60 * 1000,

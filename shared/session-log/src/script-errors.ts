@@ -10,6 +10,7 @@ export const ScriptStatus = {
   EpochMismatch: -4,
   BeyondHead: -5,
   Fenced: -6,
+  RateLimited: -9,
 } as const;
 
 /**
@@ -45,6 +46,10 @@ export function scriptError(reply: ScriptReply, sessionId: string): HoldfastErro
         `a newer connection (generation ${String(detail)}) of this consumer holds session ${sessionId}`,
         { details: { generation: Number(detail) } },
       );
+    case ScriptStatus.RateLimited:
+      return new HoldfastError(ErrorCode.RateLimited, `session ${sessionId} is sending too fast`, {
+        details: { retryAfterMs: Number(detail) },
+      });
     default:
       return new HoldfastError(
         ErrorCode.RedisUnavailable,

@@ -318,7 +318,14 @@ export class SessionLog {
       sessionId,
       'inboxEnqueue',
       [keys.meta, keys.tomb, keys.inbox, keys.inboxState, keys.inIdsA, keys.inIdsB, keys.log],
-      [message.id, encoded.json, consumerId, this.options.inboundDedupeWindowMs, this.options.tombstoneTtlMs],
+      [
+        message.id,
+        encoded.json,
+        consumerId,
+        this.options.inboundDedupeWindowMs,
+        this.options.tombstoneTtlMs,
+        this.options.inboundRatePerSession,
+      ],
     );
     return { seq: Number(reply[1]), duplicate: reply[2] === 1, generation: Number(reply[3]) };
   }

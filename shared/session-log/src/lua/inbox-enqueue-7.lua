@@ -8,6 +8,7 @@
   KEYS[5] inbound ids "a"   KEYS[6] inbound ids "b"   KEYS[7] log (for idle expiry)
   ARGV[1] message id   ARGV[2] data (JSON text)   ARGV[3] consumer id
   ARGV[4] dedupe window ms   ARGV[5] tombTtlMs
+  ARGV[6] most new messages per second for this session, across all edges (0 = no limit)
 
   Inbox state hash fields: seq (last assigned), done (last handled), gen (drain generations
   so far), sched (generation of the scheduled drain, 0 when none), cur / attempt / published
@@ -16,7 +17,7 @@
 
   Returns {1, seq, duplicate (0/1), generation}: the caller (re)submits the drain job named
   after the generation; submitting it twice is harmless, forgetting it is not.
-  Or {-1} / {-2, reason}.
+  Or {-9, retryAfterMs} when the session is over its rate, or {-1} / {-2, reason}.
 ]]
 local metaKey, tombKey, inKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local idleTtlMs = redis.call('HGET', metaKey, 'idleTtlMs')
@@ -49,6 +50,16 @@ if existing then
   -- A resend: acknowledge again, write nothing; the drain may still be pending, so name it.
   local sched = tonumber(redis.call('HGET', stateKey, 'sched') or '0')
   return {1, tonumber(existing), 1, sched}
+end
+
+-- Per-session rate, counted in one-second windows; resends above were not counted.
+local limit = tonumber(ARGV[6])
+if limit > 0 then
+  local window = math.floor(now / 1000)
+  local r = redis.call('HMGET', stateKey, 'rateWindow', 'rateCount')
+  local count = (tonumber(r[1] or '-1') == window) and tonumber(r[2] or '0') or 0
+  if count >= limit then return {-9, 1000 - (now % 1000)} end
+  redis.call('HSET', stateKey, 'rateWindow', window, 'rateCount', count + 1)
 end
 
 local seq = redis.call('HINCRBY', stateKey, 'seq', 1)

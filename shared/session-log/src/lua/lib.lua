@@ -18,6 +18,7 @@
     -1 session not found        -2 session ended (+ reason)
     -3 session already exists   -4 epoch mismatch (+ current epoch)
     -5 offset beyond head (+ head)   -6 fenced: a newer connection holds the lease (+ its generation)
+    -7 stale drain run (inbox)       -9 rate limited (+ retry after ms)
 ]]
 
 local HF_NOT_FOUND = -1
