@@ -1,45 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionLog } from '@holdfast/session-log';
-import { EdgeProcess } from '../../helpers/edge-process.js';
+import { describe, expect, it } from 'vitest';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
+import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
-import { RedisServer } from '../../helpers/redis-server.js';
-import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { tokenFor } from '../../helpers/tokens.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const WINDOW_MESSAGES = 500;
 const WINDOW_BYTES = 64 * 1024;
 
-let redis: RedisServer;
-let edge: EdgeProcess;
-let log: SessionLog;
-
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  log = new SessionLog({ redis: redis.url });
-  edge = await EdgeProcess.start({
-    redisUrl: redis.url,
-    env: { WINDOW_MESSAGES: String(WINDOW_MESSAGES), WINDOW_BYTES: String(WINDOW_BYTES) },
-  });
-});
-afterAll(async () => {
-  await edge?.stop();
-  await log?.close();
-  await redis?.destroy();
+const env = useEdgeEnvironment({
+  edgeEnv: { WINDOW_MESSAGES: String(WINDOW_MESSAGES), WINDOW_BYTES: String(WINDOW_BYTES) },
 });
 
-async function newSession(): Promise<{ sessionId: string; token: string }> {
-  const sessionId = uniqueId();
-  await log.createSession(sessionId);
-  return { sessionId, token: await tokenFor(sessionId) };
-}
+const newSession = (): Promise<{ sessionId: string; token: string }> => env.newSession();
 
 async function publish(sessionId: string, from: number, count: number, size = 0): Promise<void> {
   const pad = 'x'.repeat(size);
   for (let done = 0; done < count;) {
     const n = Math.min(1000, count - done);
-    await log.appendBatch(
+    await env.log.appendBatch(
       sessionId,
       Array.from({ length: n }, (_, i) => ({ data: { n: from + done + i, pad } })),
     );
@@ -50,8 +28,8 @@ async function publish(sessionId: string, from: number, count: number, size = 0)
 describe('delivery', () => {
   it('forwards a batch appended together as one frame', async () => {
     const { sessionId, token } = await newSession();
-    const client = await RawClient.connect(edge.url, { sessionId, token });
-    await log.appendBatch(
+    const client = await RawClient.connect(env.edge.url, { sessionId, token });
+    await env.log.appendBatch(
       sessionId,
       Array.from({ length: 7 }, (_, i) => ({ data: i })),
     );
@@ -62,7 +40,7 @@ describe('delivery', () => {
 
   it('resumes after a disconnect from its position: messages of the gap arrive once, in order', async () => {
     const { sessionId, token } = await newSession();
-    const first = await RawClient.connect(edge.url, { sessionId, token });
+    const first = await RawClient.connect(env.edge.url, { sessionId, token });
     await publish(sessionId, 1, 500);
     await first.waitForOffset(500);
     first.close();
@@ -70,7 +48,7 @@ describe('delivery', () => {
 
     const position = first.position!;
     expect(position.offset).toBe(500);
-    const second = await RawClient.connect(edge.url, { sessionId, token, position });
+    const second = await RawClient.connect(env.edge.url, { sessionId, token, position });
     expect(second.hellos[0]).toMatchObject({ startOffset: 501, head: 1200 });
     await publish(sessionId, 1201, 300);
     await second.waitForOffset(1500);
@@ -82,19 +60,19 @@ describe('delivery', () => {
 
   it('keeps a client that stops acking connected, never exceeds the window, then catches up in order', async () => {
     const { sessionId, token } = await newSession();
-    const client = await RawClient.connect(edge.url, { sessionId, token, autoAck: false });
+    const client = await RawClient.connect(env.edge.url, { sessionId, token, autoAck: false });
     await publish(sessionId, 1, 100_000);
 
     // The window fills and stays full: exactly WINDOW_MESSAGES, no more.
     await client.waitForOffset(WINDOW_MESSAGES);
-    expect((await log.info(sessionId)).head).toBe(100_000);
+    expect((await env.log.info(sessionId)).head).toBe(100_000);
     // More notifications reach the edge; nothing beyond the window may come. A message to a
     // probe session travels the same pub/sub connection after them, so once the probe has it,
     // the edge has handled those notifications too.
     await publish(sessionId, 100_001, 10);
     const probeSession = await newSession();
-    const probe = await RawClient.connect(edge.url, probeSession);
-    await log.append(probeSession.sessionId, 'probe');
+    const probe = await RawClient.connect(env.edge.url, probeSession);
+    await env.log.append(probeSession.sessionId, 'probe');
     await probe.waitForOffset(1);
     probe.close();
     expect(client.delivered.length).toBe(WINDOW_MESSAGES);
@@ -116,7 +94,7 @@ describe('delivery', () => {
   });
 
   it('keeps a client on a 20 KB/s link connected while messages flow faster, and it catches up when the link frees', async () => {
-    const proxy = await FaultProxy.start({ targetPort: edge.port });
+    const proxy = await FaultProxy.start({ targetPort: env.edge.port });
     try {
       const { sessionId, token } = await newSession();
       const client = await RawClient.connect(proxy.url(), { sessionId, token });
@@ -143,14 +121,14 @@ describe('delivery', () => {
 
   it('refills from the stream what the live channel missed while its subscription was down', async () => {
     const { sessionId, token } = await newSession();
-    const client = await RawClient.connect(edge.url, { sessionId, token });
+    const client = await RawClient.connect(env.edge.url, { sessionId, token });
     await publish(sessionId, 1, 10);
     await client.waitForOffset(10);
 
     // Drop every pub/sub connection (the edge's live subscriptions among them) and append at
     // once: those notifications are lost, so only the resync read after resubscribing can
     // deliver these messages.
-    const admin = redis.client();
+    const admin = env.redis.client();
     await admin.client('KILL', 'TYPE', 'pubsub');
     await publish(sessionId, 11, 5);
     await client.waitForOffset(15);

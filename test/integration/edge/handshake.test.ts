@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { io } from 'socket.io-client';
 import { createTokenIssuer } from '@holdfast/auth';
 import { ErrorCode, PROTOCOL_VERSION } from '@holdfast/protocol';
-import { SessionLog } from '@holdfast/session-log';
-import { EdgeProcess, TEST_TOKEN_SECRET } from '../../helpers/edge-process.js';
+import { TEST_TOKEN_SECRET } from '../../helpers/edge-process.js';
+import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient, type RawClientOptions } from '../../helpers/raw-client.js';
-import { RedisServer } from '../../helpers/redis-server.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { tokenFor } from '../../helpers/tokens.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -16,22 +15,8 @@ import { waitFor } from '../../helpers/wait-for.js';
 const ALLOWED_ORIGIN = 'https://app.example';
 const FOREIGN_ORIGIN = 'https://evil.example';
 
-let redis: RedisServer;
-let edge: EdgeProcess;
-let log: SessionLog;
-
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  log = new SessionLog({ redis: redis.url });
-  await log.ready();
-  // ALLOW_MISSING_ORIGIN stays at its default (true): the Node clients below send no Origin.
-  edge = await EdgeProcess.start({ redisUrl: redis.url, env: { ALLOWED_ORIGINS: ALLOWED_ORIGIN } });
-});
-afterAll(async () => {
-  await edge?.stop();
-  await log?.close();
-  await redis?.destroy();
-});
+// ALLOW_MISSING_ORIGIN stays at its default (true): the Node clients below send no Origin.
+const env = useEdgeEnvironment({ edgeEnv: { ALLOWED_ORIGINS: ALLOWED_ORIGIN } });
 
 const secretKey = new TextEncoder().encode(TEST_TOKEN_SECRET);
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -47,18 +32,22 @@ function base64url(value: unknown): string {
 
 async function newSession(): Promise<string> {
   const sessionId = uniqueId();
-  await log.createSession(sessionId);
+  await env.log.createSession(sessionId);
   return sessionId;
 }
 
 /** A valid client on a fresh session connects and receives a message: the edge keeps serving. */
 async function expectEdgeStillServes(extra: Partial<RawClientOptions> = {}): Promise<void> {
   const sessionId = await newSession();
-  const client = await RawClient.connect(edge.url, { sessionId, token: await tokenFor(sessionId), ...extra });
+  const client = await RawClient.connect(env.edge.url, {
+    sessionId,
+    token: await tokenFor(sessionId),
+    ...extra,
+  });
   try {
     expect(client.connectError).toBeUndefined();
     expect(client.hellos).toHaveLength(1);
-    const { epoch } = await log.append(sessionId, { probe: sessionId });
+    const { epoch } = await env.log.append(sessionId, { probe: sessionId });
     await client.waitForOffset(1);
     expect(client.delivered).toEqual([{ epoch, offset: 1, data: { probe: sessionId } }]);
   } finally {
@@ -68,7 +57,7 @@ async function expectEdgeStillServes(extra: Partial<RawClientOptions> = {}): Pro
 
 /** The handshake is refused with `code` (as the error message and as data.code), then the edge still serves. */
 async function expectRejected(options: RawClientOptions, code: ErrorCode): Promise<void> {
-  const client = await RawClient.connect(edge.url, options);
+  const client = await RawClient.connect(env.edge.url, options);
   try {
     expect(client.hellos).toEqual([]);
     expect(client.delivered).toEqual([]);
@@ -329,8 +318,8 @@ describe.each([
 ])('rejects a bad %s', (_kind, cases) => {
   it.each(cases)('$name → $code', async ({ options, code }) => {
     const sessionId = uniqueId();
-    const { epoch } = await log.createSession(sessionId);
-    await log.append(sessionId, { n: 1 });
+    const { epoch } = await env.log.createSession(sessionId);
+    await env.log.append(sessionId, { n: 1 });
     await expectRejected(await options(sessionId, epoch), code);
   });
 });
@@ -343,8 +332,8 @@ describe('rejects sessions that cannot be served', () => {
 
   it('ended session → session_ended', async () => {
     const sessionId = await newSession();
-    await log.append(sessionId, { n: 1 });
-    await log.endSession(sessionId);
+    await env.log.append(sessionId, { n: 1 });
+    await env.log.endSession(sessionId);
     await expectRejected({ sessionId, token: await tokenFor(sessionId) }, ErrorCode.SessionEnded);
   });
 });
@@ -353,7 +342,7 @@ it('closes a connection whose handshake auth is not an object (refused by the So
   // The edge's own `invalid_handshake` check never sees such a payload: Socket.IO drops the
   // connection while decoding the CONNECT packet. Whatever the layer, no session is served.
   const sessionId = await newSession();
-  const socket = io(edge.url, {
+  const socket = io(env.edge.url, {
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
@@ -386,7 +375,7 @@ describe('Origin check', () => {
     return new Promise((resolve, reject) => {
       const req = request({
         host: '127.0.0.1',
-        port: edge.port,
+        port: env.edge.port,
         path: '/socket.io/?EIO=4&transport=websocket',
         headers: {
           Connection: 'Upgrade',
@@ -414,7 +403,7 @@ describe('Origin check', () => {
 
   it('a client from a foreign Origin cannot connect', async () => {
     const sessionId = await newSession();
-    const client = await RawClient.connect(edge.url, {
+    const client = await RawClient.connect(env.edge.url, {
       sessionId,
       token: await tokenFor(sessionId),
       extraHeaders: { origin: FOREIGN_ORIGIN },

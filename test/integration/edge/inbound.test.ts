@@ -1,40 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { INBOUND_QUEUE_NAME, bullPrefix, drainJobId } from '@holdfast/inbound-queue';
-import { SessionLog } from '@holdfast/session-log';
-import { EdgeProcess } from '../../helpers/edge-process.js';
+import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { RedisServer } from '../../helpers/redis-server.js';
-import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { tokenFor } from '../../helpers/tokens.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-let redis: RedisServer;
-let edge: EdgeProcess;
-let log: SessionLog;
+const env = useEdgeEnvironment({
+  edgeEnv: { INBOUND_SESSION_RATE: '20', EVENTS_PER_SECOND: '50', EVENTS_BURST: '100' },
+});
 let queue: Queue;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  log = new SessionLog({ redis: redis.url });
-  queue = new Queue(INBOUND_QUEUE_NAME, { connection: { url: redis.url }, prefix: bullPrefix('hf') });
-  edge = await EdgeProcess.start({
-    redisUrl: redis.url,
-    env: { INBOUND_SESSION_RATE: '20', EVENTS_PER_SECOND: '50', EVENTS_BURST: '100' },
-  });
+beforeAll(() => {
+  queue = new Queue(INBOUND_QUEUE_NAME, { connection: { url: env.redis.url }, prefix: bullPrefix('hf') });
 });
 afterAll(async () => {
-  await edge?.stop();
   await queue?.close();
-  await log?.close();
-  await redis?.destroy();
 });
 
 async function connect(): Promise<{ sessionId: string; client: RawClient }> {
-  const sessionId = uniqueId();
-  await log.createSession(sessionId);
-  const client = await RawClient.connect(edge.url, { sessionId, token: await tokenFor(sessionId) });
-  return { sessionId, client };
+  const session = await env.newSession();
+  const client = await RawClient.connect(env.edge.url, session);
+  return { sessionId: session.sessionId, client };
 }
 
 describe('inbound messages', () => {
@@ -45,11 +31,11 @@ describe('inbound messages', () => {
     // When the client hears ok, the message is in Redis and a worker will find its drain.
     const job = await queue.getJob(drainJobId(sessionId, 1));
     expect(job?.data).toEqual({ sessionId, generation: 1 });
-    expect(await redis.client().xlen(log.keys(sessionId).inbox)).toBe(1);
+    expect(await env.redis.client().xlen(env.log.keys(sessionId).inbox)).toBe(1);
 
     const resent = await client.socket.emitWithAck('send', { id: 'prompt-1', data: { text: 'hello' } });
     expect(resent).toEqual({ ok: true, id: 'prompt-1', seq: 1, duplicate: true });
-    expect(await redis.client().xlen(log.keys(sessionId).inbox)).toBe(1);
+    expect(await env.redis.client().xlen(env.log.keys(sessionId).inbox)).toBe(1);
     client.close();
   });
 
@@ -97,7 +83,7 @@ describe('inbound messages', () => {
     const limited = client.notices.find((n) => n.payload.code === 'rate_limited')!;
     expect(limited.payload.retryAfterMs).toBeGreaterThan(0);
     // Still connected and still served.
-    await log.append(sessionId, 'still here');
+    await env.log.append(sessionId, 'still here');
     await client.waitForOffset(1);
     expect(client.socket.connected).toBe(true);
     client.close();

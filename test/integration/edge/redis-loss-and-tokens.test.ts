@@ -1,45 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SessionLog } from '@holdfast/session-log';
-import { EdgeProcess } from '../../helpers/edge-process.js';
+import { describe, expect, it } from 'vitest';
+import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
-import { RedisServer } from '../../helpers/redis-server.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { tokenFor } from '../../helpers/tokens.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-let redis: RedisServer;
-let edge: EdgeProcess;
-let log: SessionLog;
-
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  log = new SessionLog({ redis: redis.url });
-  edge = await EdgeProcess.start({ redisUrl: redis.url });
-});
-afterAll(async () => {
-  await edge?.stop();
-  await log?.close();
-  await redis?.destroy();
-});
+const env = useEdgeEnvironment();
 
 async function newSession(): Promise<string> {
   const sessionId = uniqueId();
-  await log.createSession(sessionId);
+  await env.log.createSession(sessionId);
   return sessionId;
 }
 
 async function readyStatus(): Promise<number> {
-  return (await fetch(`${edge.url}/readyz`)).status;
+  return (await fetch(`${env.edge.url}/readyz`)).status;
 }
 
 describe('token lifetime on a live connection', () => {
   it('takes a fresh token without losing its place, and refuses one for another session', async () => {
     const sessionId = await newSession();
-    const client = await RawClient.connect(edge.url, {
+    const client = await RawClient.connect(env.edge.url, {
       sessionId,
       token: await tokenFor(sessionId, { ttlSeconds: 3 }),
     });
-    await log.append(sessionId, 1);
+    await env.log.append(sessionId, 1);
     await client.waitForOffset(1);
 
     const refreshed = await client.socket.emitWithAck('token', {
@@ -58,7 +43,7 @@ describe('token lifetime on a live connection', () => {
       intervalMs: 100,
       what: 'first token expiry',
     });
-    await log.append(sessionId, 2);
+    await env.log.append(sessionId, 2);
     await client.waitForOffset(2);
     expect(client.socket.connected).toBe(true);
     assertContiguous(client.delivered, 1, 2);
@@ -67,7 +52,7 @@ describe('token lifetime on a live connection', () => {
 
   it('closes a connection whose token expires unrefreshed, with token_expired', async () => {
     const sessionId = await newSession();
-    const client = await RawClient.connect(edge.url, {
+    const client = await RawClient.connect(env.edge.url, {
       sessionId,
       token: await tokenFor(sessionId, { ttlSeconds: 1 }),
     });
@@ -80,18 +65,18 @@ describe('token lifetime on a live connection', () => {
 describe('losing Redis', () => {
   it('stops claiming readiness, moves its clients, and serves again when Redis is back', async () => {
     const sessionId = await newSession();
-    const client = await RawClient.connect(edge.url, { sessionId, token: await tokenFor(sessionId) });
-    await log.append(sessionId, 'before');
+    const client = await RawClient.connect(env.edge.url, { sessionId, token: await tokenFor(sessionId) });
+    await env.log.append(sessionId, 'before');
     await client.waitForOffset(1);
     expect(await readyStatus()).toBe(200);
 
-    await redis.kill();
+    await env.redis.kill();
     await waitFor(async () => (await readyStatus()) === 503, { what: 'readyz to report not ready' });
     // Without Redis the edge cannot serve a current view: it tells its clients to move.
     await waitFor(() => client.notice('drain'), { timeoutMs: 10_000, what: 'drain notice' });
     await client.waitForDisconnect();
 
-    await redis.restart();
+    await env.redis.restart();
     await waitFor(async () => (await readyStatus()) === 200, {
       timeoutMs: 15_000,
       what: 'readyz to recover',
@@ -99,7 +84,7 @@ describe('losing Redis', () => {
     // The producer retries with the same message id: applied once however often it is sent.
     await waitFor(
       () =>
-        log.append(sessionId, 'after', { id: 'after-recovery' }).then(
+        env.log.append(sessionId, 'after', { id: 'after-recovery' }).then(
           () => true,
           () => false,
         ),
@@ -107,7 +92,7 @@ describe('losing Redis', () => {
     );
     const resumed = await waitFor(
       async () => {
-        const c = await RawClient.connect(edge.url, {
+        const c = await RawClient.connect(env.edge.url, {
           sessionId,
           token: await tokenFor(sessionId),
           position: client.position!,

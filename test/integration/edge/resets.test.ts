@@ -2,27 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type ResetPayload } from '@holdfast/protocol';
 import { SessionLog } from '@holdfast/session-log';
 import { EdgeProcess } from '../../helpers/edge-process.js';
-import { RawClient, assertContiguous, type RawClientOptions } from '../../helpers/raw-client.js';
 import { RedisServer } from '../../helpers/redis-server.js';
+import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
+import { RawClient, assertContiguous, type RawClientOptions } from '../../helpers/raw-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { tokenFor } from '../../helpers/tokens.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
-let redis: RedisServer;
-let edge: EdgeProcess;
-let log: SessionLog;
-
-beforeAll(async () => {
-  redis = await RedisServer.start();
-  log = new SessionLog({ redis: redis.url });
-  await log.ready();
-  edge = await EdgeProcess.start({ redisUrl: redis.url });
-});
-afterAll(async () => {
-  await edge?.stop();
-  await log?.close();
-  await redis?.destroy();
-});
+const env = useEdgeEnvironment();
 
 const clients: RawClient[] = [];
 afterEach(() => {
@@ -36,7 +23,7 @@ interface Recording {
 }
 
 /** Connect and record the order of what the edge sends; fails on a refused handshake. */
-async function connect(options: RawClientOptions, url = edge.url): Promise<Recording> {
+async function connect(options: RawClientOptions, url = env.edge.url): Promise<Recording> {
   const client = new RawClient(url, options);
   clients.push(client);
   const events: string[] = [];
@@ -60,7 +47,7 @@ function messages(from: number, to: number): Array<{ data: { n: number } }> {
 }
 
 async function waitForStoredAck(sessionId: string, offset: number): Promise<void> {
-  await waitFor(async () => (await log.info(sessionId)).acks['default'] === offset, {
+  await waitFor(async () => (await env.log.info(sessionId)).acks['default'] === offset, {
     what: `the stored ack of consumer default to reach ${offset}`,
   });
 }
@@ -68,18 +55,18 @@ async function waitForStoredAck(sessionId: string, offset: number): Promise<void
 describe('explicit resets at connection start', () => {
   it('a position older than retention kept gets reset "trimmed", then exactly the retained messages', async () => {
     const sessionId = uniqueId();
-    const { epoch } = await log.createSession(sessionId, { retention: { maxMessages: 10 } });
+    const { epoch } = await env.log.createSession(sessionId, { retention: { maxMessages: 10 } });
     const token = await tokenFor(sessionId);
 
     const { client: first } = await connect({ sessionId, token });
-    await log.appendBatch(sessionId, messages(1, 5));
+    await env.log.appendBatch(sessionId, messages(1, 5));
     await first.waitForOffset(5);
     assertContiguous(first.delivered, 1, 5);
     await waitForStoredAck(sessionId, 5);
     first.close();
 
-    await log.appendBatch(sessionId, messages(6, 35));
-    expect(await log.info(sessionId)).toMatchObject({ head: 35, firstAvailable: 26, length: 10 });
+    await env.log.appendBatch(sessionId, messages(6, 35));
+    expect(await env.log.info(sessionId)).toMatchObject({ head: 35, firstAvailable: 26, length: 10 });
 
     const { client, events } = await connect({ sessionId, token, position: { epoch, offset: 5 } });
     await client.waitForOffset(35);
@@ -95,15 +82,15 @@ describe('explicit resets at connection start', () => {
 
   it('without a position, a stored ack older than retention kept also gets reset "trimmed"', async () => {
     const sessionId = uniqueId();
-    const { epoch } = await log.createSession(sessionId, { retention: { maxMessages: 10 } });
+    const { epoch } = await env.log.createSession(sessionId, { retention: { maxMessages: 10 } });
     const token = await tokenFor(sessionId);
 
     const { client: first } = await connect({ sessionId, token });
-    await log.appendBatch(sessionId, messages(1, 5));
+    await env.log.appendBatch(sessionId, messages(1, 5));
     await first.waitForOffset(5);
     await waitForStoredAck(sessionId, 5);
     first.close();
-    await log.appendBatch(sessionId, messages(6, 35));
+    await env.log.appendBatch(sessionId, messages(6, 35));
 
     const { client, events } = await connect({ sessionId, token });
     await client.waitForOffset(35);
@@ -117,8 +104,8 @@ describe('explicit resets at connection start', () => {
 
   it('a position beyond the head gets reset "ahead_of_head", then delivery from the first available', async () => {
     const sessionId = uniqueId();
-    const { epoch } = await log.createSession(sessionId);
-    await log.appendBatch(sessionId, messages(1, 3));
+    const { epoch } = await env.log.createSession(sessionId);
+    await env.log.appendBatch(sessionId, messages(1, 3));
 
     const { client, events } = await connect({
       sessionId,
@@ -134,15 +121,15 @@ describe('explicit resets at connection start', () => {
     expectResetBeforeAnyBatch(events);
 
     // Delivery goes on live after the reset.
-    await log.append(sessionId, { n: 4 });
+    await env.log.append(sessionId, { n: 4 });
     await client.waitForOffset(4);
     assertContiguous(client.delivered, 1, 4);
   });
 
   it('a position in another epoch gets reset "epoch_changed", then the whole retained log', async () => {
     const sessionId = uniqueId();
-    const { epoch } = await log.createSession(sessionId);
-    await log.appendBatch(sessionId, messages(1, 5));
+    const { epoch } = await env.log.createSession(sessionId);
+    await env.log.appendBatch(sessionId, messages(1, 5));
 
     const { client, events } = await connect({
       sessionId,
@@ -167,12 +154,12 @@ describe('explicit resets at connection start', () => {
 
   it('without a position, delivery starts after the stored ack, with no reset', async () => {
     const sessionId = uniqueId();
-    const { epoch } = await log.createSession(sessionId);
+    const { epoch } = await env.log.createSession(sessionId);
     const token = await tokenFor(sessionId);
 
     const { client: a } = await connect({ sessionId, token });
     expect(a.hellos[0]).toMatchObject({ consumerId: 'default', startOffset: 1, ackedOffset: 0 });
-    await log.appendBatch(sessionId, messages(1, 20));
+    await env.log.appendBatch(sessionId, messages(1, 20));
     await a.waitForOffset(20);
     assertContiguous(a.delivered, 1, 20);
     await waitForStoredAck(sessionId, 20);
@@ -180,7 +167,7 @@ describe('explicit resets at connection start', () => {
 
     const { client: b, events } = await connect({ sessionId, token });
     expect(b.hellos[0]).toMatchObject({ epoch, head: 20, startOffset: 21, ackedOffset: 20 });
-    await log.append(sessionId, { n: 21 });
+    await env.log.append(sessionId, { n: 21 });
     await b.waitForOffset(21);
     expect(b.delivered).toEqual([{ epoch, offset: 21, data: { n: 21 } }]);
     expect(b.resets).toEqual([]);
@@ -191,13 +178,13 @@ describe('explicit resets at connection start', () => {
 describe('session end', () => {
   it('a session ended while connected sends session_ended, disconnects, and refuses reconnects', async () => {
     const sessionId = uniqueId();
-    await log.createSession(sessionId);
+    await env.log.createSession(sessionId);
     const token = await tokenFor(sessionId);
     const { client } = await connect({ sessionId, token });
-    await log.appendBatch(sessionId, messages(1, 3));
+    await env.log.appendBatch(sessionId, messages(1, 3));
     await client.waitForOffset(3);
 
-    await log.endSession(sessionId);
+    await env.log.endSession(sessionId);
     const notice = await waitFor(() => client.notice('session_ended'), { what: 'the session_ended notice' });
     expect(notice.code).toBe(ErrorCode.SessionEnded);
     expect(notice.message).toEqual(expect.any(String));
@@ -205,7 +192,7 @@ describe('session end', () => {
     expect(client.notices.map((n) => n.event)).toEqual(['session_ended']);
     assertContiguous(client.delivered, 1, 3);
 
-    const again = new RawClient(edge.url, { sessionId, token, position: client.position });
+    const again = new RawClient(env.edge.url, { sessionId, token, position: client.position });
     clients.push(again);
     await waitFor(() => again.connectError ?? again.hellos[0], { what: 'hello or connect_error' });
     expect(again.hellos).toEqual([]);
@@ -277,7 +264,7 @@ describe('a real epoch change (Redis restarted under appendfsync everysec, AOF t
     // The lost tail held the last append: offset 20 is reused below, which only a new epoch makes safe.
     expect(info.head).toBeLessThan(20);
 
-    // New appends are delivered under the new epoch, after the retained log.
+    // New appends are delivered under the new epoch, after the retained env.log.
     const appended = await waitFor(
       () => lossyLog.append(sessionId, { after: 'restart' }, { id: 'after-restart' }),
       { timeoutMs: 15_000, what: 'an append after the restart' },

@@ -26,17 +26,7 @@ local head = tonumber(m[2])
 local epoch, rotated = hf_check_epoch(metaKey, channel, m[1], head, m[3], m[4], runId, durableNow, candidate)
 local now = hf_now_ms()
 
--- Dedupe ids live in two hashes that take turns: ids are written to the current one, looked
--- up in both, and the older is dropped when the current one is a window old. An id is thus
--- remembered for at least one and at most two windows, with no per-id expiry bookkeeping.
-local idsCur, idsSince = m[8], tonumber(m[9])
-if now - idsSince >= dedupeWindowMs then
-  idsCur = (idsCur == 'a') and 'b' or 'a'
-  redis.call('DEL', idsCur == 'a' and KEYS[4] or KEYS[5])
-  redis.call('HSET', metaKey, 'idsCur', idsCur, 'idsSince', now)
-end
-local curIds = idsCur == 'a' and KEYS[4] or KEYS[5]
-local oldIds = idsCur == 'a' and KEYS[5] or KEYS[4]
+local curIds, oldIds = hf_id_hashes(metaKey, KEYS[4], KEYS[5], m[8], tonumber(m[9]), now, dedupeWindowMs)
 
 local reply = {1, epoch, rotated and 1 or 0}
 local firstNew = head + 1

@@ -28,13 +28,7 @@ local windowMs = tonumber(ARGV[4])
 local s = redis.call('HMGET', stateKey, 'idsCur', 'idsSince', 'sched', 'gen')
 local idsCur, idsSince = s[1] or 'a', tonumber(s[2] or now)
 if not s[1] then redis.call('HSET', stateKey, 'idsCur', 'a', 'idsSince', now, 'seq', 0, 'done', 0, 'gen', 0, 'sched', 0) end
-if now - idsSince >= windowMs then
-  idsCur = (idsCur == 'a') and 'b' or 'a'
-  redis.call('DEL', idsCur == 'a' and KEYS[5] or KEYS[6])
-  redis.call('HSET', stateKey, 'idsCur', idsCur, 'idsSince', now)
-end
-local curIds = idsCur == 'a' and KEYS[5] or KEYS[6]
-local oldIds = idsCur == 'a' and KEYS[6] or KEYS[5]
+local curIds, oldIds = hf_id_hashes(stateKey, KEYS[5], KEYS[6], idsCur, idsSince, now, windowMs)
 
 local function scheduled()
   local sched = tonumber(redis.call('HGET', stateKey, 'sched') or '0')

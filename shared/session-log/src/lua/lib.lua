@@ -114,3 +114,19 @@ local function hf_trim_by_age(logKey, maxAgeMs, now)
     start = nextId
   end
 end
+
+--[[
+  Recent message ids live in two hashes that take turns: ids are written to the current one,
+  looked up in both, and the older is dropped when the current one is a window old. An id is
+  thus remembered for at least one and at most two windows, with no per-id expiry bookkeeping.
+  `cur` / `since` are the hash's idsCur / idsSince fields. Returns (current, other) keys.
+]]
+local function hf_id_hashes(stateKey, keyA, keyB, cur, since, now, windowMs)
+  if now - since >= windowMs then
+    cur = (cur == 'a') and 'b' or 'a'
+    redis.call('DEL', cur == 'a' and keyA or keyB)
+    redis.call('HSET', stateKey, 'idsCur', cur, 'idsSince', now)
+  end
+  if cur == 'a' then return keyA, keyB end
+  return keyB, keyA
+end
