@@ -29,3 +29,16 @@ export type {
   TokenRefreshPayload,
   TokenRefreshReply,
 } from './events.js';
+export {
+  ENVELOPE_KEY,
+  MAX_ERROR_MESSAGE_LENGTH,
+  attemptAbortedEnvelope,
+  errorEnvelope,
+  isWorkerEnvelope,
+  replyEnvelope,
+  truncate,
+  type AttemptAbortedEnvelope,
+  type ErrorEnvelope,
+  type ReplyEnvelope,
+  type WorkerEnvelope,
+} from './envelopes.js';

@@ -1,5 +1,5 @@
 export { SessionLog } from './session-log.js';
-export { sessionKeys, type SessionKeys } from './keys.js';
+export { KEY_PREFIX_PATTERN, deadLetterKey, sessionKeys, type SessionKeys } from './keys.js';
 export {
   DEFAULT_RETENTION,
   type GroupCommitOptions,

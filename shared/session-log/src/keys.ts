@@ -43,3 +43,11 @@ export function sessionKeys(prefix: string, sessionId: string): SessionKeys {
 
 /** Key prefixes end up in every key; keep them to characters with no meaning to Redis. */
 export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/**
+ * Stream of inbound messages no attempt could handle, one per deployment (not per session, so
+ * it is not hash-tagged: on a cluster it lives in its own slot). Written by workers.
+ */
+export function deadLetterKey(prefix: string): string {
+  return `${prefix}:dead-letters`;
+}

@@ -1,0 +1,70 @@
+import { KEY_PREFIX_PATTERN } from '@holdfast/session-log';
+import { z } from 'zod';
+
+/**
+ * The worker's configuration, read from environment variables and validated once at start-up:
+ * a bad value stops the process with a message naming the variable.
+ */
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+
+export const workerEnvSchema = z.object({
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** Same pattern as the session log's key prefixes. */
+  HOLDFAST_KEY_PREFIX: z
+    .string()
+    .regex(KEY_PREFIX_PATTERN, '1-32 characters of A-Z a-z 0-9 _ . -')
+    .default('hf'),
+  /** Sessions drained at once by this process. */
+  WORKER_CONCURRENCY: positiveInt.max(10_000).default(16),
+  /** Path (or package name) of a module whose default export is the handler. */
+  HANDLER_MODULE: z.string().min(1).optional(),
+  MAX_ATTEMPTS: positiveInt.max(100).default(3),
+  RETRY_BASE_MS: nonNegativeInt.default(1_000),
+  RETRY_MAX_MS: nonNegativeInt.default(30_000),
+  /** SIGTERM: running messages get this long to finish before their handlers are aborted. */
+  SHUTDOWN_TIMEOUT_MS: nonNegativeInt.default(20_000),
+  /** BullMQ job lock and stalled check: how soon the drains of a dead worker resume. */
+  LOCK_DURATION_MS: z.coerce.number().int().min(100).default(15_000),
+  STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  DEAD_LETTER_RETENTION_MS: positiveInt.default(7 * 24 * 60 * 60 * 1000),
+});
+
+export interface WorkerConfig {
+  redisUrl: string;
+  keyPrefix: string;
+  concurrency: number;
+  handlerModule: string | undefined;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  shutdownTimeoutMs: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  deadLetterRetentionMs: number;
+}
+
+/** Parse the environment; throws one Error listing every bad variable by name. */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = workerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
+    );
+    throw new Error(`invalid worker configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    redisUrl: e.REDIS_URL,
+    keyPrefix: e.HOLDFAST_KEY_PREFIX,
+    concurrency: e.WORKER_CONCURRENCY,
+    handlerModule: e.HANDLER_MODULE,
+    maxAttempts: e.MAX_ATTEMPTS,
+    retryBaseMs: e.RETRY_BASE_MS,
+    retryMaxMs: e.RETRY_MAX_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    lockDurationMs: e.LOCK_DURATION_MS,
+    stalledIntervalMs: e.STALLED_INTERVAL_MS,
+    deadLetterRetentionMs: e.DEAD_LETTER_RETENTION_MS,
+  };
+}

@@ -1,0 +1,184 @@
+import { ErrorCode, isHoldfastError } from '@holdfast/protocol';
+import type { InboundNext } from '@holdfast/session-log';
+import type { DrainJobData } from '@holdfast/inbound-queue';
+import { retryDelayMs, sleep } from './backoff.js';
+import type { DeadLetter } from './dead-letters.js';
+import type { DrainRun } from './drain-run.js';
+import {
+  MAX_ERROR_MESSAGE_LENGTH,
+  attemptAbortedEnvelope,
+  attemptAbortedId,
+  deadLetterId,
+  errorEnvelope,
+  truncate,
+} from './envelopes.js';
+import { FencedError } from './fenced-error.js';
+import type { Handler } from './handler.js';
+import { MessageContext, appendAsOwner, type InboxLog, type MessageRef } from './message-context.js';
+import { WorkerStoppingError } from './worker-stopping-error.js';
+import { errorMessage, type WorkerLog } from './worker-log.js';
+
+export interface RetryPolicy {
+  /** Attempts a message gets, however each one ends (error, crash, shutdown). */
+  readonly maxAttempts: number;
+  /** Backoff before the second attempt; doubles for each further one. */
+  readonly baseMs: number;
+  /** Longest backoff. */
+  readonly maxMs: number;
+}
+
+export interface DrainDeps {
+  readonly log: InboxLog;
+  readonly handler: Handler;
+  readonly deadLetters: { record(letter: DeadLetter): Promise<unknown> };
+  readonly retry: RetryPolicy;
+  readonly report: WorkerLog;
+}
+
+/**
+ * Why a drain run ended. `idle`, `stale`, `ended` and `fenced` end the job; `stopped` means
+ * the worker is shutting down and the job must go back to the queue for another worker.
+ */
+export type DrainOutcome = 'idle' | 'stale' | 'ended' | 'fenced' | 'stopped';
+
+type MessageOutcome = 'continue' | 'ended' | 'fenced' | 'stopped';
+
+type InboundMessageNext = Extract<InboundNext, { kind: 'message' }>;
+
+/**
+ * Hand a session's inbound messages to the handler one at a time, in order, until the inbox is
+ * empty. Infrastructure errors (Redis) are thrown: BullMQ retries the job.
+ */
+export async function drainInbox(job: DrainJobData, run: DrainRun, deps: DrainDeps): Promise<DrainOutcome> {
+  for (;;) {
+    if (run.stopRequested) return run.fenced ? 'fenced' : 'stopped';
+    const next = await deps.log.nextInbound(job.sessionId, job.generation, run.token);
+    if (next.kind !== 'message') return next.kind;
+    const outcome = await handleMessage(job, run, next, deps);
+    if (outcome !== 'continue') return outcome;
+  }
+}
+
+async function handleMessage(
+  job: DrainJobData,
+  run: DrainRun,
+  next: InboundMessageNext,
+  deps: DrainDeps,
+): Promise<MessageOutcome> {
+  const ref: MessageRef = {
+    sessionId: job.sessionId,
+    generation: job.generation,
+    seq: next.seq,
+    attempt: next.attempt,
+  };
+  const fields = { sessionId: job.sessionId, seq: next.seq, messageId: next.id, attempt: next.attempt };
+  try {
+    if (next.attempt > deps.retry.maxAttempts) {
+      // Every allowed attempt was started and none finished: the last one was interrupted
+      // (possibly by this very message crashing its worker). Never run it again.
+      const message = `attempt ${next.attempt - 1} was interrupted (its worker stopped or crashed) and no attempts are left`;
+      return await deadLetter(run, ref, next, message, next.attempt - 1, deps);
+    }
+    if (next.attempt > 1) deps.report('info', 'message resumed in a new attempt', fields);
+    if (next.attempt > 1 && next.previousAttemptPublished) {
+      await appendAsOwner(deps.log, run, ref, [
+        {
+          id: attemptAbortedId(next.seq, next.attempt - 1),
+          data: attemptAbortedEnvelope(next.id, next.attempt - 1),
+        },
+      ]);
+    }
+
+    const ctx = new MessageContext(deps.log, run, ref, {
+      id: next.id,
+      data: next.data,
+      consumerId: next.consumerId,
+    });
+    let failure: { error: unknown } | undefined;
+    try {
+      await deps.handler(ctx);
+    } catch (error) {
+      failure = { error };
+    }
+    // A handler that returns after its signal aborted may well have cut its reply short, so
+    // an aborted attempt never counts as handled: another attempt runs the message again.
+    const interrupted = run.signal.aborted;
+    await ctx.close();
+    if (run.fenced) throw new FencedError();
+    // Interrupted by shutdown: not the handler's fault; another worker resumes the message.
+    if (interrupted) return 'stopped';
+
+    if (!failure) {
+      await markDone(run, ref, deps);
+      return 'continue';
+    }
+    if (
+      isHoldfastError(failure.error, ErrorCode.SessionEnded) ||
+      isHoldfastError(failure.error, ErrorCode.SessionNotFound)
+    ) {
+      return 'ended';
+    }
+    const message = errorMessage(failure.error);
+    deps.report('warn', 'handler attempt failed', { ...fields, error: truncate(message, 500) });
+    if (next.attempt >= deps.retry.maxAttempts) {
+      return await deadLetter(run, ref, next, message, next.attempt, deps);
+    }
+    const delay = retryDelayMs(next.attempt, deps.retry.baseMs, deps.retry.maxMs);
+    return (await sleep(delay, run.stopSignal)) ? 'continue' : 'stopped';
+  } catch (error) {
+    if (error instanceof FencedError) {
+      deps.report('warn', 'run fenced: another run owns the message', fields);
+      return 'fenced';
+    }
+    if (error instanceof WorkerStoppingError) return 'stopped';
+    throw error;
+  }
+}
+
+/**
+ * Give up on a message: tell the session (an error envelope), keep it for operators (the
+ * dead-letter stream), then let the next message start. A dead letter never blocks the session.
+ */
+async function deadLetter(
+  run: DrainRun,
+  ref: MessageRef,
+  next: InboundMessageNext,
+  message: string,
+  attempts: number,
+  deps: DrainDeps,
+): Promise<MessageOutcome> {
+  await appendAsOwner(deps.log, run, ref, [
+    { id: deadLetterId(ref.seq), data: errorEnvelope(next.id, message, attempts) },
+  ]);
+  await deps.deadLetters.record({
+    sessionId: ref.sessionId,
+    seq: ref.seq,
+    messageId: next.id,
+    consumerId: next.consumerId,
+    attempts,
+    error: truncate(message, MAX_ERROR_MESSAGE_LENGTH),
+    data: next.data,
+  });
+  await markDone(run, ref, deps);
+  deps.report('warn', 'message dead-lettered', {
+    sessionId: ref.sessionId,
+    seq: ref.seq,
+    messageId: next.id,
+    attempts,
+  });
+  return 'continue';
+}
+
+async function markDone(run: DrainRun, ref: MessageRef, deps: DrainDeps): Promise<void> {
+  const owned = await deps.log.stepInbound(ref.sessionId, {
+    generation: ref.generation,
+    seq: ref.seq,
+    runToken: run.token,
+    kind: 'done',
+  });
+  if (!owned) {
+    const fenced = new FencedError('this run no longer owns the message; another run will finish it');
+    run.abort(fenced);
+    throw fenced;
+  }
+}

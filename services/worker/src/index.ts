@@ -1,0 +1,29 @@
+export type { Handler, HandlerContext, InboundMessage } from './handler.js';
+export {
+  ENVELOPE_KEY,
+  MAX_ERROR_MESSAGE_LENGTH,
+  attemptAbortedEnvelope,
+  attemptAbortedId,
+  deadLetterId,
+  errorEnvelope,
+  isWorkerEnvelope,
+  replyEnvelope,
+  replyId,
+  truncate,
+  type AttemptAbortedEnvelope,
+  type ErrorEnvelope,
+  type ReplyEnvelope,
+  type WorkerEnvelope,
+} from './envelopes.js';
+export { FencedError } from './fenced-error.js';
+export { WorkerStoppingError } from './worker-stopping-error.js';
+export { DrainWorker, type DrainWorkerOptions } from './drain-worker.js';
+export { drainInbox, type DrainDeps, type DrainOutcome, type RetryPolicy } from './drain.js';
+export { DrainRun } from './drain-run.js';
+export { retryDelayMs, sleep } from './backoff.js';
+export { DeadLetterStream, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
+export { DEAD_LETTER_CLEANUP, MAINTENANCE_QUEUE_NAME, Maintenance } from './maintenance.js';
+export { loadWorkerConfig, workerEnvSchema, type WorkerConfig } from './config.js';
+export { loadHandler } from './load-handler.js';
+export { createExampleAgent, exampleAgentOptionsFromEnv, exampleReply } from './handlers/example-agent.js';
+export { jsonLineLog, silentLog, type WorkerLog, type WorkerLogLevel } from './worker-log.js';
