@@ -222,7 +222,12 @@ export class EdgeServer {
       const handshake = parseHandshake(socket.handshake.auth);
       const verified = await this.verifier.verify(handshake.token, { sessionId: handshake.sessionId });
       const consumerId = consumerOf(verified.consumerId);
-      const lease = await this.log.claimLease(handshake.sessionId, consumerId, socket.id);
+      const lease = await this.log.claimLease(
+        handshake.sessionId,
+        consumerId,
+        socket.id,
+        this.config.leaseMs,
+      );
       if (lease.previousHolder) this.replaceHolder(lease.previousHolder);
       (socket.data as SocketData).accepted = {
         sessionId: handshake.sessionId,

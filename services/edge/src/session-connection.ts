@@ -336,9 +336,11 @@ export class SessionConnection {
   }
 
   private async checkLease(): Promise<LeaseCheck> {
-    const generation = await this.deps.log.leaseGeneration(
+    const generation = await this.deps.log.renewLease(
       this.handshake.sessionId,
       this.handshake.consumerId,
+      this.handshake.leaseGeneration,
+      this.deps.leaseMs,
     );
     if (generation === undefined) return 'session_gone';
     return generation === this.handshake.leaseGeneration ? 'held' : 'lost';
@@ -378,6 +380,9 @@ export class SessionConnection {
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
     void unsubscribe?.();
+    // The consumer no longer counts as connected (a no-op if a newer connection took over).
+    const { sessionId, consumerId, leaseGeneration } = this.handshake;
+    this.deps.log.releaseLease(sessionId, consumerId, leaseGeneration).catch(() => undefined);
     this.deps.onClosed(this);
   }
 }

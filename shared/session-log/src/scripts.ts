@@ -18,6 +18,7 @@ const scriptFiles = {
   touch: 'touch-3.lua',
   end: 'end-9.lua',
   claim: 'claim-3.lua',
+  lease: 'lease-2.lua',
   inboxEnqueue: 'inbox-enqueue-7.lua',
   inboxNext: 'inbox-next-4.lua',
   inboxStep: 'inbox-step-1.lua',

@@ -4,6 +4,7 @@ import {
   DEFAULT_CONSUMER_ID,
   ErrorCode,
   HoldfastError,
+  isHoldfastError,
   assertConsumerId,
   assertOffset,
   assertSessionId,
@@ -229,6 +230,8 @@ export class SessionLog {
     sessionId: string,
     consumerId: string,
     holder: string,
+    /** The consumer counts as connected this long unless the lease is renewed. */
+    leaseMs = 15_000,
   ): Promise<{ generation: number; previousHolder: string | undefined }> {
     const keys = this.keys(sessionId);
     assertConsumerId(consumerId);
@@ -236,31 +239,71 @@ export class SessionLog {
       sessionId,
       'claim',
       [keys.meta, keys.log, keys.tomb],
-      [consumerId, holder, this.options.tombstoneTtlMs],
+      [consumerId, holder, this.options.tombstoneTtlMs, leaseMs],
     );
     const previous = String(reply[2]);
     return { generation: Number(reply[1]), previousHolder: previous === '' ? undefined : previous };
   }
 
-  /** The generation of the consumer's newest connection (0 before any), or undefined when the session is gone. */
-  async leaseGeneration(sessionId: string, consumerId: string): Promise<number | undefined> {
+  /**
+   * Renew a connection's lease: returns the generation of the consumer's newest connection
+   * (the lease is still held when it is the connection's own), or undefined when the session is
+   * gone. While held, the consumer counts as connected for another `leaseMs`.
+   */
+  async renewLease(
+    sessionId: string,
+    consumerId: string,
+    generation: number,
+    leaseMs: number,
+  ): Promise<number | undefined> {
+    return this.lease(sessionId, consumerId, generation, 'renew', leaseMs);
+  }
+
+  /** A connection closed cleanly: its consumer no longer counts as connected (unless replaced). */
+  async releaseLease(sessionId: string, consumerId: string, generation: number): Promise<void> {
+    await this.lease(sessionId, consumerId, generation, 'release', 0);
+  }
+
+  private async lease(
+    sessionId: string,
+    consumerId: string,
+    generation: number,
+    action: 'renew' | 'release',
+    leaseMs: number,
+  ): Promise<number | undefined> {
     const keys = this.keys(sessionId);
     assertConsumerId(consumerId);
     try {
-      const [epoch, generation] = await this.redis.hmget(keys.meta, 'epoch', `lease:${consumerId}`);
-      return epoch === null ? undefined : Number(generation ?? 0);
+      const reply = await this.run(
+        sessionId,
+        'lease',
+        [keys.meta, keys.tomb],
+        [consumerId, generation, action, leaseMs],
+      );
+      return Number(reply[1]);
     } catch (error) {
-      throw toHoldfastError(error);
+      if (
+        isHoldfastError(error, ErrorCode.SessionEnded) ||
+        isHoldfastError(error, ErrorCode.SessionNotFound)
+      ) {
+        return undefined;
+      }
+      throw error;
     }
   }
 
   async info(sessionId: string): Promise<SessionInfo> {
     const keys = this.keys(sessionId);
     const reply = await this.runWithIdentity(sessionId, 'info', [keys.meta, keys.log, keys.tomb], keys, []);
+    const now = Number(reply[4]);
     const meta = new Map<string, string>();
-    for (let i = 4; i < reply.length; i += 2) meta.set(String(reply[i]), String(reply[i + 1]));
+    for (let i = 5; i < reply.length; i += 2) meta.set(String(reply[i]), String(reply[i + 1]));
     const acks: Record<string, number> = {};
-    for (const [field, value] of meta) if (field.startsWith('ack:')) acks[field.slice(4)] = Number(value);
+    const connected: Record<string, boolean> = {};
+    for (const [field, value] of meta) {
+      if (field.startsWith('ack:')) acks[field.slice(4)] = Number(value);
+      if (field.startsWith('seen:')) connected[field.slice(5)] = Number(value) > now;
+    }
     const num = (field: string): number => Number(meta.get(field) ?? 0);
     return {
       sessionId,
@@ -269,6 +312,7 @@ export class SessionLog {
       firstAvailable: Number(reply[2]),
       length: Number(reply[3]),
       acks,
+      connected,
       createdAt: num('created'),
       lastActiveAt: num('active'),
       retention: { maxMessages: num('maxLen'), maxAgeMs: num('maxAgeMs') },

@@ -51,6 +51,11 @@ export interface SessionInfo {
   readonly length: number;
   /** Acknowledged offset per consumer id. */
   readonly acks: Readonly<Record<string, number>>;
+  /**
+   * Per consumer that has connected: whether a connection of it is open now (its edge renewed
+   * its lease recently; a crashed edge's connection counts until its lease runs out).
+   */
+  readonly connected: Readonly<Record<string, boolean>>;
   readonly createdAt: number;
   readonly lastActiveAt: number;
   readonly retention: Retention;

@@ -199,12 +199,23 @@ describe('session lifecycle', () => {
     expect(
       await codeOf(log.ack(sessionId, { epoch, offset: 4, consumerId: 'phone', leaseGeneration: 1 })),
     ).toBe(ErrorCode.Replaced);
-    expect(await log.leaseGeneration(sessionId, 'phone')).toBe(2);
+    expect(await log.renewLease(sessionId, 'phone', 1, 60_000)).toBe(2);
+    expect((await log.info(sessionId)).connected).toEqual({ phone: true });
+    // A release by the replaced connection changes nothing; the holder's own release does.
+    await log.releaseLease(sessionId, 'phone', 1);
+    expect((await log.info(sessionId)).connected).toEqual({ phone: true });
+    await log.releaseLease(sessionId, 'phone', 2);
+    expect((await log.info(sessionId)).connected).toEqual({});
     expect(await log.ack(sessionId, { epoch, offset: 3, consumerId: 'phone', leaseGeneration: 2 })).toEqual({
       ackedOffset: 3,
     });
     // Leases are per consumer.
     expect((await log.claimLease(sessionId, 'laptop', 'conn-3')).generation).toBe(1);
-    expect(await log.leaseGeneration(uniqueId(), 'phone')).toBeUndefined();
+    expect(await log.renewLease(uniqueId(), 'phone', 1, 1000)).toBeUndefined();
+    // Presence runs out with the lease when nobody renews it (a crashed edge).
+    await log.claimLease(sessionId, 'tablet', 'conn-4', 1);
+    await waitFor(async () => (await log.info(sessionId)).connected.tablet === false, {
+      what: 'presence to lapse',
+    });
   });
 });

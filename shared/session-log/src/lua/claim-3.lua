@@ -5,6 +5,7 @@
 
   KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
   ARGV[1] consumer id   ARGV[2] holder (the new connection's id)   ARGV[3] tombTtlMs
+  ARGV[4] lease ms: the consumer counts as connected until then unless renewed (see lease-2.lua)
 
   Returns {1, generation, previousHolder or ""} or {-1} / {-2, reason}.
 ]]
@@ -13,6 +14,7 @@ local consumer = ARGV[1]
 local m = redis.call('HMGET', metaKey, 'idleTtlMs', 'holder:' .. consumer)
 if not m[1] then return hf_missing(tombKey) end
 local generation = redis.call('HINCRBY', metaKey, 'lease:' .. consumer, 1)
-redis.call('HSET', metaKey, 'holder:' .. consumer, ARGV[2])
-hf_touch(metaKey, logKey, tombKey, tonumber(m[1]), tonumber(ARGV[3]), hf_now_ms())
+local now = hf_now_ms()
+redis.call('HSET', metaKey, 'holder:' .. consumer, ARGV[2], 'seen:' .. consumer, now + tonumber(ARGV[4]))
+hf_touch(metaKey, logKey, tombKey, tonumber(m[1]), tonumber(ARGV[3]), now)
 return {1, generation, m[2] or ''}

@@ -13,6 +13,8 @@
     ack:<consumer>     acknowledged offset of that consumer (cleared when the epoch changes)
     lease:<consumer>   generation of that consumer's newest connection (fencing token)
     holder:<consumer>  id of that connection, so the edge serving it can be told to let go
+    seen:<consumer>    until when (Redis ms) that consumer counts as connected: set by the lease
+                       claim and renewals, removed when its connection closes cleanly
 
   Reply codes shared by all scripts (mapped to typed errors by script-errors.ts):
     -1 session not found        -2 session ended (+ reason)

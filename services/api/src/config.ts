@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { MIN_HS256_SECRET_BYTES, createTokenIssuer, type IssuerConfig } from '@holdfast/auth';
+
+/**
+ * The API's configuration, read from environment variables and validated once at start-up:
+ * a bad value stops the process with a message naming the variable.
+ */
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** API keys shorter than this are refused: they would be guessable. */
+export const MIN_API_KEY_LENGTH = 16;
+
+export const apiEnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+    HOST: z.string().default('0.0.0.0'),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    HOLDFAST_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 _ . -')
+      .default('hf'),
+    /**
+     * A Redis command (or, while Redis is unreachable, the wait for it) that takes longer fails
+     * the request with 503 `timeout` / `redis_unavailable`.
+     */
+    REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(5000),
+    /** Bearer keys accepted on /v1 routes (comma-separated: all valid, so keys can be rotated). */
+    API_KEYS: csv
+      .refine((keys) => keys.length > 0, 'set at least one API key (comma-separated)')
+      .refine(
+        (keys) => keys.every((key) => key.length >= MIN_API_KEY_LENGTH),
+        `every API key must be at least ${MIN_API_KEY_LENGTH} characters (e.g. \`openssl rand -base64 32\`)`,
+      ),
+    /** Largest request body; a single message is still bounded by the session log (256 KiB). */
+    API_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+    /** HS256 secrets, comma-separated: the first signs (the edges verify with all of theirs). */
+    TOKEN_HS256_SECRETS: csv
+      .refine(
+        (secrets) => secrets.every((s) => Buffer.byteLength(s, 'utf8') >= MIN_HS256_SECRET_BYTES),
+        `every secret must be at least ${MIN_HS256_SECRET_BYTES} bytes (e.g. \`openssl rand -base64 32\`)`,
+      )
+      .optional(),
+    /** PKCS#8 PEM private key for RS256/ES256/EdDSA tokens (with TOKEN_PRIVATE_KEY_ALG). */
+    TOKEN_PRIVATE_KEY: z.string().optional(),
+    TOKEN_PRIVATE_KEY_ALG: z.enum(['RS256', 'ES256', 'EdDSA']).optional(),
+    TOKEN_AUDIENCE: z.string().min(1).default('holdfast'),
+    TOKEN_ISSUER: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** SIGTERM to exit: requests still running then are cut off. */
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  })
+  .refine((env) => Boolean(env.TOKEN_HS256_SECRETS?.length) !== Boolean(env.TOKEN_PRIVATE_KEY), {
+    message:
+      'set exactly one of TOKEN_HS256_SECRETS or TOKEN_PRIVATE_KEY (with TOKEN_PRIVATE_KEY_ALG) so tokens can be signed',
+    path: ['TOKEN_HS256_SECRETS'],
+  })
+  .refine((env) => !env.TOKEN_PRIVATE_KEY || env.TOKEN_PRIVATE_KEY_ALG, {
+    message: 'TOKEN_PRIVATE_KEY needs TOKEN_PRIVATE_KEY_ALG (RS256, ES256 or EdDSA)',
+    path: ['TOKEN_PRIVATE_KEY_ALG'],
+  });
+
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+
+export type LogLevel = ApiEnv['LOG_LEVEL'];
+
+export interface ApiConfig {
+  /** 0 picks a free port (see `ApiServer.port`). */
+  port: number;
+  host: string;
+  redisUrl: string;
+  keyPrefix: string;
+  redisCommandTimeoutMs: number;
+  apiKeys: string[];
+  maxBodyBytes: number;
+  token: IssuerConfig;
+  logLevel: LogLevel;
+  shutdownTimeoutMs: number;
+}
+
+/** Parse the environment; throws one Error listing every bad variable by name. */
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const parsed = apiEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
+    );
+    throw new Error(`invalid api configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const claims = { audience: e.TOKEN_AUDIENCE, ...(e.TOKEN_ISSUER ? { issuer: e.TOKEN_ISSUER } : {}) };
+  const firstSecret = e.TOKEN_HS256_SECRETS?.[0];
+  const token: IssuerConfig =
+    firstSecret !== undefined
+      ? { algorithm: 'HS256', secret: firstSecret, ...claims }
+      : {
+          algorithm: e.TOKEN_PRIVATE_KEY_ALG ?? 'RS256',
+          privateKey: (e.TOKEN_PRIVATE_KEY ?? '').replace(/\\n/g, '\n'),
+          ...claims,
+        };
+  try {
+    // A key that does not fit its algorithm fails now, naming the variable, not at the first request.
+    createTokenIssuer(token);
+  } catch (error) {
+    const variable = token.algorithm === 'HS256' ? 'TOKEN_HS256_SECRETS' : 'TOKEN_PRIVATE_KEY';
+    throw new Error(`invalid api configuration:\n  ${variable}: ${(error as Error).message}`);
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    keyPrefix: e.HOLDFAST_KEY_PREFIX,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    apiKeys: e.API_KEYS,
+    maxBodyBytes: e.API_MAX_BODY_BYTES,
+    token,
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,113 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ErrorCode } from '@holdfast/protocol';
+import type { Producer } from '@holdfast/producer';
+import { ApiError, ApiErrorCode, retryAfterSeconds, toErrorBody } from './api-errors.js';
+import type { ApiKeys } from './api-keys.js';
+import type { LogLevel } from './config.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { toFastifyPath, type Route, type RouteContext } from './route-definition.js';
+import { parseRequestPart } from './request-validation.js';
+
+export interface HttpAppOptions {
+  producer: Producer;
+  apiKeys: ApiKeys;
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+  /** True once shutdown started: new requests are refused with `server_draining`. */
+  isClosing(): boolean;
+  version: string;
+}
+
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
+}
+
+export interface HttpApp {
+  readonly fastify: FastifyInstance;
+  /** Every route Fastify registered, as Fastify reported it (not as the table says). */
+  readonly registeredRoutes: readonly RegisteredRoute[];
+}
+
+/**
+ * The Fastify application: registers every route of the table, checks API keys, validates
+ * requests with the routes' schemas and answers every failure as `{ code, message }`.
+ */
+export function createHttpApp(routes: readonly Route[], options: HttpAppOptions): HttpApp {
+  const fastify = Fastify({
+    logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
+    bodyLimit: options.maxBodyBytes,
+    // HEAD is not part of the API; the OpenAPI document lists exactly what is registered.
+    exposeHeadRoutes: false,
+    // Refused in our own error format instead (see the onRequest hook below).
+    return503OnClosing: false,
+    // Long path parameters reach validation and get `invalid_session_id`, not a bare 404.
+    routerOptions: { maxParamLength: 1024 },
+  });
+  const registeredRoutes: RegisteredRoute[] = [];
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
+  });
+
+  fastify.addHook('onRequest', async () => {
+    if (options.isClosing()) {
+      throw new ApiError(ErrorCode.ServerDraining, 'the API is shutting down; retry on another instance');
+    }
+  });
+  // Shutdown closes idle connections once, when it starts; a keep-alive connection whose
+  // request was in flight then would stay open and hold the shutdown up. Closing it after the
+  // response lets the shutdown finish as soon as the last request has been answered.
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (options.isClosing()) void reply.header('connection', 'close');
+  });
+
+  const authorize = async (request: FastifyRequest): Promise<void> => {
+    if (!options.apiKeys.authorize(request.headers.authorization)) {
+      throw new ApiError(ApiErrorCode.Unauthorized, 'send a valid API key as `Authorization: Bearer <key>`');
+    }
+  };
+
+  fastify.setErrorHandler(async (error, request, reply: FastifyReply) => {
+    const { status, body, isBug } = toErrorBody(error);
+    if (isBug) request.log.error({ err: error }, 'request failed');
+    const retryAfter = retryAfterSeconds(body.code);
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    if (body.code === ApiErrorCode.Unauthorized) void reply.header('www-authenticate', 'Bearer');
+    return reply.code(status).send(body);
+  });
+
+  fastify.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({
+      code: ApiErrorCode.NotFound,
+      message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+    }),
+  );
+
+  let document: Readonly<Record<string, unknown>> | undefined;
+  const context: RouteContext = {
+    producer: options.producer,
+    isReady: () => options.producer.connected && !options.isClosing(),
+    openApiDocument: () => (document ??= buildOpenApiDocument(routes, options.version)),
+  };
+
+  for (const route of routes) {
+    fastify.route({
+      method: route.method,
+      url: toFastifyPath(route.path),
+      ...(route.auth ? { onRequest: authorize } : {}),
+      handler: async (request, reply) => {
+        // The schemas produced these values, so they have the types the handler was written for.
+        const input = {
+          params: parseRequestPart('params', route.params, request.params),
+          query: parseRequestPart('query', route.query, request.query),
+          headers: parseRequestPart('headers', route.headers, request.headers),
+          body: parseRequestPart('body', route.body, request.body),
+        } as Parameters<Route['handler']>[0];
+        const result = await route.handler(input, context);
+        void reply.code(route.response.status);
+        return route.response.status === 204 ? reply.send() : result;
+      },
+    });
+  }
+  return { fastify, registeredRoutes };
+}

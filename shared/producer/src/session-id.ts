@@ -1,0 +1,10 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * A fresh session id: 128 random bits as base64url (22 characters of A-Z a-z 0-9 _ -), valid
+ * wherever a session id is and safe in URLs. Unguessable, but not a secret: clients still need
+ * a token to connect.
+ */
+export function newSessionId(): string {
+  return randomBytes(16).toString('base64url');
+}

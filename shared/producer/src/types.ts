@@ -1,0 +1,112 @@
+import type { IssuerConfig } from '@holdfast/auth';
+import type { Retention, SessionInfo, SessionLogOptions } from '@holdfast/session-log';
+
+export interface ProducerOptions extends SessionLogOptions {
+  /**
+   * How client tokens are signed (HS256 secret, or a private key for RS256/ES256/EdDSA), with
+   * the audience and issuer the edges expect. Without it `issueToken` fails with
+   * `invalid_options` and `createSession` returns no token.
+   */
+  token?: IssuerConfig;
+}
+
+export interface CreateSessionInput {
+  /** The new session's id (1-64 of A-Z a-z 0-9 _ -). Generated (URL-safe, random) when absent. */
+  sessionId?: string;
+  /** This session's retention; unset fields take the producer's defaults. */
+  retention?: Partial<Retention>;
+  /** Delete the session after this long without an append, ack or connection; 0 disables. */
+  idleTtlMs?: number;
+  /** The consumer the returned token is for. @default none (the edge uses `default`) */
+  consumerId?: string;
+  /** Lifetime of the returned token, 1 second to 30 days. @default 3600 */
+  tokenTtlSeconds?: number;
+}
+
+export interface CreatedSession {
+  readonly sessionId: string;
+  readonly epoch: string;
+  readonly createdAt: number;
+  /** A client token for the session; present when the producer has a `token` config. */
+  readonly token?: string;
+  /** When `token` expires (epoch milliseconds). */
+  readonly tokenExpiresAt?: number;
+}
+
+export interface IssueTokenInput {
+  /** The consumer the token is for. @default none (the edge uses `default`) */
+  consumerId?: string;
+  /** 1 second to 30 days. @default 3600 */
+  ttlSeconds?: number;
+}
+
+export interface SessionToken {
+  readonly token: string;
+  /** Epoch milliseconds. */
+  readonly tokenExpiresAt: number;
+}
+
+export interface PublishOptions {
+  /** The message id: a publish repeating an id seen within the dedupe window writes nothing. */
+  id?: string;
+  /** Becomes the message id when `id` is not given (same as the HTTP `Idempotency-Key`). */
+  idempotencyKey?: string;
+}
+
+export interface PublishBatchOptions {
+  /** Message `i` without its own id gets the id `${idempotencyKey}.${i}`. */
+  idempotencyKey?: string;
+}
+
+export interface PublishResult {
+  readonly epoch: string;
+  readonly offset: number;
+  /** True when the message id was seen within the dedupe window and nothing was written. */
+  readonly duplicate: boolean;
+}
+
+export interface BatchPublishResult {
+  readonly epoch: string;
+  /** The offset of each message, in order. */
+  readonly offsets: readonly number[];
+  /** Per message: true when it was a repeat and nothing was written for it. */
+  readonly duplicates: readonly boolean[];
+}
+
+export interface ReadInput {
+  /** First offset to return (inclusive). @default 1 */
+  from?: number;
+  /** At most this many messages, 1 to 10,000. @default 100 */
+  limit?: number;
+}
+
+export interface ReadPage {
+  readonly epoch: string;
+  readonly head: number;
+  readonly firstAvailable: number;
+  /** True when `from` was older than what retention kept: `messages` then start at `firstAvailable`. */
+  readonly trimmed: boolean;
+  readonly messages: ReadonlyArray<{ readonly offset: number; readonly data: unknown }>;
+}
+
+/** What a back end needs to drive sessions: the same operations and errors as the HTTP API. */
+export interface Producer {
+  createSession(input?: CreateSessionInput): Promise<CreatedSession>;
+  publish(sessionId: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
+  publishBatch(
+    sessionId: string,
+    messages: ReadonlyArray<{ data: unknown; id?: string }>,
+    options?: PublishBatchOptions,
+  ): Promise<BatchPublishResult>;
+  /** A client token for an existing session (`session_not_found` / `session_ended` otherwise). */
+  issueToken(sessionId: string, input?: IssueTokenInput): Promise<SessionToken>;
+  info(sessionId: string): Promise<SessionInfo>;
+  read(sessionId: string, input?: ReadInput): Promise<ReadPage>;
+  /** Delete the session's log; connected clients get `session_ended`. */
+  endSession(sessionId: string): Promise<void>;
+  /** Resolves once Redis is reachable. */
+  ready(): Promise<void>;
+  /** True while the Redis connection is up. */
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
