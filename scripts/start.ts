@@ -1,8 +1,9 @@
 /**
  * `npm start`: a complete single-machine Holdfast for trying it out. Starts its own
  * redis-server (unless REDIS_URL is set: data under ./data, bound to 127.0.0.1, appendfsync
- * always) and an edge, creates a demo session, and prints how to connect. Ctrl-C stops
- * everything: the edge drains, then Redis shuts down cleanly.
+ * always), an edge, the HTTP API and a worker running the example agent, creates a demo
+ * session, and prints how to use them. Ctrl-C stops everything: services drain, then Redis
+ * shuts down cleanly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,12 +21,22 @@ function say(message: string): void {
   console.log(`holdfast: ${message}`);
 }
 
-function devSecret(): string {
-  const file = join(dataDir, 'dev-token-secret');
+/** A random secret kept under ./data, so tokens and keys survive restarts of `npm start`. */
+function devSecret(name: string): string {
+  const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = generateDevSecret();
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+function startService(main: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, main)], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  children.push(child);
+  return child;
 }
 
 async function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
@@ -78,20 +89,23 @@ async function startRedis(): Promise<string> {
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const redisUrl = process.env.REDIS_URL ?? (await startRedis());
-  const secret = process.env.TOKEN_HS256_SECRETS?.split(',')[0] ?? devSecret();
+  const secret = process.env.TOKEN_HS256_SECRETS?.split(',')[0] ?? devSecret('dev-token-secret');
+  const apiKey = process.env.API_KEYS?.split(',')[0] ?? devSecret('dev-api-key');
   const port = process.env.PORT ?? '8080';
+  const apiPort = process.env.API_PORT ?? '8081';
 
-  const edge = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', join(root, 'services/edge/src/main.ts')],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, PORT: port, REDIS_URL: redisUrl, TOKEN_HS256_SECRETS: secret },
-    },
-  );
-  children.push(edge);
+  startService('services/edge/src/main.ts', { PORT: port, REDIS_URL: redisUrl, TOKEN_HS256_SECRETS: secret });
+  startService('services/api/src/main.ts', {
+    PORT: apiPort,
+    REDIS_URL: redisUrl,
+    TOKEN_HS256_SECRETS: secret,
+    API_KEYS: apiKey,
+  });
+  startService('services/worker/src/main.ts', { REDIS_URL: redisUrl });
   const url = `http://127.0.0.1:${port}`;
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitUntil(async () => (await fetch(`${url}/readyz`)).ok, `the edge on ${url}`);
+  await waitUntil(async () => (await fetch(`${apiUrl}/readyz`)).ok, `the API on ${apiUrl}`);
 
   const log = new SessionLog({ redis: redisUrl });
   const sessionId = `demo-${Date.now().toString(36)}`;
@@ -105,7 +119,9 @@ async function main(): Promise<void> {
     ttlSeconds: 86_400,
   });
 
-  say(`edge on ${url} (health: ${url}/healthz, readiness: ${url}/readyz)`);
+  say(`edge on ${url} (health: ${url}/healthz, readiness: ${url}/readyz, metrics: ${url}/metrics)`);
+  say(`HTTP API on ${apiUrl} (OpenAPI: ${apiUrl}/openapi.json), API key: ${apiKey}`);
+  say('worker running the example agent: send {text} messages to a session and it streams a reply');
   say(`demo session ${sessionId}; connect with Socket.IO auth { v: 1, sessionId: '${sessionId}', token }`);
   say(`token: ${token}`);
   say('Ctrl-C stops everything');
@@ -116,7 +132,7 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   say('stopping');
-  // Reverse order: the edge drains before Redis goes away.
+  // Reverse order: the services drain before Redis goes away.
   for (const child of [...children].reverse()) {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     const exited = new Promise((resolve) => child.once('exit', resolve));

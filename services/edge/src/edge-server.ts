@@ -34,6 +34,8 @@ const REDIS_LOSS_GRACE_MS = 3000;
 const DRAIN_RETRY_AFTER_MS = 100;
 /** How long a drain waits for clients to close their transports after the disconnect packet. */
 const TRANSPORT_DRAIN_LIMIT_MS = 3000;
+/** How long closing each Redis connection may take at shutdown. */
+const CLOSE_LIMIT_MS = 2000;
 
 interface SocketData {
   accepted?: AcceptedHandshake;
@@ -175,12 +177,17 @@ export class EdgeServer {
     await new Promise<void>((resolve) => {
       void this.io.close(() => resolve());
     });
-    await Promise.all([
-      this.log.close(),
-      this.live.close(),
-      this.inbound.close(),
-      ...this.adapterClients.map((c) => c.quit().catch(() => undefined)),
-    ]);
+    // Each connection gets a bounded, polite goodbye: when Redis is already gone a QUIT would
+    // wait for a reconnection that never comes and hold the process open.
+    await Promise.all(
+      [
+        this.log.close(),
+        this.live.close(),
+        this.inbound.close(),
+        ...this.adapterClients.map((c) => c.quit()),
+      ].map((closing) => settleWithin(closing, CLOSE_LIMIT_MS)),
+    );
+    for (const client of this.adapterClients) client.disconnect();
   }
 
   private handleHttp(req: IncomingMessage, res: ServerResponse): void {
@@ -299,6 +306,16 @@ export class EdgeServer {
     this.redisLostSince = now; // tell the clients connected since then on the next round
     for (const connection of this.connections.values()) void connection.drain(DRAIN_RETRY_AFTER_MS * 10);
   }
+}
+
+/** Wait for `promise` at most `ms`; its outcome does not matter, only that shutdown moves on. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

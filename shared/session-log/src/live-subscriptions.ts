@@ -73,7 +73,9 @@ export class LiveSubscriptions {
 
   async close(): Promise<void> {
     this.listeners.clear();
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // QUIT would wait for a reconnection while Redis is away; then just drop the socket.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
+    this.redis.disconnect();
   }
 
   private dispatch(channel: string, message: string): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
+import { EdgeProcess } from '../../helpers/edge-process.js';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { tokenFor } from '../../helpers/tokens.js';
@@ -106,5 +107,20 @@ describe('losing Redis', () => {
     await resumed.waitForOffset(2);
     expect(resumed.delivered[0]).toMatchObject({ offset: 2, data: 'after' });
     resumed.close();
+  });
+
+  it('shuts down promptly and cleanly on SIGTERM while Redis is down', async () => {
+    const extra = await EdgeProcess.start({ redisUrl: env.redis.url });
+    await env.redis.kill();
+    try {
+      extra.signal('SIGTERM');
+      const started = Date.now();
+      expect(await extra.waitForExit()).toEqual({ code: 0, signal: null });
+      // Well inside the drain timeout: closing connections to a dead Redis is bounded.
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await extra.kill();
+      await env.redis.restart();
+    }
   });
 });
