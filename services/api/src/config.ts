@@ -1,31 +1,20 @@
 import { z } from 'zod';
+import { csv, keyPrefix, parseEnv, port, positiveInt, redisUrl } from '@holdfast/config';
 import { MIN_HS256_SECRET_BYTES, createTokenIssuer, type IssuerConfig } from '@holdfast/auth';
 
 /**
  * The API's configuration, read from environment variables and validated once at start-up:
  * a bad value stops the process with a message naming the variable.
  */
-const csv = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
-);
-
-const positiveInt = z.coerce.number().int().positive();
-
 /** API keys shorter than this are refused: they would be guessable. */
 export const MIN_API_KEY_LENGTH = 16;
 
 export const apiEnvSchema = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+    PORT: port.default(8081),
     HOST: z.string().default('0.0.0.0'),
-    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-    HOLDFAST_KEY_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,32}$/, 'must be 1-32 characters of A-Z a-z 0-9 _ . -')
-      .default('hf'),
+    REDIS_URL: redisUrl,
+    HOLDFAST_KEY_PREFIX: keyPrefix,
     /**
      * A Redis command (or, while Redis is unreachable, the wait for it) that takes longer fails
      * the request with 503 `timeout` / `redis_unavailable`.
@@ -86,14 +75,7 @@ export interface ApiConfig {
 
 /** Parse the environment; throws one Error listing every bad variable by name. */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const parsed = apiEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
-    );
-    throw new Error(`invalid api configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(apiEnvSchema, env, 'api');
   const claims = { audience: e.TOKEN_AUDIENCE, ...(e.TOKEN_ISSUER ? { issuer: e.TOKEN_ISSUER } : {}) };
   const firstSecret = e.TOKEN_HS256_SECRETS?.[0];
   const token: IssuerConfig =

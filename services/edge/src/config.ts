@@ -1,24 +1,16 @@
 import { z } from 'zod';
+import { booleanFlag, csv, keyPrefix, parseEnv, port, positiveInt, redisUrl } from '@holdfast/config';
 
 /**
  * The edge's configuration, read from environment variables and validated once at start-up:
  * a bad value stops the process with a message naming the variable.
  */
-const csv = z.string().transform((value) =>
-  value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0),
-);
-
-const positiveInt = z.coerce.number().int().positive();
-
 export const edgeEnvSchema = z
   .object({
-    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    PORT: port.default(8080),
     HOST: z.string().default('0.0.0.0'),
-    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-    HOLDFAST_KEY_PREFIX: z.string().default('hf'),
+    REDIS_URL: redisUrl,
+    HOLDFAST_KEY_PREFIX: keyPrefix,
     /** Shared secrets for HS256 tokens (comma-separated: all verify, for rotation). */
     TOKEN_HS256_SECRETS: csv.optional(),
     /** SPKI PEM public key for RS256/ES256/EdDSA tokens (with TOKEN_PUBLIC_KEY_ALG). */
@@ -29,10 +21,7 @@ export const edgeEnvSchema = z
     /** Origins allowed to open a WebSocket (comma-separated); `*` allows any. */
     ALLOWED_ORIGINS: csv.default(['*']),
     /** Clients that send no Origin header (non-browser clients) are let in unless this is false. */
-    ALLOW_MISSING_ORIGIN: z
-      .enum(['true', 'false'])
-      .default('true')
-      .transform((v) => v === 'true'),
+    ALLOW_MISSING_ORIGIN: booleanFlag.default(true),
     WINDOW_MESSAGES: positiveInt.default(1000),
     WINDOW_BYTES: positiveInt.default(128 * 1024),
     PING_INTERVAL_MS: positiveInt.default(10_000),
@@ -92,14 +81,7 @@ export interface EdgeConfig {
 
 /** Parse the environment; throws one Error listing every bad variable by name. */
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
-  const parsed = edgeEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
-    );
-    throw new Error(`invalid edge configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(edgeEnvSchema, env, 'edge');
   return {
     port: e.PORT,
     host: e.HOST,

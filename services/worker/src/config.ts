@@ -1,20 +1,13 @@
-import { KEY_PREFIX_PATTERN } from '@holdfast/session-log';
 import { z } from 'zod';
+import { keyPrefix, nonNegativeInt, parseEnv, positiveInt, redisUrl } from '@holdfast/config';
 
 /**
  * The worker's configuration, read from environment variables and validated once at start-up:
  * a bad value stops the process with a message naming the variable.
  */
-const positiveInt = z.coerce.number().int().positive();
-const nonNegativeInt = z.coerce.number().int().min(0);
-
 export const workerEnvSchema = z.object({
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  /** Same pattern as the session log's key prefixes. */
-  HOLDFAST_KEY_PREFIX: z
-    .string()
-    .regex(KEY_PREFIX_PATTERN, '1-32 characters of A-Z a-z 0-9 _ . -')
-    .default('hf'),
+  REDIS_URL: redisUrl,
+  HOLDFAST_KEY_PREFIX: keyPrefix,
   /** Sessions drained at once by this process. */
   WORKER_CONCURRENCY: positiveInt.max(10_000).default(16),
   /** Path (or package name) of a module whose default export is the handler. */
@@ -46,14 +39,7 @@ export interface WorkerConfig {
 
 /** Parse the environment; throws one Error listing every bad variable by name. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = workerEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
-    );
-    throw new Error(`invalid worker configuration:\n  ${problems.join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(workerEnvSchema, env, 'worker');
   return {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,

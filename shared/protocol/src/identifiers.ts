@@ -65,3 +65,6 @@ export function assertOffset(value: unknown, what = 'offset'): asserts value is 
     );
   }
 }
+
+/** Prefixes of Redis keys: characters with no meaning to Redis (no `{`, `}`, `:`, `*`, spaces). */
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;

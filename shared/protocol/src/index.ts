@@ -9,6 +9,7 @@ export {
   isOffset,
   CONSUMER_ID_MAX_LENGTH,
   DEFAULT_CONSUMER_ID,
+  KEY_PREFIX_PATTERN,
   MESSAGE_ID_MAX_LENGTH,
   SESSION_ID_MAX_LENGTH,
 } from './identifiers.js';

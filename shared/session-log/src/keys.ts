@@ -42,7 +42,7 @@ export function sessionKeys(prefix: string, sessionId: string): SessionKeys {
 }
 
 /** Key prefixes end up in every key; keep them to characters with no meaning to Redis. */
-export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+export { KEY_PREFIX_PATTERN } from '@holdfast/protocol';
 
 /**
  * Stream of inbound messages no attempt could handle, one per deployment (not per session, so

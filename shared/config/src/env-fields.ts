@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { KEY_PREFIX_PATTERN } from '@holdfast/protocol';
+
+/**
+ * Field types the services' environment schemas share, so one variable means and validates
+ * the same everywhere (REDIS_URL on the edge is REDIS_URL on the worker).
+ */
+
+/** A comma-separated list; blanks dropped. */
+export const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+export const positiveInt = z.coerce.number().int().positive();
+export const nonNegativeInt = z.coerce.number().int().min(0);
+export const port = z.coerce.number().int().min(0).max(65535);
+export const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+export const redisUrl = z.string().url().default('redis://127.0.0.1:6379');
+
+/** Prefix of every Redis key; all services of one deployment must use the same. */
+export const keyPrefix = z
+  .string()
+  .regex(KEY_PREFIX_PATTERN, 'must be 1-32 characters of A-Z a-z 0-9 _ . -')
+  .default('hf');

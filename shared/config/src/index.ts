@@ -1,0 +1,2 @@
+export { booleanFlag, csv, keyPrefix, nonNegativeInt, port, positiveInt, redisUrl } from './env-fields.js';
+export { parseEnv } from './parse-env.js';
