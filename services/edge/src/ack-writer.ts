@@ -16,6 +16,7 @@ export class AckWriter {
   private retryTimer: NodeJS.Timeout | undefined;
   private flushWaiters: Array<() => void> = [];
   private stopped = false;
+  private closing = false;
 
   constructor(
     private readonly write: (epoch: string, offset: number) => Promise<void>,
@@ -24,6 +25,7 @@ export class AckWriter {
   ) {}
 
   submit(epoch: string, offset: number): void {
+    if (this.closing) return;
     if (epoch !== this.epoch) {
       // A new epoch (after a reset): its offsets start over.
       this.epoch = epoch;
@@ -39,6 +41,20 @@ export class AckWriter {
   flush(): Promise<void> {
     if (this.persisted >= this.latest || this.stopped) return Promise.resolve();
     return new Promise((resolve) => this.flushWaiters.push(resolve));
+  }
+
+  /**
+   * The connection is gone: take no more acks, but still store the ones already taken (an ack
+   * that arrived just before a disconnect is as real as any), giving up after `limitMs`.
+   */
+  finish(limitMs: number): void {
+    this.closing = true;
+    const timer = setTimeout(() => this.stop(), limitMs);
+    timer.unref();
+    void this.flush().then(() => {
+      clearTimeout(timer);
+      this.stop();
+    });
   }
 
   stop(): void {

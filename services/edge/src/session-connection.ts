@@ -56,6 +56,8 @@ const KNOWN_EVENTS = new Set(['ack', 'token', 'send']);
 const TRANSPORT_CLOSE_GRACE_MS = 2000;
 /** A drain waits this long at most for acks to be stored before it closes anyway. */
 const ACK_FLUSH_LIMIT_MS = 2000;
+/** After a disconnect, acks it had sent are still stored for this long (Redis may be slow). */
+const ACK_FINISH_LIMIT_MS = 10_000;
 
 /**
  * One client connection to one session, after its handshake was accepted and its consumer
@@ -376,7 +378,7 @@ export class SessionConnection {
     this.cursor?.stop();
     this.lease.stop();
     clearTimeout(this.tokenTimer);
-    this.acks.stop();
+    this.acks.finish(ACK_FINISH_LIMIT_MS);
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
     void unsubscribe?.();
