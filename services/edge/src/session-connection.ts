@@ -150,7 +150,7 @@ export class SessionConnection {
       this.deps.window,
       { epoch: info.epoch, offset: decision.startOffset, head: info.head },
     );
-    this.socket.use(([event], next) => {
+    this.socket.use(([event, payload], next) => {
       if (!KNOWN_EVENTS.has(event)) {
         this.fault(ErrorCode.UnknownEvent, `unknown event ${JSON.stringify(String(event).slice(0, 64))}`);
         return;
@@ -161,9 +161,15 @@ export class SessionConnection {
         this.socket.emit('fault', { code: ErrorCode.RateLimited, message: 'too many events', retryAfterMs });
         return;
       }
+      // Acks are taken here, as the packet is read: Socket.IO hands events to listeners a tick
+      // later and drops them if the disconnect that followed was read meanwhile, and the last
+      // ack before a client closes matters as much as any.
+      if (event === 'ack') {
+        this.onAck(payload);
+        return;
+      }
       next();
     });
-    this.socket.on('ack', (payload) => this.onAck(payload));
     this.socket.on('token', (payload, reply) => void this.onTokenRefresh(payload, reply));
     this.socket.on('send', (payload, reply) => void this.onSend(payload, reply));
     this.cursor.start();

@@ -1,0 +1,21 @@
+export { connect } from './connect.js';
+export type { HoldfastSession, SessionEvents, SessionState, StateChange } from './session.js';
+export type { ClientMessage } from './arrival-cursor.js';
+export type { ConnectOptions } from './options.js';
+export {
+  ClientErrorCode,
+  HoldfastClientError,
+  type HoldfastClientErrorCode,
+  type HoldfastClientErrorOptions,
+} from './client-error.js';
+export { actionFor, type ClientAction } from './code-table.js';
+export {
+  defaultRetryStrategy,
+  exponentialBackoff,
+  type BackoffOptions,
+  type RetryStrategy,
+} from './retry-strategy.js';
+export { memoryStore, type PositionStore } from './position-store.js';
+export { localStorageStore, type StorageLike } from './local-storage-store.js';
+export type { SocketIoOptions } from './edge-connection.js';
+export type { LogPosition, ResetPayload, ResetReason } from '@holdfast/protocol';

@@ -1,0 +1,132 @@
+import { ErrorCode, SESSION_ID_MAX_LENGTH, isOffset } from '@holdfast/protocol';
+import { HoldfastClientError } from './client-error.js';
+import type { SocketIoOptions } from './edge-connection.js';
+import { memoryStore, type PositionStore } from './position-store.js';
+import { defaultRetryStrategy, type RetryStrategy } from './retry-strategy.js';
+
+export interface ConnectOptions {
+  /** The session to follow (1–64 characters of `A-Z a-z 0-9 _ -`). */
+  sessionId: string;
+  /** A session token. Give `token`, `getToken`, or both (`token` is then used first). */
+  token?: string;
+  /**
+   * Returns a fresh session token. Called for the first connection when no `token` is given,
+   * after the edge answers `token_expired` or `token_not_yet_valid`, before reconnecting with
+   * a token that expires within `tokenRefreshMarginMs`, and to refresh a live connection's token.
+   */
+  getToken?: () => Promise<string> | string;
+  /**
+   * Where the handled position is kept across restarts.
+   * @default memoryStore()
+   */
+  store?: PositionStore;
+  /**
+   * Where the first connection starts; later connections always resume from the handled position.
+   * - `'start'`: rebuild from the oldest retained message, then continue live. The app first gets
+   *   a `reset` with `oldEpoch: null` (see docs/client.md).
+   * - a number N: resume after offset N of the epoch in `store` (N = 0: from offset 1); without a
+   *   stored epoch, as `'start'`.
+   * - unset: resume after the stored position; without one the edge starts right after this
+   *   consumer's acknowledged offset (the oldest retained message for a new consumer).
+   * @default undefined
+   */
+  from?: 'start' | number;
+  /**
+   * Milliseconds to wait before reconnection attempt n, or `null` to stop.
+   * @default exponential backoff with full jitter, base 250 ms, cap 30 s
+   */
+  retryStrategy?: RetryStrategy;
+  /**
+   * Acknowledge after this many handled messages (and at least every half flow window).
+   * @default 50
+   */
+  ackEveryMessages?: number;
+  /**
+   * Acknowledge at most this long after a message was handled.
+   * @default 100
+   */
+  ackEveryMs?: number;
+  /**
+   * With `getToken`, refresh a live connection's token this long before it expires (but not
+   * before half of its remaining lifetime has passed), without reconnecting.
+   * @default 60_000
+   */
+  tokenRefreshMarginMs?: number;
+  /**
+   * Passed to socket.io-client (e.g. `path`, `extraHeaders` in Node, `timeout`). `transports`,
+   * `reconnection`, `forceNew`, `autoConnect` and `auth` are set by the client.
+   * @default {}
+   */
+  socketOptions?: SocketIoOptions;
+}
+
+export interface ResolvedOptions {
+  readonly urls: readonly string[];
+  readonly sessionId: string;
+  readonly token: string | undefined;
+  readonly getToken: (() => Promise<string> | string) | undefined;
+  readonly store: PositionStore;
+  readonly from: 'start' | number | undefined;
+  readonly retryStrategy: RetryStrategy;
+  readonly ackEveryMessages: number;
+  readonly ackEveryMs: number;
+  readonly tokenRefreshMarginMs: number;
+  readonly socketOptions: SocketIoOptions;
+}
+
+const SESSION_ID = /^[A-Za-z0-9_-]+$/;
+
+function invalid(message: string): never {
+  throw new HoldfastClientError(ErrorCode.InvalidOptions, `connect(): ${message}`);
+}
+
+function nonNegativeInt(name: string, value: number | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) {
+    invalid(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates `connect()`'s arguments once, naming the option to fix. */
+export function resolveOptions(
+  urlOrUrls: string | readonly string[],
+  options: ConnectOptions,
+): ResolvedOptions {
+  const urls = typeof urlOrUrls === 'string' ? [urlOrUrls] : [...urlOrUrls];
+  if (urls.length === 0 || urls.some((url) => typeof url !== 'string' || url.length === 0)) {
+    invalid('give at least one edge URL, e.g. "https://edge.example.com"');
+  }
+  const { sessionId } = options;
+  if (
+    typeof sessionId !== 'string' ||
+    sessionId.length === 0 ||
+    sessionId.length > SESSION_ID_MAX_LENGTH ||
+    !SESSION_ID.test(sessionId)
+  ) {
+    invalid(`sessionId must be 1-${SESSION_ID_MAX_LENGTH} characters of A-Z a-z 0-9 _ -`);
+  }
+  if (options.token === undefined && options.getToken === undefined) {
+    invalid('give token or getToken (getToken also lets the client refresh expiring tokens)');
+  }
+  if (options.getToken !== undefined && typeof options.getToken !== 'function') {
+    invalid('getToken must be a function returning a token (or a promise of one)');
+  }
+  const { from } = options;
+  if (from !== undefined && from !== 'start' && !isOffset(from)) {
+    invalid(`from must be 'start' or an offset (a non-negative integer), got ${String(from)}`);
+  }
+  return {
+    urls,
+    sessionId,
+    token: options.token,
+    getToken: options.getToken,
+    store: options.store ?? memoryStore(),
+    from,
+    retryStrategy: options.retryStrategy ?? defaultRetryStrategy,
+    ackEveryMessages: nonNegativeInt('ackEveryMessages', options.ackEveryMessages, 50, 1),
+    ackEveryMs: nonNegativeInt('ackEveryMs', options.ackEveryMs, 100),
+    tokenRefreshMarginMs: nonNegativeInt('tokenRefreshMarginMs', options.tokenRefreshMarginMs, 60_000),
+    socketOptions: options.socketOptions ?? {},
+  };
+}

@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { HoldfastSession } from '@holdfast/client';
+import { SessionLog, type CreateSessionOptions } from '@holdfast/session-log';
+import { EdgeProcess } from './edge-process.js';
+import { RedisServer, type RedisServerOptions } from './redis-server.js';
+import { uniqueId } from './session-log-fixture.js';
+import { waitFor } from './wait-for.js';
+
+/**
+ * One redis-server and a SessionLog for a client SDK test file, edges started on demand, and
+ * SDK sessions closed after each test. Edges live until the end of the file (stopping a killed
+ * one is a no-op).
+ */
+export function useClientCluster(redisOptions: RedisServerOptions = {}) {
+  let redis: RedisServer | undefined;
+  let log: SessionLog | undefined;
+  const edges: EdgeProcess[] = [];
+  let shared: Promise<EdgeProcess> | undefined;
+  const sessions: Array<HoldfastSession<unknown>> = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start(redisOptions);
+    log = new SessionLog({ redis: redis.url });
+    await log.ready();
+  });
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((session) => session.close()));
+  });
+  afterAll(async () => {
+    await Promise.all(edges.splice(0).map((edge) => edge.stop()));
+    await log?.close();
+    await redis?.destroy();
+  });
+
+  const cluster = {
+    get redis(): RedisServer {
+      if (!redis) throw new Error('useClientCluster: used before beforeAll ran');
+      return redis;
+    },
+    get log(): SessionLog {
+      if (!log) throw new Error('useClientCluster: used before beforeAll ran');
+      return log;
+    },
+    async startEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
+      if (!redis) throw new Error('useClientCluster: used before beforeAll ran');
+      const edge = await EdgeProcess.start({ redisUrl: redis.url, env });
+      edges.push(edge);
+      return edge;
+    },
+    /** One edge for the whole file, started on first use: for tests that do not stop edges. */
+    sharedEdge(): Promise<EdgeProcess> {
+      shared ??= cluster.startEdge();
+      return shared;
+    },
+    async newSession(options: CreateSessionOptions = {}): Promise<{ sessionId: string; epoch: string }> {
+      const sessionId = uniqueId();
+      const { epoch } = await cluster.log.createSession(sessionId, options);
+      return { sessionId, epoch };
+    },
+    /** Appends messages { n } for n = from..from+count-1, in batches of up to `batch`. */
+    async publish(sessionId: string, from: number, count: number, batch = 100): Promise<void> {
+      for (let done = 0; done < count;) {
+        const n = Math.min(batch, count - done);
+        await cluster.log.appendBatch(
+          sessionId,
+          Array.from({ length: n }, (_, i) => ({ data: { n: from + done + i } })),
+        );
+        done += n;
+      }
+    },
+    /**
+     * Appends `perTick` messages { n } every `tickMs` until stopped; `stop()` resolves with the
+     * last offset written.
+     */
+    startProducer(sessionId: string, perTick = 5, tickMs = 10): { stop: () => Promise<number> } {
+      let head = 0;
+      let running = true;
+      const loop = (async () => {
+        while (running) {
+          await cluster.log.appendBatch(
+            sessionId,
+            Array.from({ length: perTick }, (_, i) => ({ data: { n: head + i + 1 } })),
+          );
+          head += perTick;
+          await new Promise((resolve) => setTimeout(resolve, tickMs)); // the producer's pace
+        }
+      })();
+      return {
+        stop: async () => {
+          running = false;
+          await loop;
+          return head;
+        },
+      };
+    },
+    /** Connections an edge holds, from its /readyz (answered without Redis). */
+    async connectionsOn(edge: EdgeProcess): Promise<number> {
+      const res = await fetch(`${edge.url}/readyz`);
+      return ((await res.json()) as { connections: number }).connections;
+    },
+    /**
+     * Stops (SIGSTOP) or continues (SIGCONT) an edge and waits until the kernel says so (Linux),
+     * so what a client sends meanwhile waits in the socket buffers and is read in one go.
+     */
+    async freeze(edge: EdgeProcess, frozen: boolean): Promise<void> {
+      edge.signal(frozen ? 'SIGSTOP' : 'SIGCONT');
+      await waitFor(
+        async () => {
+          const stat = await readFile(`/proc/${edge.pid}/stat`, 'utf8');
+          const state = stat.slice(stat.lastIndexOf(')') + 2).charAt(0);
+          return frozen === (state === 'T' || state === 't');
+        },
+        { intervalMs: 5, what: `edge ${edge.pid} to be ${frozen ? 'stopped' : 'running'}` },
+      );
+    },
+    /** Closes the session after the test (tests may close it earlier). */
+    track<T>(session: HoldfastSession<T>): HoldfastSession<T> {
+      sessions.push(session as HoldfastSession<unknown>);
+      return session;
+    },
+  };
+  return cluster;
+}
