@@ -3,7 +3,8 @@
 // Silent when nothing is missing, so it can sit in front of every `npm test` at no cost.
 //
 // Usage: node scripts/ensure-deps.mjs [test|start|cluster]
-//   test, start: redis-server;  cluster, none: redis-server and haproxy.
+//   start: redis-server;  test, cluster, none: redis-server, haproxy and openssl (the deployment
+//   tests run HAProxy with a self-signed certificate).
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -12,14 +13,14 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mode = process.argv[2];
 const BINARIES = {
-  test: ['redis-server'],
-  cluster: ['redis-server', 'haproxy'],
+  test: ['redis-server', 'haproxy', 'openssl'],
+  cluster: ['redis-server', 'haproxy', 'openssl'],
   start: ['redis-server'],
-  all: ['redis-server', 'haproxy'],
+  all: ['redis-server', 'haproxy', 'openssl'],
 };
 // The Debian/Ubuntu package that provides each binary, and how to get it elsewhere.
-const PACKAGES = { 'redis-server': 'redis-server', haproxy: 'haproxy' };
-const BREW = { 'redis-server': 'redis', haproxy: 'haproxy' };
+const PACKAGES = { 'redis-server': 'redis-server', haproxy: 'haproxy', openssl: 'openssl' };
+const BREW = { 'redis-server': 'redis', haproxy: 'haproxy', openssl: 'openssl' };
 
 const required = Object.hasOwn(BINARIES, mode ?? 'all') ? BINARIES[mode ?? 'all'] : undefined;
 if (!required) fail(`unknown mode '${mode}'; use one of: test, start, cluster`, 2);
