@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../scripts/cluster.js';
 import { hostPathFor } from '../../../scripts/cluster/compose-file.js';
-import { freePort } from '../../../scripts/cluster/free-port.js';
+import { freePort } from '../../helpers/free-port.js';
 import { startLocalRedis, type LocalRedis } from '../../../scripts/cluster/local-redis.js';
 import { ServiceProcess } from '../../../scripts/cluster/service-process.js';
 import { DOCKERFILE, devSecrets, loadShippedCompose, runCommand } from './deploy-files.js';

@@ -10,7 +10,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../scripts/cluster/free-port.js';
+import { freePort } from '../../helpers/free-port.js';
 import { startLocalHaproxy, type LocalHaproxy } from '../../../scripts/cluster/local-haproxy.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { HAPROXY_CFG, makeDevCert } from './deploy-files.js';

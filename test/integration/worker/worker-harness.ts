@@ -1,13 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { InboundQueue } from '@holdfast/inbound-queue';
 import type { SessionLog } from '@holdfast/session-log';
 import { isWorkerEnvelope, type WorkerEnvelope } from '@holdfast/worker';
-import { waitFor } from '../../helpers/wait-for.js';
-
-const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const WORKER_MAIN = fileURLToPath(new URL('../../../services/worker/src/main.ts', import.meta.url));
+import { ServiceProcess, type ExitInfo } from '../../helpers/service-process.js';
 
 /** What the edge does for a client's `send`: store the message, then schedule its drain. */
 export async function send(
@@ -51,77 +46,48 @@ export interface WorkerProcessOptions {
   env?: Record<string, string>;
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /** A real worker process (services/worker/src/main.ts through tsx), for crash and shutdown tests. */
 export class WorkerProcess {
-  output = '';
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        running.delete(child);
-        this.exitInfo = { code, signal };
-        resolve(this.exitInfo);
-      }),
-    );
-  }
+  private constructor(private readonly service: ServiceProcess) {}
 
   /** Spawns a worker process (not waiting for anything). */
   static spawn(options: WorkerProcessOptions): WorkerProcess {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', WORKER_MAIN], {
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
+    return new WorkerProcess(
+      ServiceProcess.spawn('services/worker/src/main.ts', {
         REDIS_URL: options.redisUrl,
         HOLDFAST_KEY_PREFIX: options.keyPrefix,
         ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    return new WorkerProcess(child);
+      }),
+    );
   }
 
   /** Spawns a worker and resolves once it printed its ready line. */
   static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
     const worker = WorkerProcess.spawn(options);
-    const child = worker.child;
-    await waitFor(
-      () => {
-        if (worker.exitInfo) throw new Error(`worker exited during start-up:\n${worker.output}`);
-        return worker.output.includes('"msg":"worker ready"');
-      },
-      { timeoutMs: 20_000, intervalMs: 20, what: 'the worker process to be ready' },
-    ).catch((error: unknown) => {
-      child.kill('SIGKILL');
-      throw new Error(`${(error as Error).message}\n${worker.output}`);
-    });
+    await worker.service.waitUntilReady(
+      () => worker.output.includes('"msg":"worker ready"'),
+      'the worker process to be ready',
+    );
     return worker;
   }
 
+  get output(): string {
+    return this.service.output;
+  }
+
   get running(): boolean {
-    return this.exitInfo === undefined;
+    return this.service.running;
   }
 
   signal(signal: NodeJS.Signals): void {
-    if (this.running) this.child.kill(signal);
+    this.service.signal(signal);
   }
 
-  waitForExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    return this.exited;
+  waitForExit(): Promise<ExitInfo> {
+    return this.service.waitForExit();
   }
 
-  async kill(): Promise<void> {
-    this.signal('SIGKILL');
-    await this.exited;
+  kill(): Promise<void> {
+    return this.service.kill();
   }
 }
