@@ -33,8 +33,9 @@ describe('the client SDK browser bundle', () => {
     const minified = Buffer.byteLength(code);
     const gzipped = gzipSync(code, { level: 9 }).length;
     console.log(`@holdfast/client browser bundle: ${minified} bytes minified, ${gzipped} bytes gzipped`);
-    expect(minified).toBeLessThan(64 * 1024);
-    expect(gzipped).toBeLessThan(20 * 1024);
+    // A budget, not the figure: the inbound outbox and reply assembler brought it to ~66 KiB.
+    expect(minified).toBeLessThan(72 * 1024);
+    expect(gzipped).toBeLessThan(22 * 1024);
 
     // docs/client.md states the size: it must stay within 10% of the truth.
     const doc = readFileSync(new URL('../../docs/client.md', import.meta.url), 'utf8');

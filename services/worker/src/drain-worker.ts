@@ -75,6 +75,8 @@ export interface DrainWorkerOptions {
  */
 const MAX_STALLED_COUNT = 1_000_000;
 const DEAD_LETTER_CLEANUP_EVERY_MS = 60 * 60 * 1000;
+/** Sessions alive without appends are trimmed to their max age this often. */
+const RETENTION_SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 function intAtLeast(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
@@ -180,6 +182,8 @@ export class DrainWorker {
           deadLetters,
           deadLetterRetentionMs,
           everyMs: DEAD_LETTER_CLEANUP_EVERY_MS,
+          log,
+          retentionSweepEveryMs: RETENTION_SWEEP_EVERY_MS,
           report,
         });
       }

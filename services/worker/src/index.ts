@@ -22,7 +22,14 @@ export { drainInbox, type DrainDeps, type DrainOutcome, type RetryPolicy } from 
 export { DrainRun } from './drain-run.js';
 export { retryDelayMs, sleep } from './backoff.js';
 export { DeadLetterStream, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
-export { DEAD_LETTER_CLEANUP, MAINTENANCE_QUEUE_NAME, Maintenance } from './maintenance.js';
+export {
+  DEAD_LETTER_CLEANUP,
+  MAINTENANCE_QUEUE_NAME,
+  Maintenance,
+  RETENTION_SWEEP,
+  sweepRetention,
+  type RetentionLog,
+} from './maintenance.js';
 export { loadWorkerConfig, workerEnvSchema, type WorkerConfig } from './config.js';
 export { loadHandler } from './load-handler.js';
 export { createExampleAgent, exampleAgentOptionsFromEnv, exampleReply } from './handlers/example-agent.js';

@@ -5,13 +5,36 @@ import { errorMessage, type WorkerLog } from './worker-log.js';
 
 /**
  * Periodic housekeeping, as BullMQ job schedulers: every worker process upserts the same
- * scheduler (idempotent by id), BullMQ adds one job per period, and exactly one worker runs
- * it. Only what Redis does not already do by itself lives here: sessions, their logs and
- * their inboxes expire through key TTLs set by the session log's scripts (idle expiry, then a
- * tombstone), so there is no session sweep.
+ * schedulers (idempotent by id), BullMQ adds one job per period, and exactly one worker runs
+ * it. Only what Redis does not already do by itself lives here: idle sessions, their logs and
+ * their inboxes expire through key TTLs set by the session log's scripts (then a tombstone).
+ * What is left: old dead letters, and age retention of sessions that stay alive without
+ * appending (appends trim by age themselves).
  */
 export const MAINTENANCE_QUEUE_NAME = 'holdfast-maintenance';
 export const DEAD_LETTER_CLEANUP = 'dead-letter-cleanup';
+export const RETENTION_SWEEP = 'retention-sweep';
+
+/** What the retention sweep needs of the session log. */
+export interface RetentionLog {
+  scanSessions(cursor?: string): Promise<{ cursor: string; sessionIds: string[] }>;
+  enforceRetention(sessionId: string): Promise<number | undefined>;
+}
+
+/** Trim every live session to its max age; returns how many sessions were visited. */
+export async function sweepRetention(log: RetentionLog): Promise<number> {
+  let visited = 0;
+  let cursor = '0';
+  do {
+    const page = await log.scanSessions(cursor);
+    for (const sessionId of page.sessionIds) {
+      await log.enforceRetention(sessionId);
+      visited += 1;
+    }
+    cursor = page.cursor;
+  } while (cursor !== '0');
+  return visited;
+}
 
 export interface MaintenanceOptions {
   readonly connection: ConnectionOptions;
@@ -21,6 +44,9 @@ export interface MaintenanceOptions {
   readonly deadLetterRetentionMs: number;
   /** How often the cleanup runs. */
   readonly everyMs: number;
+  readonly log: RetentionLog;
+  /** How often every session is trimmed to its max age. */
+  readonly retentionSweepEveryMs: number;
   readonly report: WorkerLog;
 }
 
@@ -39,6 +65,7 @@ export class Maintenance {
     const worker = new Worker(
       MAINTENANCE_QUEUE_NAME,
       async (job) => {
+        if (job.name === RETENTION_SWEEP) return { sessions: await sweepRetention(options.log) };
         if (job.name !== DEAD_LETTER_CLEANUP) return undefined;
         const deleted = await options.deadLetters.trim(options.deadLetterRetentionMs);
         if (deleted > 0) options.report('info', 'old dead letters deleted', { deleted });
@@ -55,6 +82,11 @@ export class Maintenance {
         DEAD_LETTER_CLEANUP,
         { every: options.everyMs },
         { name: DEAD_LETTER_CLEANUP, opts: { removeOnComplete: true, removeOnFail: 100 } },
+      );
+      await queue.upsertJobScheduler(
+        RETENTION_SWEEP,
+        { every: options.retentionSweepEveryMs },
+        { name: RETENTION_SWEEP, opts: { removeOnComplete: true, removeOnFail: 100 } },
       );
       worker
         .run()

@@ -8,6 +8,8 @@ import {
   type LogPosition,
   type NoticePayload,
   type ResetPayload,
+  type SendPayload,
+  type SendReply,
   type ServerToClientEvents,
   type TokenRefreshReply,
 } from '@holdfast/protocol';
@@ -97,6 +99,22 @@ export class EdgeConnection {
   ack(position: LogPosition): boolean {
     if (this.ended || !this.socket.connected) return false;
     this.socket.emit('ack', { epoch: position.epoch, offset: position.offset });
+    return true;
+  }
+
+  /**
+   * Emits a `send`; `answer` gets the edge's reply, or a `timeout` failure when none came within
+   * `timeoutMs` (also when the connection ends first). False, and nothing sent, if not connected.
+   */
+  send(payload: SendPayload, timeoutMs: number, answer: (reply: SendReply) => void): boolean {
+    if (this.ended || !this.socket.connected) return false;
+    this.socket.timeout(timeoutMs).emit('send', payload, (error: Error | null, reply: SendReply) => {
+      answer(
+        error
+          ? { ok: false, code: ErrorCode.Timeout, message: `no answer to send: ${error.message}` }
+          : reply,
+      );
+    });
     return true;
   }
 

@@ -15,7 +15,18 @@ export {
   type BackoffOptions,
   type RetryStrategy,
 } from './retry-strategy.js';
-export { memoryStore, type PositionStore } from './position-store.js';
+export { memoryStore, type OutboxEntry, type PositionStore } from './position-store.js';
+export type { SendOptions, SendResult } from './outbox.js';
+export {
+  createReplyAssembler,
+  type AssembledReply,
+  type AttemptAbortedEvent,
+  type InboundErrorEvent,
+  type ReplyAssembler,
+  type ReplyAssemblerOptions,
+  type ReplyEvent,
+  type ReplySource,
+} from './replies.js';
 export { localStorageStore, type StorageLike } from './local-storage-store.js';
 export type { SocketIoOptions } from './edge-connection.js';
 export type { LogPosition, ResetPayload, ResetReason } from '@holdfast/protocol';

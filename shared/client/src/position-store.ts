@@ -1,21 +1,48 @@
 import { isOffset, type LogPosition } from '@holdfast/protocol';
 
+/** A `send` the edge has not yet accepted, as the outbox keeps it (and a store persists it). */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly data: unknown;
+}
+
 /**
  * Where a session keeps the position its app has handled, so a restarted client resumes where
  * it stopped. Two methods, sync or async; a store may serve many sessions.
+ *
+ * Optionally also the outbox (sends not yet accepted by an edge), so a restarted client sends
+ * them again: `loadOutbox` once when the session starts, `saveOutbox` with the whole outbox (in
+ * send order) after every change. A store without them keeps the outbox in memory only.
  */
 export interface PositionStore {
   load(sessionId: string): Promise<LogPosition | undefined> | LogPosition | undefined;
   save(sessionId: string, position: LogPosition): void | Promise<void>;
+  loadOutbox?(
+    sessionId: string,
+  ): Promise<readonly OutboxEntry[] | undefined> | readonly OutboxEntry[] | undefined;
+  saveOutbox?(sessionId: string, entries: readonly OutboxEntry[]): void | Promise<void>;
 }
 
-/** A store in memory: positions survive reconnects, not a restart of the page or process. */
+/**
+ * A store in memory: positions and outboxes survive reconnects, not a restart of the page or
+ * process (but a second session object given the same store continues both).
+ */
 export function memoryStore(): PositionStore {
   const positions = new Map<string, LogPosition>();
+  const outboxes = new Map<string, readonly OutboxEntry[]>();
   return {
     load: (sessionId) => positions.get(sessionId),
     save: (sessionId, position) => {
       positions.set(sessionId, { epoch: position.epoch, offset: position.offset });
+    },
+    loadOutbox: (sessionId) => outboxes.get(sessionId),
+    saveOutbox: (sessionId, entries) => {
+      if (entries.length === 0) outboxes.delete(sessionId);
+      else
+        outboxes.set(
+          sessionId,
+          entries.map(({ id, data }) => ({ id, data })),
+        );
     },
   };
 }
@@ -25,4 +52,18 @@ export function isLogPosition(value: unknown): value is LogPosition {
   if (typeof value !== 'object' || value === null) return false;
   const { epoch, offset } = value as Record<string, unknown>;
   return typeof epoch === 'string' && epoch.length > 0 && isOffset(offset);
+}
+
+const MESSAGE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** True for a message id the edge accepts: 1–128 characters of `A-Z a-z 0-9 _ . -`. */
+export function isMessageId(value: unknown): value is string {
+  return typeof value === 'string' && MESSAGE_ID.test(value);
+}
+
+/** True for `{ id: message id, data: anything but undefined }`. */
+export function isOutboxEntry(value: unknown): value is OutboxEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const { id, data } = value as Record<string, unknown>;
+  return isMessageId(id) && data !== undefined;
 }

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   PROTOCOL_VERSION,
+  isWorkerEnvelope,
   type BatchPayload,
   type HandshakeAuth,
   type HelloPayload,
@@ -14,8 +15,10 @@ import { DeliveryQueue } from './delivery-queue.js';
 import { EdgeConnection } from './edge-connection.js';
 import { Emitter } from './emitter.js';
 import type { ResolvedOptions } from './options.js';
+import { Outbox, sessionClosedError, type SendOptions, type SendResult } from './outbox.js';
 import { PositionSaver } from './position-saver.js';
 import { isLogPosition } from './position-store.js';
+import type { AttemptAbortedEvent, InboundErrorEvent, ReplyEvent } from './replies.js';
 import { START_EPOCH, initialPosition, isStartPosition } from './start-position.js';
 import { TokenKeeper } from './token-keeper.js';
 
@@ -45,7 +48,19 @@ export interface SessionEvents<T> {
   reset: (reset: ResetPayload) => void | Promise<void>;
   state: (change: StateChange) => void;
   error: (error: HoldfastClientError) => void;
+  /**
+   * A message whose data is a worker `reply` envelope; emitted after the `message` listeners,
+   * awaited like them (the offset is acknowledged once both returned).
+   */
+  reply: (reply: ReplyEvent) => void | Promise<void>;
+  /** A worker `attempt_aborted` envelope: discard what that attempt (and earlier ones) published. */
+  attempt_aborted: (aborted: AttemptAbortedEvent) => void | Promise<void>;
+  /** A worker `error` envelope: the message was given up on, no (further) reply comes. */
+  inbound_error: (error: InboundErrorEvent) => void | Promise<void>;
 }
+
+/** How long an edge may take to answer a `send` before it is sent again. */
+const SEND_TIMEOUT_MS = 10_000;
 
 type Delivery<T> =
   | { readonly kind: 'message'; readonly message: ClientMessage<T>; readonly endOfBatch: boolean }
@@ -79,6 +94,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
   private readonly acks: AckBatcher;
   private readonly saver: PositionSaver;
   private readonly tokens: TokenKeeper;
+  private readonly outbox: Outbox;
 
   /** @internal Use `connect()`. */
   constructor(private readonly options: ResolvedOptions) {
@@ -95,6 +111,9 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     this.acks = new AckBatcher(() => this.sendAck(), options.ackEveryMessages, options.ackEveryMs);
     this.saver = new PositionSaver(options.store, options.sessionId, (error) =>
       this.report(storeError('save', error)),
+    );
+    this.outbox = new Outbox(options.store, options.sessionId, (operation, error) =>
+      this.report(storeError(operation, error)),
     );
     void this.start();
   }
@@ -116,6 +135,23 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     return this.currentState === 'open' ? this.connection?.id : undefined;
   }
 
+  /** Sends not yet accepted by an edge (the outbox), restored ones included. */
+  get pendingSends(): number {
+    return this.outbox.size;
+  }
+
+  /**
+   * Sends `data` to the session's application (a worker handles it). Resolves once an edge
+   * accepted it (stored in Redis): `{ id, seq, duplicate }`. Until then it waits in the outbox,
+   * sent in order, one at a time, and again after any reconnect. Rejects with a
+   * `HoldfastClientError` when it can never be accepted (`invalid_message_id`,
+   * `payload_too_large`, `invalid_payload`, `session_ended`, …) or when the session closes first
+   * (`session_closed`; the message stays in the store's outbox).
+   */
+  send(data: unknown, options: SendOptions = {}): Promise<SendResult> {
+    return this.outbox.send(data, options);
+  }
+
   /**
    * Stops for good: sends the last ack, closes the connection, and resolves once the handler in
    * progress (if any) has returned and the position is saved.
@@ -132,10 +168,11 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     }
     await this.queue.idle();
     if (this.handled && !isStartPosition(this.handled)) this.saver.save(this.handled);
-    await this.saver.flush();
+    await Promise.all([this.saver.flush(), this.outbox.flush()]);
   }
 
   private async start(): Promise<void> {
+    const outboxLoaded = this.outbox.load();
     let stored: LogPosition | undefined;
     try {
       const loaded: unknown = await this.options.store.load(this.options.sessionId);
@@ -147,6 +184,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
       this.report(storeError('load', error));
     }
     this.handled = initialPosition(this.options.from, stored);
+    await outboxLoaded;
     await this.openConnection();
   }
 
@@ -203,7 +241,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     live: () => boolean,
   ): EdgeConnection {
     return new EdgeConnection(url, auth, this.options.socketOptions, {
-      hello: (hello) => live() && this.onHello(cursor, hello),
+      hello: (hello) => live() && this.onHello(cursor, hello, live),
       batch: (batch) => live() && this.onBatch(cursor, batch),
       reset: (reset) => live() && this.onReset(cursor, reset),
       drain: () => live() && this.acks.flushNow(),
@@ -216,7 +254,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     });
   }
 
-  private onHello(cursor: ArrivalCursor, hello: HelloPayload): void {
+  private onHello(cursor: ArrivalCursor, hello: HelloPayload, live: () => boolean): void {
     cursor.onHello(hello, this.handled);
     if (!this.stalled) this.failures = 0;
     this.wasOpen = true;
@@ -226,6 +264,9 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
       connection ? connection.refreshToken(token, timeoutMs) : Promise.reject(new Error('no connection')),
     );
     this.setState('open', undefined);
+    this.outbox.attach((payload, answer) => {
+      if (live()) connection?.send(payload, SEND_TIMEOUT_MS, answer);
+    });
   }
 
   /**
@@ -235,6 +276,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
    */
   private onFault(cursor: ArrivalCursor, error: HoldfastClientError): void {
     if (error.code !== ErrorCode.RateLimited) return this.report(error);
+    this.outbox.rateLimited(error.retryAfterMs ?? this.options.ackEveryMs);
     cursor.unconfirmAck();
     this.acks.holdFor(error.retryAfterMs ?? this.options.ackEveryMs);
   }
@@ -279,10 +321,30 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     }
     try {
       await this.emitInOrder('message', message);
+      await this.emitEnvelope(message);
     } catch (error) {
       return this.handlerFailed(error, `a 'message' listener threw at offset ${message.offset}`);
     }
     this.advance({ epoch: message.epoch, offset: message.offset }, item.endOfBatch);
+  }
+
+  /** A worker envelope also goes to its own listeners (after `message`). */
+  private async emitEnvelope({ epoch, offset, data }: ClientMessage<T>): Promise<void> {
+    if (!isWorkerEnvelope(data)) return;
+    if (data.$holdfast === 'reply') {
+      const { messageId, attempt } = data;
+      await this.emitInOrder('reply', { messageId, attempt, data: data.data, epoch, offset });
+    } else if (data.$holdfast === 'attempt_aborted') {
+      await this.emitInOrder('attempt_aborted', {
+        messageId: data.messageId,
+        attempt: data.attempt,
+        epoch,
+        offset,
+      });
+    } else {
+      const { messageId, code, message, attempts } = data;
+      await this.emitInOrder('inbound_error', { messageId, code, message, attempts, epoch, offset });
+    }
   }
 
   private advance(position: LogPosition, save: boolean): void {
@@ -353,6 +415,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     this.connection = undefined;
     this.cursor = undefined;
     this.tokens.unwatch();
+    this.outbox.detach();
     this.queue.clear(); // not yet handed to the app: the next connection delivers them again
   }
 
@@ -361,6 +424,12 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     clearTimeout(this.retryTimer);
     this.dropConnection();
     this.acks.stop();
+    // An ended session accepts nothing any more; otherwise the store keeps the outbox.
+    const ended = reason === ErrorCode.SessionEnded || reason === ErrorCode.SessionNotFound;
+    this.outbox.stop(
+      ended && error ? error : sessionClosedError(reason, this.options.store.saveOutbox !== undefined),
+      ended,
+    );
     if (error && reason !== ErrorCode.Replaced && reason !== ErrorCode.SessionEnded) this.report(error);
     this.setState('closed', reason, error);
   }

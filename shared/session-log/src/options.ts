@@ -10,7 +10,8 @@ export interface Retention {
    */
   maxMessages: number;
   /**
-   * Messages older than this are trimmed on append (an idle session expires whole).
+   * Messages older than this are trimmed on append and by the workers' retention sweep
+   * (`enforceRetention`); an idle session expires whole.
    * @default 86_400_000 (24 hours)
    */
   maxAgeMs: number;

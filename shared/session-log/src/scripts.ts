@@ -19,6 +19,7 @@ const scriptFiles = {
   end: 'end-9.lua',
   claim: 'claim-3.lua',
   lease: 'lease-2.lua',
+  trim: 'trim-3.lua',
   inboxEnqueue: 'inbox-enqueue-7.lua',
   inboxNext: 'inbox-next-4.lua',
   inboxStep: 'inbox-step-1.lua',

@@ -34,6 +34,9 @@ import type {
   SessionInfo,
 } from './types.js';
 
+/** What a session id in a key looks like (see assertSessionId); anything else is not ours. */
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** A fresh epoch id: 96 random bits, URL-safe. */
 function newEpoch(): string {
   return randomBytes(12).toString('base64url');
@@ -319,6 +322,45 @@ export class SessionLog {
       idleTtlMs: num('idleTtlMs'),
       durable: meta.get('durable') === '1',
     };
+  }
+
+  /**
+   * Trim the session's messages older than its max age now, without appending (appends do it
+   * themselves). Returns the first retained offset, or undefined when the session is gone.
+   */
+  async enforceRetention(sessionId: string): Promise<number | undefined> {
+    const keys = this.keys(sessionId);
+    try {
+      for (;;) {
+        const reply = await this.run(sessionId, 'trim', [keys.meta, keys.log, keys.tomb], []);
+        if (reply[2] !== 1) return Number(reply[1]);
+      }
+    } catch (error) {
+      if (
+        isHoldfastError(error, ErrorCode.SessionEnded) ||
+        isHoldfastError(error, ErrorCode.SessionNotFound)
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Every live session id, a page at a time (SCAN: no blocking, each id at least once; call
+   * again with the returned cursor until it is '0'). On a cluster, run it against each master.
+   */
+  async scanSessions(cursor = '0', count = 500): Promise<{ cursor: string; sessionIds: string[] }> {
+    const prefix = `${this.options.keyPrefix}:{`;
+    try {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix}*}:meta`, 'COUNT', count);
+      const sessionIds = keys
+        .map((key) => key.slice(prefix.length, key.length - '}:meta'.length))
+        .filter((id) => SESSION_ID_PATTERN.test(id));
+      return { cursor: next, sessionIds };
+    } catch (error) {
+      throw toHoldfastError(error);
+    }
   }
 
   /** Mark the session active (a client connected), refreshing its idle expiry. */

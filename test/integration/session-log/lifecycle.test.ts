@@ -46,6 +46,39 @@ describe('retention', () => {
     expect(caughtUp).toMatchObject({ trimmed: false, entries: [] });
   });
 
+  it('trims by age without an append when retention is enforced, and finds every session to do it', async () => {
+    const log = await logs.open();
+    const aging = uniqueId();
+    const fresh = uniqueId();
+    await log.createSession(aging, { retention: { maxAgeMs: 200 } });
+    await log.createSession(fresh);
+    // More than one bounded trim pass (4 x 256 entries) holds.
+    for (let i = 0; i < 3; i++)
+      await log.appendBatch(
+        aging,
+        Array.from({ length: 500 }, (_, j) => ({ data: j })),
+      );
+    await log.append(fresh, 'kept');
+
+    // Nothing appends to `aging` again: only enforcement can trim it.
+    await waitFor(async () => (await log.enforceRetention(aging)) === 1501, {
+      timeoutMs: 5000,
+      what: 'every aged message to be trimmed',
+    });
+    expect(await log.info(aging)).toMatchObject({ head: 1500, firstAvailable: 1501, length: 0 });
+    expect(await log.enforceRetention(fresh)).toBe(1);
+    expect(await log.enforceRetention(uniqueId())).toBeUndefined();
+
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const page = await log.scanSessions(cursor, 10);
+      found.push(...page.sessionIds);
+      cursor = page.cursor;
+    } while (cursor !== '0');
+    expect(new Set(found)).toEqual(new Set([aging, fresh]));
+  });
+
   it('takes per-session retention over the defaults', async () => {
     const log = await logs.open({ retention: { maxMessages: 1000 } });
     const sessionId = uniqueId();

@@ -5,6 +5,7 @@ import { InboundQueue, bullPrefix } from '@holdfast/inbound-queue';
 import type { SessionLog } from '@holdfast/session-log';
 import {
   DEAD_LETTER_CLEANUP,
+  RETENTION_SWEEP,
   DeadLetterStream,
   DrainRun,
   DrainWorker,
@@ -295,7 +296,7 @@ describe('worker drain', () => {
     ]);
   });
 
-  it('schedules the hourly dead-letter cleanup once per deployment, which deletes old dead letters', async () => {
+  it('schedules the dead-letter cleanup and the retention sweep once per deployment; the cleanup deletes old dead letters', async () => {
     const { log } = await setup(async () => undefined, { maintenance: true });
     const keyPrefix = log.options.keyPrefix;
     // A second worker upserts the same scheduler: still one.
@@ -311,7 +312,13 @@ describe('worker drain', () => {
     });
     closers.push(() => queue.close());
     const schedulers = await queue.getJobSchedulers();
-    expect(schedulers).toEqual([expect.objectContaining({ key: DEAD_LETTER_CLEANUP, every: 3_600_000 })]);
+    expect(schedulers).toHaveLength(2);
+    expect(schedulers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: DEAD_LETTER_CLEANUP, every: 3_600_000 }),
+        expect.objectContaining({ key: RETENTION_SWEEP, every: 600_000 }),
+      ]),
+    );
 
     const letters = new DeadLetterStream(redis, keyPrefix);
     const letter = {

@@ -1,0 +1,90 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { connect, type HoldfastSession, type ReplyEvent } from '@holdfast/client';
+import { useClientCluster } from '../../helpers/client-fixture.js';
+import { FaultProxy } from '../../helpers/fault-proxy.js';
+import { tokenFor } from '../../helpers/tokens.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { WorkerProcess, readEnvelopes } from '../worker/worker-harness.js';
+
+const SENDS = 1000;
+const ECHO_HANDLER = './test/fixtures/worker-echo-handler.ts';
+const cluster = useClientCluster();
+let proxy: FaultProxy | undefined;
+let worker: WorkerProcess | undefined;
+afterAll(async () => {
+  await worker?.kill();
+  await proxy?.close();
+});
+
+function opened(session: HoldfastSession<unknown>): Promise<void> {
+  if (session.state === 'open') return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = session.on('state', ({ state }) => {
+      if (state !== 'open') return;
+      off();
+      resolve();
+    });
+  });
+}
+
+describe('client sends under connection chaos', () => {
+  it(`${SENDS} sends while connections are reset at random moments: each handled once, in send order`, async () => {
+    const startedAt = Date.now();
+    const edge = await cluster.startEdge();
+    worker = await WorkerProcess.start({
+      redisUrl: cluster.redis.url,
+      keyPrefix: 'hf',
+      env: { HANDLER_MODULE: ECHO_HANDLER },
+    });
+    proxy = await FaultProxy.start({ targetPort: edge.port });
+    const { sessionId } = await cluster.newSession();
+    const session = cluster.track(
+      connect(proxy.url(), { sessionId, token: await tokenFor(sessionId), retryStrategy: () => 5 }),
+    );
+    const replies: ReplyEvent[] = [];
+    session.on('reply', (reply) => void replies.push(reply));
+    await opened(session);
+
+    const ids = Array.from({ length: SENDS }, (_, n) => `m${n}`);
+    const sends = ids.map((id, n) => session.send({ n }, { id }));
+    let done = false;
+    const all = Promise.all(sends).finally(() => (done = true));
+    let resets = 0;
+    let resetsOfOpenConnections = 0;
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 15)); // a random moment
+      if (done) break;
+      if (session.state === 'open') resetsOfOpenConnections++;
+      resets++;
+      proxy.resetAll();
+    }
+    const results = await all;
+    const acceptedAt = Date.now();
+    expect(results.map((r) => r.id)).toEqual(ids);
+    expect(results.map((r) => r.seq)).toEqual(ids.map((_, n) => n + 1)); // accepted in send order
+    expect(session.pendingSends).toBe(0);
+
+    // The worker's outputs in the log: exactly one reply per message, in send order.
+    await waitFor(async () => (await readEnvelopes(cluster.log, sessionId)).length >= SENDS, {
+      timeoutMs: 30_000,
+      what: `${SENDS} replies in the log`,
+    });
+    const envelopes = await readEnvelopes(cluster.log, sessionId);
+    expect(envelopes.map((e) => `${e.$holdfast}:${e.messageId}`)).toEqual(ids.map((id) => `reply:${id}`));
+    expect(envelopes.map((e) => (e.$holdfast === 'reply' ? e.data : undefined))).toEqual(
+      ids.map((_, n) => ({ echo: { n } })),
+    );
+    // The client, reset all the while, saw each reply once and in order too.
+    await waitFor(() => replies.length >= SENDS, {
+      timeoutMs: 30_000,
+      what: 'the client to get every reply',
+    });
+    expect(replies.map((r) => r.messageId)).toEqual(ids);
+    expect(resetsOfOpenConnections).toBeGreaterThan(10);
+    console.log(
+      `inbound chaos: ${SENDS} sends accepted in ${acceptedAt - startedAt} ms (setup included), ` +
+        `${resets} resets (${resetsOfOpenConnections} of open connections), ` +
+        `${results.filter((r) => r.duplicate).length} answered duplicate, total ${Date.now() - startedAt} ms`,
+    );
+  }, 90_000);
+});
