@@ -177,11 +177,12 @@ describe('session lifecycle', () => {
   });
 
   it('expires an idle session with all its keys, leaving a tombstone that fails late appends', async () => {
-    // Dedupe hashes keep their own expiry (two windows), so a short window lets them go too.
-    const log = await logs.open({ idleTtlMs: 300, dedupeWindowMs: 100 });
+    // Dedupe hashes never outlive the session: every key goes, the inbox's too.
+    const log = await logs.open({ idleTtlMs: 300 });
     const sessionId = uniqueId();
     const { epoch } = await log.createSession(sessionId);
     await log.append(sessionId, 'a', { id: 'with-id' });
+    await log.enqueueInbound(sessionId, { id: 'inbound-1', data: 'hello' });
     await log.ack(sessionId, { epoch, offset: 1 });
     const admin = server.client();
     const keys = log.keys(sessionId);

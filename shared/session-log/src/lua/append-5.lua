@@ -64,6 +64,6 @@ if #added > 0 then
   redis.call('SPUBLISH', channel, '{"e":"' .. epoch .. '","o":' .. firstNew .. ',"n":' .. #added ..
     ',"d":[' .. table.concat(added, ',') .. ']}')
 end
-if wroteIds then redis.call('PEXPIRE', curIds, dedupeWindowMs * 2) end
+if wroteIds then redis.call('PEXPIRE', curIds, hf_ids_ttl(dedupeWindowMs, tonumber(m[7]))) end
 hf_touch(metaKey, logKey, tombKey, tonumber(m[7]), tombTtlMs, now)
 return reply

@@ -59,7 +59,7 @@ end
 local seq = redis.call('HINCRBY', stateKey, 'seq', 1)
 redis.call('XADD', inKey, seq .. '-0', 'i', ARGV[1], 'd', ARGV[2], 'c', ARGV[3], 't', now)
 redis.call('HSET', curIds, ARGV[1], seq)
-redis.call('PEXPIRE', curIds, windowMs * 2)
+redis.call('PEXPIRE', curIds, hf_ids_ttl(windowMs, tonumber(idleTtlMs)))
 local generation = scheduled()
 hf_touch(metaKey, KEYS[7], tombKey, tonumber(idleTtlMs), tonumber(ARGV[5]), now)
 local ttl = tonumber(idleTtlMs)

@@ -132,3 +132,11 @@ local function hf_id_hashes(stateKey, keyA, keyB, cur, since, now, windowMs)
   if cur == 'a' then return keyA, keyB end
   return keyB, keyA
 end
+
+-- How long a dedupe hash lives after a write: two windows (ids are looked up in the current
+-- and the previous hash), but never past the session's own idle expiry, so an expired
+-- session leaves nothing behind but its tombstone.
+local function hf_ids_ttl(windowMs, idleTtlMs)
+  if idleTtlMs > 0 then return math.min(windowMs * 2, idleTtlMs) end
+  return windowMs * 2
+end
