@@ -34,7 +34,6 @@ export const edgeEnvSchema = z
     DRAIN_TIMEOUT_MS: positiveInt.default(20_000),
     /** Largest Socket.IO frame; above the session log's payload limit so app errors answer first. */
     MAX_FRAME_BYTES: positiveInt.default(1024 * 1024),
-    NODE_ID: z.string().optional(),
     /** Client events (acks, sends, token refreshes) per second per connection, and the burst. */
     EVENTS_PER_SECOND: positiveInt.default(200),
     EVENTS_BURST: positiveInt.default(400),
@@ -73,7 +72,6 @@ export interface EdgeConfig {
   drainSpreadMs: number;
   drainTimeoutMs: number;
   maxFrameBytes: number;
-  nodeId: string | undefined;
   eventsPerSecond: number;
   eventsBurst: number;
   inboundSessionRate: number;
@@ -105,7 +103,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     drainSpreadMs: e.DRAIN_SPREAD_MS,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     maxFrameBytes: e.MAX_FRAME_BYTES,
-    nodeId: e.NODE_ID,
     eventsPerSecond: e.EVENTS_PER_SECOND,
     eventsBurst: e.EVENTS_BURST,
     inboundSessionRate: e.INBOUND_SESSION_RATE,

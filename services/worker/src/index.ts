@@ -32,5 +32,10 @@ export {
 } from './maintenance.js';
 export { loadWorkerConfig, workerEnvSchema, type WorkerConfig } from './config.js';
 export { loadHandler } from './load-handler.js';
-export { createExampleAgent, exampleAgentOptionsFromEnv, exampleReply } from './handlers/example-agent.js';
+export {
+  createExampleAgent,
+  exampleAgentEnvSchema,
+  exampleAgentOptionsFromEnv,
+  exampleReply,
+} from './handlers/example-agent.js';
 export { jsonLineLog, silentLog, type WorkerLog, type WorkerLogLevel } from './worker-log.js';

@@ -20,13 +20,13 @@ export interface ExampleAgentOptions {
   batchSize: number;
 }
 
-const envSchema = z.object({
+export const exampleAgentEnvSchema = z.object({
   EXAMPLE_AGENT_DELTAS: z.coerce.number().int().positive().max(100_000).default(200),
   EXAMPLE_AGENT_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(10),
 });
 
 export function exampleAgentOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleAgentOptions {
-  const parsed = envSchema.safeParse(env);
+  const parsed = exampleAgentEnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`invalid example agent configuration:\n  ${problems.join('\n  ')}`);
