@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { assertMessageId } from '@holdfast/protocol';
 import {
+  assertMessageId,
   attemptAbortedEnvelope,
-  attemptAbortedId,
-  deadLetterId,
   errorEnvelope,
   isWorkerEnvelope,
   replyEnvelope,
-  replyId,
-  retryDelayMs,
   truncate,
-} from '@holdfast/worker';
+} from '@holdfast/protocol';
+import { attemptAbortedId, deadLetterId, replyId, retryDelayMs } from '@holdfast/worker';
 
 describe('worker message ids', () => {
   it('derives reply, marker and dead-letter ids from seq, attempt and index', () => {

@@ -1,17 +1,17 @@
-import { ErrorCode, isHoldfastError } from '@holdfast/protocol';
+import {
+  ErrorCode,
+  isHoldfastError,
+  MAX_ERROR_MESSAGE_LENGTH,
+  attemptAbortedEnvelope,
+  errorEnvelope,
+  truncate,
+} from '@holdfast/protocol';
 import type { InboundNext } from '@holdfast/session-log';
 import type { DrainJobData } from '@holdfast/inbound-queue';
 import { retryDelayMs, sleep } from './backoff.js';
 import type { DeadLetter } from './dead-letters.js';
 import type { DrainRun } from './drain-run.js';
-import {
-  MAX_ERROR_MESSAGE_LENGTH,
-  attemptAbortedEnvelope,
-  attemptAbortedId,
-  deadLetterId,
-  errorEnvelope,
-  truncate,
-} from './envelopes.js';
+import { attemptAbortedId, deadLetterId } from './envelopes.js';
 import { FencedError } from './fenced-error.js';
 import type { Handler } from './handler.js';
 import { MessageContext, appendAsOwner, type InboxLog, type MessageRef } from './message-context.js';

@@ -5,19 +5,6 @@
  * twice, while a new attempt writes fresh entries. The envelopes themselves are part of the
  * protocol (@holdfast/protocol), since clients read them.
  */
-export {
-  ENVELOPE_KEY,
-  MAX_ERROR_MESSAGE_LENGTH,
-  attemptAbortedEnvelope,
-  errorEnvelope,
-  isWorkerEnvelope,
-  replyEnvelope,
-  truncate,
-  type AttemptAbortedEnvelope,
-  type ErrorEnvelope,
-  type ReplyEnvelope,
-  type WorkerEnvelope,
-} from '@holdfast/protocol';
 
 /** Id of the `index`-th entry (0-based) published by attempt `attempt` of inbound message `seq`. */
 export function replyId(seq: number, attempt: number, index: number): string {

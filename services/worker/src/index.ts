@@ -1,20 +1,6 @@
 export type { Handler, HandlerContext, InboundMessage } from './handler.js';
-export {
-  ENVELOPE_KEY,
-  MAX_ERROR_MESSAGE_LENGTH,
-  attemptAbortedEnvelope,
-  attemptAbortedId,
-  deadLetterId,
-  errorEnvelope,
-  isWorkerEnvelope,
-  replyEnvelope,
-  replyId,
-  truncate,
-  type AttemptAbortedEnvelope,
-  type ErrorEnvelope,
-  type ReplyEnvelope,
-  type WorkerEnvelope,
-} from './envelopes.js';
+// The envelopes a worker writes are part of the protocol: import them from @holdfast/protocol.
+export { attemptAbortedId, deadLetterId, replyId } from './envelopes.js';
 export { FencedError } from './fenced-error.js';
 export { WorkerStoppingError } from './worker-stopping-error.js';
 export { DrainWorker, type DrainWorkerOptions } from './drain-worker.js';

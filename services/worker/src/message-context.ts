@@ -2,7 +2,8 @@ import { isHoldfastError } from '@holdfast/protocol';
 import type { MessageInput, SessionLog } from '@holdfast/session-log';
 import { sleep } from './backoff.js';
 import type { DrainRun } from './drain-run.js';
-import { replyEnvelope, replyId } from './envelopes.js';
+import { replyEnvelope } from '@holdfast/protocol';
+import { replyId } from './envelopes.js';
 import { FencedError } from './fenced-error.js';
 import type { HandlerContext, InboundMessage } from './handler.js';
 

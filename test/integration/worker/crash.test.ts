@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InboundQueue } from '@holdfast/inbound-queue';
 import { SessionLog } from '@holdfast/session-log';
-import type { ReplyEnvelope, WorkerEnvelope } from '@holdfast/worker';
+import type { ReplyEnvelope, WorkerEnvelope } from '@holdfast/protocol';
 import { RedisServer } from '../../helpers/redis-server.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { waitFor } from '../../helpers/wait-for.js';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { InboundQueue } from '@holdfast/inbound-queue';
 import type { SessionLog } from '@holdfast/session-log';
-import { isWorkerEnvelope, type WorkerEnvelope } from '@holdfast/worker';
+import { isWorkerEnvelope, type WorkerEnvelope } from '@holdfast/protocol';
 import { ServiceProcess, type ExitInfo } from '../../helpers/service-process.js';
 
 /** What the edge does for a client's `send`: store the message, then schedule its drain. */
