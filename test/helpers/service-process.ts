@@ -1,59 +1,44 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ServiceProcess as ChildService, type ExitInfo } from '../../scripts/cluster/service-process.js';
 import { waitFor } from './wait-for.js';
+
+export type { ExitInfo };
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-const running = new Set<ChildProcess>();
-// A test run that crashes must not leave service processes behind.
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /**
  * A Holdfast service run as a real process from its TypeScript entry point (through tsx, with
- * workspace packages resolved to their sources), configured only by its environment. Its
- * stdout and stderr are kept for assertions and failure messages.
+ * workspace packages resolved to their sources), configured only by its environment: the
+ * cluster runner's process wrapper, with the waiting the tests need.
  */
 export class ServiceProcess {
-  output = '';
-  private exitInfo: ExitInfo | undefined;
-  private readonly exited: Promise<ExitInfo>;
+  private constructor(private readonly child: ChildService) {}
 
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        running.delete(child);
-        this.exitInfo = { code, signal };
-        resolve(this.exitInfo);
-      }),
-    );
-  }
-
-  /** Start `main` (a path from the repository root) with exactly `env` plus PATH and HOME. */
+  /** Start `main` (a path from the repository root) with exactly `env` plus PATH and HOME; does not wait. */
   static spawn(main: string, env: Record<string, string>): ServiceProcess {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main], {
-      cwd: REPO_ROOT,
+    const child = new ChildService({
+      name: main,
+      command: process.execPath,
+      args: ['--conditions=source', '--import', 'tsx', main],
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: REPO_ROOT,
+      ready: () => true,
     });
-    running.add(child);
+    // The child is spawned synchronously; readiness is each test's own condition (below).
+    void child.start().catch(() => undefined);
     return new ServiceProcess(child);
   }
 
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.child.pid;
   }
 
   get running(): boolean {
-    return this.exitInfo === undefined;
+    return this.child.running;
+  }
+
+  get output(): string {
+    return this.child.output;
   }
 
   /**
@@ -67,37 +52,31 @@ export class ServiceProcess {
   ): Promise<void> {
     await waitFor(
       async () => {
-        if (this.exitInfo) throw new Error(`${what}: the process exited during start-up:\n${this.output}`);
+        if (!this.running) throw new Error(`${what}: the process exited during start-up:\n${this.output}`);
         return ready();
       },
       { timeoutMs, intervalMs: 50, what },
-    ).catch((error: unknown) => {
-      this.child.kill('SIGKILL');
+    ).catch(async (error: unknown) => {
+      await this.child.kill();
       throw new Error(`${(error as Error).message}\n${this.output}`);
     });
   }
 
   signal(signal: NodeJS.Signals): void {
-    if (this.running) this.child.kill(signal);
+    this.child.signal(signal);
   }
 
   /** Resolves with how the process ended. */
   waitForExit(): Promise<ExitInfo> {
-    return this.exited;
+    return this.child.waitForExit();
   }
 
   async kill(): Promise<void> {
-    this.signal('SIGKILL');
-    await this.exited;
+    await this.child.kill();
   }
 
   /** SIGTERM (after SIGCONT, in case it was stopped), SIGKILL if it is still running after `graceMs`. */
   async stop(graceMs = 15_000): Promise<void> {
-    if (!this.running) return;
-    this.signal('SIGCONT');
-    this.signal('SIGTERM');
-    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
+    await this.child.stop(graceMs);
   }
 }
