@@ -12,6 +12,7 @@ import { assertContiguous } from '../../helpers/raw-client.js';
 import { ResumingClient } from '../../helpers/resuming-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { startProducer } from '../../helpers/producer-loop.js';
 
 let cluster: Cluster;
 let log: SessionLog;
@@ -46,34 +47,6 @@ async function newClient(): Promise<{ sessionId: string; client: ResumingClient 
   clients.push(client);
   await client.start();
   return { sessionId, client };
-}
-
-/** Appends numbered messages to each session until stopped; returns the count per session. */
-function startProducer(sessionIds: string[], perTick: number, tickMs: number) {
-  const counts = new Map(sessionIds.map((s) => [s, 0]));
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      await Promise.all(
-        sessionIds.map(async (sessionId) => {
-          const from = counts.get(sessionId)!;
-          await log.appendBatch(
-            sessionId,
-            Array.from({ length: perTick }, (_, i) => ({ data: { n: from + i + 1 } })),
-          );
-          counts.set(sessionId, from + perTick);
-        }),
-      );
-      await new Promise((resolve) => setTimeout(resolve, tickMs));
-    }
-  })();
-  return {
-    stop: async (): Promise<Map<string, number>> => {
-      running = false;
-      await loop;
-      return counts;
-    },
-  };
 }
 
 /** Open client connections on each edge, from its /readyz. */
@@ -120,7 +93,7 @@ describe('the compose topology as local processes, behind HAProxy', () => {
 
   it('keeps a session, nothing lost or doubled, when the edge it is on is killed (SIGKILL)', async () => {
     const { sessionId, client } = await newClient();
-    const producer = startProducer([sessionId], 5, 20);
+    const producer = startProducer(log, [sessionId], 5, 20);
     await client.waitForOffset(100);
     const before = await connectionsPerEdge();
     const victim = before.findIndex((n) => n > 0);
@@ -145,6 +118,7 @@ describe('the compose topology as local processes, behind HAProxy', () => {
   it('keeps every session through a rolling restart (each edge SIGTERMed, drained, restarted in turn)', async () => {
     const opened = await Promise.all(Array.from({ length: 12 }, () => newClient()));
     const producer = startProducer(
+      log,
       opened.map((o) => o.sessionId),
       2,
       50,

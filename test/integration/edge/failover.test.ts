@@ -9,6 +9,7 @@ import { ResumingClient } from '../../helpers/resuming-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { tokenFor } from '../../helpers/tokens.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { startProducer } from '../../helpers/producer-loop.js';
 
 let redis: RedisServer;
 let log: SessionLog;
@@ -38,45 +39,13 @@ async function newSession(): Promise<{ sessionId: string; token: string }> {
   return { sessionId, token: await tokenFor(sessionId) };
 }
 
-/** Appends numbered messages to sessions in a loop until stopped; returns the count per session. */
-function startProducer(
-  sessionIds: string[],
-  perTick = 5,
-  tickMs = 20,
-): { stop: () => Promise<Map<string, number>> } {
-  const counts = new Map(sessionIds.map((s) => [s, 0]));
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      await Promise.all(
-        sessionIds.map(async (sessionId) => {
-          const from = counts.get(sessionId)!;
-          await log.appendBatch(
-            sessionId,
-            Array.from({ length: perTick }, (_, i) => ({ data: { n: from + i + 1 } })),
-          );
-          counts.set(sessionId, from + perTick);
-        }),
-      );
-      await new Promise((resolve) => setTimeout(resolve, tickMs)); // the producer's pace
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return counts;
-    },
-  };
-}
-
 describe('failover', () => {
   it('resumes on a second edge after kill -9 of the first, with nothing lost or doubled', async () => {
     const [a, b] = [await startEdge(), await startEdge()];
     const { sessionId, token } = await newSession();
     const client = new ResumingClient([a.url, b.url], { sessionId, token: () => token });
     await client.start();
-    const producer = startProducer([sessionId]);
+    const producer = startProducer(log, [sessionId]);
     await client.waitForOffset(200);
 
     await a.kill();
@@ -177,7 +146,7 @@ describe('failover', () => {
       }
     });
     try {
-      const producer = startProducer([sessionId], 10, 20);
+      const producer = startProducer(log, [sessionId], 10, 20);
       await waitFor(() => lastOffset >= 100, { what: 'the consumer process to receive messages' });
       child.kill('SIGSTOP');
       const stoppedAt = Date.now();
@@ -207,6 +176,7 @@ describe('failover', () => {
     );
     await Promise.all(clients.map((c) => c.start()));
     const producer = startProducer(
+      log,
       sessions.map((s) => s.sessionId),
       2,
       50,
