@@ -1,27 +1,47 @@
 /**
  * `npm start`: a complete single-machine Holdfast for trying it out. Starts its own
  * redis-server (unless REDIS_URL is set: data under ./data, bound to 127.0.0.1, appendfsync
- * always), an edge, the HTTP API and a worker running the example agent, creates a demo
- * session, and prints how to use them. Ctrl-C stops everything: services drain, then Redis
- * shuts down cleanly.
+ * always), an edge, the HTTP API, a worker running the example agent and the demo page, creates
+ * a demo session, and prints the URLs. Ctrl-C stops everything: the demo page, then the services
+ * (they drain), then Redis.
+ *
+ * Ports and places come from the environment (README, "npm start"): PORT (edge), API_PORT,
+ * DEMO_PORT, HOLDFAST_REDIS_PORT, HOLDFAST_DATA_DIR; everything else is passed on to the services.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { join, resolve } from 'node:path';
 import { createTokenIssuer, generateDevSecret } from '@holdfast/auth';
 import { SessionLog } from '@holdfast/session-log';
+import { startDemoServer, type DemoServer } from '../demo/server/demo-server.js';
+import { startLocalRedis } from './cluster/local-redis.js';
+import { ServiceProcess } from './cluster/service-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = join(root, 'data');
-const children: ChildProcess[] = [];
+const dataDir = resolve(process.env.HOLDFAST_DATA_DIR ?? join(root, 'data'));
+/** Grace after SIGTERM before SIGKILL: above each service's own shutdown timeout (edge drain 20 s). */
+const SERVICE_GRACE_MS = 30_000;
+const REDIS_GRACE_MS = 30_000;
+
+/** Started processes, in start order; stopped in reverse. */
+const processes: ServiceProcess[] = [];
+let demo: DemoServer | undefined;
 
 function say(message: string): void {
   console.log(`holdfast: ${message}`);
 }
 
-/** A random secret kept under ./data, so tokens and keys survive restarts of `npm start`. */
+function portOf(variable: string, fallback: number): number {
+  const text = process.env[variable];
+  const port = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`${variable}=${text}: not a port (0-65535)`);
+  }
+  return port;
+}
+
+/** A random secret kept under the data folder, so tokens and keys survive restarts of `npm start`. */
 function devSecret(name: string): string {
   const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
@@ -30,121 +50,166 @@ function devSecret(name: string): string {
   return secret;
 }
 
-function startService(main: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, main)], {
-    stdio: 'inherit',
+const printLine = (name: string, line: string): void => console.log(`[${name}] ${line}`);
+
+/**
+ * One service from its TypeScript entry point. Its own process group (`detached`), so a terminal's
+ * Ctrl-C reaches only this script, which stops the services in order: a service that got the
+ * SIGINT itself could still be draining when Redis, which got it too, is already gone.
+ */
+async function startService(
+  name: string,
+  main: string,
+  env: Record<string, string>,
+  ready: (p: ServiceProcess) => Promise<boolean> | boolean,
+): Promise<void> {
+  const service = new ServiceProcess({
+    name,
+    command: process.execPath,
+    args: ['--conditions=source', '--import', 'tsx', join(root, main)],
     env: { ...process.env, ...env },
+    cwd: root,
+    ready,
+    onLine: printLine,
+    detached: true,
   });
-  children.push(child);
-  return child;
+  if (stopping) throw new Error(`not starting ${name}: stopping`);
+  processes.push(service);
+  await service.start();
 }
 
-async function waitUntil(probe: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const readyz = (url: string) => async (): Promise<boolean> => (await fetch(`${url}/readyz`)).ok;
 
 async function startRedis(): Promise<string> {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error('redis-server is not installed: run `npm run setup` (or apt-get install redis-server)');
   }
-  const port = Number(process.env.HOLDFAST_REDIS_PORT ?? 6390);
   const dir = join(dataDir, 'redis');
-  mkdirSync(dir, { recursive: true });
-  const redis = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'always',
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  children.push(redis);
-  const url = `redis://127.0.0.1:${port}`;
-  await waitUntil(async () => {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } finally {
-      probe.disconnect();
-    }
-  }, `redis-server on port ${port}`);
-  say(`redis-server on ${url} (data in ${dir}, appendfsync always)`);
-  return url;
+  const redis = await startLocalRedis({
+    command: ['redis-server', '--appendonly', 'yes', '--appendfsync', 'always'],
+    dir,
+    port: portOf('HOLDFAST_REDIS_PORT', 6390),
+    onLine: printLine,
+    detached: true,
+  });
+  processes.push(redis.process);
+  say(`redis-server on ${redis.url} (data in ${dir}, appendfsync always)`);
+  return redis.url;
+}
+
+/** A session with one message in it, for trying a client by hand (README, docs/client.md). */
+async function createWelcomeSession(
+  redisUrl: string,
+  secret: string,
+): Promise<{ id: string; token: string }> {
+  const log = new SessionLog({ redis: redisUrl, keyPrefix: process.env.HOLDFAST_KEY_PREFIX ?? 'hf' });
+  const id = `welcome-${Date.now().toString(36)}`;
+  try {
+    await log.createSession(id);
+    await log.append(id, { text: 'Welcome to Holdfast: this message was stored before it was delivered.' });
+  } finally {
+    await log.close();
+  }
+  const { token } = await createTokenIssuer({ algorithm: 'HS256', secret }).issue({
+    sessionId: id,
+    ttlSeconds: 86_400,
+  });
+  return { id, token };
 }
 
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
+  const port = portOf('PORT', 8080);
+  const apiPort = portOf('API_PORT', 8081);
+  const demoPort = portOf('DEMO_PORT', 8082);
   const redisUrl = process.env.REDIS_URL ?? (await startRedis());
   const secret = process.env.TOKEN_HS256_SECRETS?.split(',')[0] ?? devSecret('dev-token-secret');
   const apiKey = process.env.API_KEYS?.split(',')[0] ?? devSecret('dev-api-key');
-  const port = process.env.PORT ?? '8080';
-  const apiPort = process.env.API_PORT ?? '8081';
-
-  startService('services/edge/src/main.ts', { PORT: port, REDIS_URL: redisUrl, TOKEN_HS256_SECRETS: secret });
-  startService('services/api/src/main.ts', {
-    PORT: apiPort,
-    REDIS_URL: redisUrl,
-    TOKEN_HS256_SECRETS: secret,
-    API_KEYS: apiKey,
-  });
-  startService('services/worker/src/main.ts', { REDIS_URL: redisUrl });
   const url = `http://127.0.0.1:${port}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  await waitUntil(async () => (await fetch(`${url}/readyz`)).ok, `the edge on ${url}`);
-  await waitUntil(async () => (await fetch(`${apiUrl}/readyz`)).ok, `the API on ${apiUrl}`);
 
-  const log = new SessionLog({ redis: redisUrl });
-  const sessionId = `demo-${Date.now().toString(36)}`;
-  await log.createSession(sessionId);
-  await log.append(sessionId, {
-    text: 'Welcome to Holdfast: this message was stored before it was delivered.',
-  });
-  await log.close();
-  const { token } = await createTokenIssuer({ algorithm: 'HS256', secret }).issue({
-    sessionId,
-    ttlSeconds: 86_400,
-  });
+  await Promise.all([
+    startService(
+      'edge',
+      'services/edge/src/main.ts',
+      { PORT: String(port), REDIS_URL: redisUrl, TOKEN_HS256_SECRETS: secret },
+      readyz(url),
+    ),
+    startService(
+      'api',
+      'services/api/src/main.ts',
+      {
+        PORT: String(apiPort),
+        REDIS_URL: redisUrl,
+        TOKEN_HS256_SECRETS: secret,
+        API_KEYS: apiKey,
+        // One JSON line per request would bury everything else (the demo page polls twice a second).
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      },
+      readyz(apiUrl),
+    ),
+    startService(
+      'worker',
+      'services/worker/src/main.ts',
+      {
+        REDIS_URL: redisUrl,
+        // Slow enough that a reply streams for a few seconds: time to drop, stall or reload mid-reply.
+        EXAMPLE_AGENT_DELAY_MS: process.env.EXAMPLE_AGENT_DELAY_MS ?? '30',
+      },
+      (p) => /"msg":"[^"]*ready"/.test(p.output),
+    ),
+  ]);
+  demo = await startDemoServer({ port: demoPort, apiUrl, apiKey, edgeUrl: url });
+  const welcome = await createWelcomeSession(redisUrl, secret);
 
   say(`edge on ${url} (health: ${url}/healthz, readiness: ${url}/readyz, metrics: ${url}/metrics)`);
   say(`HTTP API on ${apiUrl} (OpenAPI: ${apiUrl}/openapi.json), API key: ${apiKey}`);
   say('worker running the example agent: send {text} messages to a session and it streams a reply');
-  say(`demo session ${sessionId}; connect with Socket.IO auth { v: 1, sessionId: '${sessionId}', token }`);
-  say(`token: ${token}`);
+  say(`a session to try a client by hand: ${welcome.id}, token: ${welcome.token}`);
+  say(`demo page: ${demo.url}  <- open this in a browser`);
   say('Ctrl-C stops everything');
 }
 
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  say('stopping');
-  // Reverse order: the services drain before Redis goes away.
-  for (const child of [...children].reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+let stopping: Promise<void> | undefined;
+function stop(signal: string, code: number): void {
+  if (stopping) {
+    say(`${signal} again: killing everything`);
+    process.exit(1); // ServiceProcess SIGKILLs every child still running on exit
   }
-  process.exit(0);
+  say(`${signal}: stopping (the services drain, then Redis stops)`);
+  stopping = (async () => {
+    await demo?.close();
+    const [redis, services] = [
+      processes.filter((p) => p.name === 'redis'),
+      processes.filter((p) => p.name !== 'redis'),
+    ];
+    await Promise.all(services.map((p) => p.stop(SERVICE_GRACE_MS)));
+    await Promise.all(redis.map((p) => p.stop(REDIS_GRACE_MS)));
+  })();
+  stopping.then(
+    () => {
+      say('stopped');
+      process.exit(code);
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }
 
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => stop('SIGINT', 0));
+// `kill <npm's pid>` (not the process group, which is what a terminal's Ctrl-C signals) ends npm
+// and its `sh -c`, but not this script: it would live on as an orphan with every service and Redis
+// still running. So stop when the parent changes.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid && !stopping) stop('parent process exited', 0);
+}, 500).unref();
+process.on('SIGTERM', () => stop('SIGTERM', 0));
+process.on('SIGHUP', () => stop('SIGHUP', 0));
 main().catch((error: unknown) => {
+  if (stopping) return; // a Ctrl-C during start-up: already stopping
   console.error(`holdfast: ${(error as Error).message}`);
-  void stop();
+  stop('start-up failure', 1);
 });
