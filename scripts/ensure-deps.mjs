@@ -1,10 +1,11 @@
 // Makes sure everything Holdfast needs outside its own code is present: node_modules and the
-// redis-server / haproxy binaries. It runs before node_modules exist, so it uses Node built-ins only.
+// redis-server / haproxy / openssl binaries, and for the tests Debian's chromium (the demo page's
+// browser test drives /usr/bin/chromium). It runs before node_modules exist, so it uses Node built-ins only.
 // Silent when nothing is missing, so it can sit in front of every `npm test` at no cost.
 //
 // Usage: node scripts/ensure-deps.mjs [test|start|cluster]
-//   start: redis-server;  test, cluster, none: redis-server, haproxy and openssl (the deployment
-//   tests run HAProxy with a self-signed certificate).
+//   start: redis-server;  cluster, none: redis-server, haproxy and openssl (the deployment tests
+//   run HAProxy with a self-signed certificate);  test: those and chromium.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
@@ -13,14 +14,21 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mode = process.argv[2];
 const BINARIES = {
-  test: ['redis-server', 'haproxy', 'openssl'],
+  test: ['redis-server', 'haproxy', 'openssl', 'chromium'],
   cluster: ['redis-server', 'haproxy', 'openssl'],
   start: ['redis-server'],
   all: ['redis-server', 'haproxy', 'openssl'],
 };
 // The Debian/Ubuntu package that provides each binary, and how to get it elsewhere.
-const PACKAGES = { 'redis-server': 'redis-server', haproxy: 'haproxy', openssl: 'openssl' };
-const BREW = { 'redis-server': 'redis', haproxy: 'haproxy', openssl: 'openssl' };
+const PACKAGES = {
+  'redis-server': 'redis-server',
+  haproxy: 'haproxy',
+  openssl: 'openssl',
+  chromium: 'chromium',
+};
+const BREW = { 'redis-server': 'redis', haproxy: 'haproxy', openssl: 'openssl', chromium: '--cask chromium' };
+// Binaries looked for at a fixed path instead of on PATH: the browser test launches exactly this one.
+const FIXED_PATHS = { chromium: '/usr/bin/chromium' };
 
 const required = Object.hasOwn(BINARIES, mode ?? 'all') ? BINARIES[mode ?? 'all'] : undefined;
 if (!required) fail(`unknown mode '${mode}'; use one of: test, start, cluster`, 2);
@@ -44,7 +52,7 @@ function ensureNodeModules() {
 }
 
 function ensureBinaries(names) {
-  const missing = names.filter((name) => !onPath(name));
+  const missing = names.filter((name) => !isInstalled(name));
   if (missing.length === 0) return;
 
   const canApt = process.getuid?.() === 0 && existsSync('/etc/debian_version');
@@ -66,8 +74,19 @@ function ensureBinaries(names) {
   run('apt-get', ['update'], { env });
   run('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env });
 
-  const stillMissing = missing.filter((name) => !onPath(name));
-  if (stillMissing.length > 0) fail(`apt-get finished but ${stillMissing.join(', ')} is still not on PATH`);
+  const stillMissing = missing.filter((name) => !isInstalled(name));
+  if (stillMissing.length > 0) fail(`apt-get finished but ${stillMissing.join(', ')} is still not installed`);
+}
+
+function isInstalled(name) {
+  const fixed = FIXED_PATHS[name];
+  if (fixed === undefined) return onPath(name);
+  try {
+    accessSync(fixed, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function onPath(name) {
