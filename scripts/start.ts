@@ -5,8 +5,9 @@
  * a demo session, and prints the URLs. Ctrl-C stops everything: the demo page, then the services
  * (they drain), then Redis.
  *
- * Ports and places come from the environment (README, "npm start"): PORT (edge), API_PORT,
- * DEMO_PORT, HOLDFAST_REDIS_PORT, HOLDFAST_DATA_DIR; everything else is passed on to the services.
+ * Its own settings (ports, data folder) are scripts/start-config.ts; the rest of the environment
+ * is passed on to the services, with development defaults for what they would refuse to start
+ * without (a token secret and an API key, kept under the data folder).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,9 +18,9 @@ import { SessionLog } from '@holdfast/session-log';
 import { startDemoServer, type DemoServer } from '../demo/server/demo-server.js';
 import { startLocalRedis } from './cluster/local-redis.js';
 import { ServiceProcess } from './cluster/service-process.js';
+import { loadStartConfig, type StartConfig } from './start-config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = resolve(process.env.HOLDFAST_DATA_DIR ?? join(root, 'data'));
 /** Grace after SIGTERM before SIGKILL: above each service's own shutdown timeout (edge drain 20 s). */
 const SERVICE_GRACE_MS = 30_000;
 const REDIS_GRACE_MS = 30_000;
@@ -32,17 +33,8 @@ function say(message: string): void {
   console.log(`holdfast: ${message}`);
 }
 
-function portOf(variable: string, fallback: number): number {
-  const text = process.env[variable];
-  const port = text === undefined ? fallback : Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`${variable}=${text}: not a port (0-65535)`);
-  }
-  return port;
-}
-
 /** A random secret kept under the data folder, so tokens and keys survive restarts of `npm start`. */
-function devSecret(name: string): string {
+function devSecret(dataDir: string, name: string): string {
   const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = generateDevSecret();
@@ -80,7 +72,7 @@ async function startService(
 
 const readyz = (url: string) => async (): Promise<boolean> => (await fetch(`${url}/readyz`)).ok;
 
-async function startRedis(): Promise<string> {
+async function startRedis(dataDir: string, redisPort: number): Promise<string> {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error('redis-server is not installed: run `npm run setup` (or apt-get install redis-server)');
   }
@@ -88,7 +80,7 @@ async function startRedis(): Promise<string> {
   const redis = await startLocalRedis({
     command: ['redis-server', '--appendonly', 'yes', '--appendfsync', 'always'],
     dir,
-    port: portOf('HOLDFAST_REDIS_PORT', 6390),
+    port: redisPort,
     onLine: printLine,
     detached: true,
   });
@@ -118,13 +110,13 @@ async function createWelcomeSession(
 }
 
 async function main(): Promise<void> {
+  const config: StartConfig = loadStartConfig();
+  const { PORT: port, API_PORT: apiPort, DEMO_PORT: demoPort } = config;
+  const dataDir = resolve(root, config.HOLDFAST_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
-  const port = portOf('PORT', 8080);
-  const apiPort = portOf('API_PORT', 8081);
-  const demoPort = portOf('DEMO_PORT', 8082);
-  const redisUrl = process.env.REDIS_URL ?? (await startRedis());
-  const secret = process.env.TOKEN_HS256_SECRETS?.split(',')[0] ?? devSecret('dev-token-secret');
-  const apiKey = process.env.API_KEYS?.split(',')[0] ?? devSecret('dev-api-key');
+  const redisUrl = process.env.REDIS_URL ?? (await startRedis(dataDir, config.HOLDFAST_REDIS_PORT));
+  const secret = process.env.TOKEN_HS256_SECRETS?.split(',')[0] ?? devSecret(dataDir, 'dev-token-secret');
+  const apiKey = process.env.API_KEYS?.split(',')[0] ?? devSecret(dataDir, 'dev-api-key');
   const url = `http://127.0.0.1:${port}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 

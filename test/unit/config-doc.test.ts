@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { apiEnvSchema } from '@holdfast/api';
 import { edgeEnvSchema } from '@holdfast/edge';
 import { exampleAgentEnvSchema, workerEnvSchema } from '@holdfast/worker';
+import { startEnvSchema } from '../../scripts/start-config.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -29,6 +30,7 @@ describe('the README configuration table', () => {
     edge: keysOf(edgeEnvSchema),
     api: keysOf(apiEnvSchema),
     worker: [...keysOf(workerEnvSchema), ...keysOf(exampleAgentEnvSchema)],
+    start: keysOf(startEnvSchema),
   };
 
   it.each(Object.entries(schemas))('lists every variable the %s reads, for that service', (service, keys) => {
