@@ -20,10 +20,27 @@ export interface LogStatus {
 
 const SESSION_KEY = 'holdfast-demo:session';
 
+/** A refusal of the demo back end (or of the Holdfast API behind it), with its `code`. */
+export class BackendError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 async function call<T>(method: 'GET' | 'POST', path: string): Promise<T> {
   const res = await fetch(path, { method });
   const body = (await res.json()) as T & { code?: string; message?: string };
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${body.code ?? ''} ${body.message ?? ''}`);
+  if (!res.ok) {
+    throw new BackendError(
+      res.status,
+      body.code ?? '',
+      `${method} ${path}: ${res.status} ${body.message ?? ''}`,
+    );
+  }
   return body;
 }
 
@@ -35,6 +52,25 @@ export function savedSession(): DemoSession | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The saved session if Redis still has it, else a new one: a session outlives page loads, but
+ * not a wiped data folder or its idle expiry.
+ */
+export async function usableSession(): Promise<DemoSession> {
+  const saved = savedSession();
+  if (saved) {
+    try {
+      await logStatus(saved.sessionId);
+      return saved;
+    } catch (error) {
+      const gone =
+        error instanceof BackendError && ['session_not_found', 'session_ended'].includes(error.code);
+      if (!gone) throw error;
+    }
+  }
+  return createSession();
 }
 
 export async function createSession(): Promise<DemoSession> {

@@ -2,13 +2,12 @@
 import { dropConnections } from './tracked-websocket.js';
 import { connect, createReplyAssembler, localStorageStore } from '@holdfast/client';
 import {
-  createSession,
   forgetEverything,
   freshToken,
   logStatus,
   promptText,
   rememberPrompt,
-  savedSession,
+  usableSession,
 } from './demo-backend.js';
 import { StallGate } from './stall-gate.js';
 import { Transcript, element, isFinal, note, showStatus, type AgentPart } from './view.js';
@@ -16,7 +15,7 @@ import { Transcript, element, isFinal, note, showStatus, type AgentPart } from '
 /** Tokens living at least this much longer are used as they are; older ones are replaced first. */
 const TOKEN_MARGIN_MS = 10_000;
 
-const demo = savedSession() ?? (await createSession());
+const demo = await usableSession();
 const transcript = new Transcript(element('transcript'), (id) => promptText(demo.sessionId, id));
 const stall = new StallGate();
 showStatus({ session: demo.sessionId });

@@ -132,6 +132,22 @@ describe('the demo page served by npm start, in Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'demo-page.png'), fullPage: true });
   });
 
+  it('starts a new session when the saved one has ended', async () => {
+    const ended = await field('session');
+    const res = await fetch(`${stack.apiUrl}/v1/sessions/${ended}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${stack.apiKey}` },
+    });
+    expect(res.status).toBe(204);
+    await until(async () => (await field('state')) === 'closed (session_ended)', 'the page to see the end');
+
+    await page.reload();
+    await until(async () => (await field('state')) === 'open', 'the page to connect to a new session');
+    expect(await field('session')).toMatch(/^demo-/);
+    expect(await field('session')).not.toBe(ended);
+    expect(await page.locator('.turn').count()).toBe(0);
+  });
+
   it('stops every process npm start started on SIGINT', async () => {
     const children = stack.children();
     expect(children.length).toBeGreaterThanOrEqual(4); // redis, edge, api, worker (and esbuild)
