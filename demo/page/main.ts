@@ -15,7 +15,10 @@ import { Transcript, element, isFinal, note, showStatus, type AgentPart } from '
 /** Tokens living at least this much longer are used as they are; older ones are replaced first. */
 const TOKEN_MARGIN_MS = 10_000;
 
-const demo = await usableSession();
+const demo = await usableSession().catch((error: unknown) => {
+  showStatus({ state: `no session: ${(error as Error).message}` });
+  throw error;
+});
 const transcript = new Transcript(element('transcript'), (id) => promptText(demo.sessionId, id));
 const stall = new StallGate();
 showStatus({ session: demo.sessionId });

@@ -130,7 +130,7 @@ describe('the demo page served by npm start, in Chromium', () => {
     expect(await turn.locator('.prompt').innerText()).toBe('What does Holdfast keep?');
 
     await page.screenshot({ path: join(ARTIFACTS, 'demo-page.png'), fullPage: true });
-  });
+  }, 150_000); // a 16 s reply, waited for with generous margins on a loaded machine
 
   it('starts a new session when the saved one has ended', async () => {
     const ended = await field('session');
