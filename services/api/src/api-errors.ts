@@ -63,6 +63,7 @@ const SHARED_STATUS: Readonly<Record<ErrorCode, number>> = {
   server_draining: 503,
   rate_limited: 429,
   unknown_event: 400,
+  handshake_timeout: 408,
   too_many_connections: 429,
   redis_unavailable: 503,
   timeout: 503,

@@ -34,6 +34,11 @@ export const edgeEnvSchema = z
     DRAIN_TIMEOUT_MS: positiveInt.default(20_000),
     /** Largest Socket.IO frame; above the session log's payload limit so app errors answer first. */
     MAX_FRAME_BYTES: positiveInt.default(1024 * 1024),
+    /**
+     * Longest time from TCP connect to an accepted session handshake: HTTP headers (slowloris)
+     * and an Engine.IO connection that never joins the namespace are cut off after it.
+     */
+    HANDSHAKE_TIMEOUT_MS: positiveInt.default(10_000),
     /** Client events (acks, sends, token refreshes) per second per connection, and the burst. */
     EVENTS_PER_SECOND: positiveInt.default(200),
     EVENTS_BURST: positiveInt.default(400),
@@ -72,6 +77,7 @@ export interface EdgeConfig {
   drainSpreadMs: number;
   drainTimeoutMs: number;
   maxFrameBytes: number;
+  handshakeTimeoutMs: number;
   eventsPerSecond: number;
   eventsBurst: number;
   inboundSessionRate: number;
@@ -103,6 +109,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     drainSpreadMs: e.DRAIN_SPREAD_MS,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     maxFrameBytes: e.MAX_FRAME_BYTES,
+    handshakeTimeoutMs: e.HANDSHAKE_TIMEOUT_MS,
     eventsPerSecond: e.EVENTS_PER_SECOND,
     eventsBurst: e.EVENTS_BURST,
     inboundSessionRate: e.INBOUND_SESSION_RATE,

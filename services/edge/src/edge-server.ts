@@ -22,6 +22,7 @@ import { InboundQueue } from '@holdfast/inbound-queue';
 import { LiveSubscriptions, SessionLog } from '@holdfast/session-log';
 import type { EdgeConfig } from './config.js';
 import { consumerOf, parseHandshake } from './handshake.js';
+import { enforceHandshakeDeadline } from './handshake-deadline.js';
 import { EdgeMetrics } from './metrics.js';
 import { isOriginAllowed } from './origin-check.js';
 import { SessionConnection, type AcceptedHandshake, type EdgeSocket } from './session-connection.js';
@@ -93,14 +94,17 @@ export class EdgeServer {
     const sub = pub.duplicate({ connectionName: 'holdfast-edge-adapter-sub' });
     for (const client of [pub, sub]) client.on('error', () => undefined);
 
-    const http = createServer();
+    // Timed-out requests are found by a periodic sweep: often enough that the deadline holds.
+    const http = createServer({
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(config.handshakeTimeoutMs / 4)),
+    });
     const io: EdgeIo = new Server(http, {
       transports: ['websocket'],
       pingInterval: config.pingIntervalMs,
       pingTimeout: config.pingTimeoutMs,
       maxHttpBufferSize: config.maxFrameBytes,
-      // An Engine.IO connection that never joins the namespace is dropped after this.
-      connectTimeout: 10_000,
+      // A backstop: enforceHandshakeDeadline closes such connections first, with a code.
+      connectTimeout: config.handshakeTimeoutMs * 2,
       serveClient: false,
       allowRequest: (req, callback) => {
         if (isOriginAllowed(req, config.allowedOrigins, config.allowMissingOrigin)) callback(null, true);
@@ -122,6 +126,7 @@ export class EdgeServer {
         `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     });
+    enforceHandshakeDeadline(http, io, config.handshakeTimeoutMs);
     io.use((socket, next) => void edge.acceptHandshake(socket, next));
     io.on('connection', (socket) => edge.onConnection(socket));
     io.on(REPLACE_EVENT, (holder: string) => edge.connections.get(holder)?.replace());

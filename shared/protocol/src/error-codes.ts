@@ -45,6 +45,8 @@ export const ErrorCode = {
   RateLimited: 'rate_limited',
   /** An event this protocol version does not define. */
   UnknownEvent: 'unknown_event',
+  /** The connection did not complete its handshake in time (slowloris, never joined). */
+  HandshakeTimeout: 'handshake_timeout',
   /** This client address or session already holds as many connections as an edge allows. */
   TooManyConnections: 'too_many_connections',
   // Infrastructure: transient, retry with backoff. An append that failed this way may or may
@@ -98,6 +100,7 @@ export const errorActions: Readonly<Record<ErrorCode, ErrorAction>> = {
   server_draining: 'retry',
   rate_limited: 'retry',
   unknown_event: 'fix_request',
+  handshake_timeout: 'retry',
   too_many_connections: 'retry',
   redis_unavailable: 'retry',
   timeout: 'retry',
