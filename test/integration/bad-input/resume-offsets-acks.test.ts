@@ -131,9 +131,7 @@ describe('positions that are well-formed but wrong get an explicit reset', () =>
     'a position %s → reset %s, then the log once, in order',
     async (_what, which, offset, reason) => {
       const sessionId = await env.createSession();
-      const [{ epoch }] = (await env.log.appendBatch(sessionId, [{ data: 1 }, { data: 2 }, { data: 3 }])) as [
-        { epoch: string },
-      ];
+      const { epoch } = (await env.log.appendBatch(sessionId, [{ data: 1 }, { data: 2 }, { data: 3 }]))[0]!;
       const client = await RawClient.connect(env.edge.url, {
         sessionId,
         token: await tokenFor(sessionId),
