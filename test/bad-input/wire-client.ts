@@ -21,6 +21,8 @@ export class WireClient {
   readonly packets: WirePacket[] = [];
   opened = false;
   closed: { code: number; reason: string } | undefined;
+  /** The HTTP answer when the edge refused the upgrade. */
+  refused: { status: number; body: Record<string, unknown> } | undefined;
   private nextAckId = 1;
 
   private constructor(readonly ws: WebSocket) {
@@ -33,16 +35,60 @@ export class WireClient {
       else if (frame.startsWith('4')) this.packets.push(decodeSocketIo(frame.slice(1)));
     });
     ws.on('close', (code, reason) => (this.closed = { code, reason: String(reason) }));
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          body = { text };
+        }
+        this.refused = { status: res.statusCode ?? 0, body };
+      });
+    });
     ws.on('error', () => undefined);
   }
 
   /** Open the WebSocket and wait for the Engine.IO open packet (or a refused upgrade). */
-  static async open(baseUrl: string, headers: Record<string, string> = {}): Promise<WireClient> {
-    const url = `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
-    const client = new WireClient(new WebSocket(url, { headers }));
-    await waitFor(() => client.opened || client.closed !== undefined, { what: 'Engine.IO open' });
-    if (!client.opened) throw new Error(`the edge refused the WebSocket: ${JSON.stringify(client.closed)}`);
+  static async open(
+    baseUrl: string,
+    headers: Record<string, string> = {},
+    options: { localAddress?: string } = {},
+  ): Promise<WireClient> {
+    const client = WireClient.start(baseUrl, headers, options);
+    await waitFor(() => client.opened || client.closed !== undefined || client.refused, {
+      what: 'Engine.IO open',
+    });
+    if (!client.opened) {
+      throw new Error(`the edge refused the WebSocket: ${JSON.stringify(client.refused ?? client.closed)}`);
+    }
     return client;
+  }
+
+  /** Start opening the WebSocket (from `localAddress`, e.g. 127.0.0.7, to be another client address). */
+  static start(
+    baseUrl: string,
+    headers: Record<string, string> = {},
+    options: { localAddress?: string } = {},
+  ): WireClient {
+    const url = `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+    return new WireClient(
+      new WebSocket(url, {
+        headers,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      }),
+    );
+  }
+
+  /** Wait until the upgrade either succeeded (`undefined`) or was answered with an HTTP error. */
+  async upgradeOutcome(): Promise<{ status: number; body: Record<string, unknown> } | undefined> {
+    await waitFor(() => this.opened || this.refused !== undefined || this.closed !== undefined, {
+      what: 'the upgrade to succeed or fail',
+    });
+    return this.refused;
   }
 
   /** Join the default namespace with this `auth` and wait for CONNECT or CONNECT_ERROR. */
