@@ -61,7 +61,7 @@ export const edgeEnvSchema = z
       }
     }),
     /** Concurrent WebSocket connections per client address on this edge (0 = no limit). */
-    MAX_CONNECTIONS_PER_IP: nonNegativeInt.default(1000),
+    MAX_CONNECTIONS_PER_IP: nonNegativeInt.default(2000),
     /** Concurrent session connections per session on this edge, across its consumers (0 = no limit). */
     MAX_CONNECTIONS_PER_SESSION: nonNegativeInt.default(100),
     /** Client events (acks, sends, token refreshes) per second per connection, and the burst. */
