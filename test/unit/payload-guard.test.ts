@@ -2,12 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { MAX_DATA_DEPTH, unsafeDataReason } from '../../services/edge/src/payload-guard.js';
 
 describe('unsafeDataReason', () => {
-  it.each([null, 1, 'text', true, [], {}, { a: [1, { b: 'c' }] }, { constructor: 'a string is fine' }])(
-    'accepts plain JSON %j',
-    (data) => {
-      expect(unsafeDataReason(data)).toBeUndefined();
-    },
-  );
+  it.each([
+    [null],
+    [1],
+    ['text'],
+    [true],
+    [[]],
+    [{}],
+    [{ a: [1, { b: 'c' }] }],
+    [{ constructor: 'a string is fine' }],
+  ] as Array<[unknown]>)('accepts plain JSON %j', (data) => {
+    expect(unsafeDataReason(data)).toBeUndefined();
+  });
 
   it('refuses __proto__ and constructor.prototype keys at any depth', () => {
     expect(unsafeDataReason(JSON.parse('{"__proto__":{"x":1}}'))).toContain('__proto__');

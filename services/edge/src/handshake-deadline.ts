@@ -41,8 +41,12 @@ export function enforceHandshakeDeadline(http: HttpServer, io: Server, timeoutMs
       );
       return;
     }
-    // Node's own answer to an unparseable request.
-    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    // Node's own answers to an oversized or unparseable request.
+    socket.end(
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n'
+        : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
+    );
   });
 
   const joined = new WeakSet<object>();
