@@ -14,7 +14,7 @@ import { useBadInputEnvironment } from './bad-input-fixture.js';
 const ALLOWED_ORIGIN = 'https://app.example';
 const FOREIGN_ORIGIN = 'https://evil.example';
 /** Short, so the slow-handshake cases below take seconds; the default is 10 s. */
-const HANDSHAKE_TIMEOUT_MS = 1500;
+const HANDSHAKE_TIMEOUT_MS = 2500;
 
 // ALLOW_MISSING_ORIGIN stays at its default (true): the Node clients below send no Origin.
 const env = useBadInputEnvironment({
