@@ -229,7 +229,7 @@ export class EdgeServer {
       this.metrics.clientAddresses.set(this.perAddress.size);
       // Leak checks run the edge with --expose-gc and read the heap after a full collection.
       const gc = (globalThis as { gc?: () => void }).gc;
-      if (req.url?.includes('gc=1') && gc) gc();
+      if (gc && new URL(req.url ?? '/', 'http://edge').searchParams.get('gc') === '1') gc();
       void this.metrics.registry.metrics().then((text) => {
         res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
         res.end(text);
