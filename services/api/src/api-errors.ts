@@ -63,8 +63,11 @@ const SHARED_STATUS: Readonly<Record<ErrorCode, number>> = {
   server_draining: 503,
   rate_limited: 429,
   unknown_event: 400,
+  handshake_timeout: 408,
+  too_many_connections: 429,
   redis_unavailable: 503,
   timeout: 503,
+  storage_full: 503,
 };
 
 const API_STATUS: Readonly<Record<ApiErrorCode, number>> = {
@@ -82,6 +85,7 @@ const API_STATUS: Readonly<Record<ApiErrorCode, number>> = {
 const RETRY_AFTER_SECONDS: Partial<Record<AnyErrorCode, number>> = {
   redis_unavailable: 1,
   timeout: 1,
+  storage_full: 1,
   server_draining: 1,
   rate_limited: 1,
   not_ready: 1,

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorCode } from '@holdfast/protocol';
 import type { Producer } from '@holdfast/producer';
@@ -43,6 +44,31 @@ export function createHttpApp(routes: readonly Route[], options: HttpAppOptions)
     return503OnClosing: false,
     // Long path parameters reach validation and get `invalid_session_id`, not a bare 404.
     routerOptions: { maxParamLength: 1024 },
+    // The router's own refusals (a path parameter over maxParamLength, or not decodable as
+    // UTF-8) would answer with Fastify's codes; the only path parameter is the session id.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const body = toErrorBody(
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' || error.code === 'FST_ERR_BAD_URL'
+          ? new ApiError(
+              ErrorCode.InvalidSessionId,
+              'the session id in the path is not 1-64 characters of A-Z a-z 0-9 _ -',
+            )
+          : error,
+      );
+      void reply.code(body.status).send(body.body);
+    },
+  });
+  // JSON bodies must be UTF-8: decoding other bytes would store U+FFFD in place of the data sent.
+  // Otherwise Fastify's own parser (refusing __proto__ and constructor.prototype keys).
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) {
+      done(new ApiError(ApiErrorCode.InvalidJson, 'the body is not UTF-8'), undefined);
+      return;
+    }
+    parseJson(request, bytes.toString('utf8'), done);
   });
   const registeredRoutes: RegisteredRoute[] = [];
   fastify.addHook('onRoute', (route) => {

@@ -48,6 +48,7 @@ export const routes: readonly Route[] = [
       ErrorCode.SessionEnded,
       ErrorCode.RedisUnavailable,
       ErrorCode.Timeout,
+      ErrorCode.StorageFull,
     ],
     async handler({ body }, { producer }) {
       const created = await producer.createSession(body);
@@ -100,6 +101,7 @@ export const routes: readonly Route[] = [
       ErrorCode.InvalidPayload,
       ErrorCode.PayloadTooLarge,
       ErrorCode.BatchTooLarge,
+      ErrorCode.StorageFull,
     ],
     async handler({ params, headers, body }, { producer }) {
       const idempotencyKey = headers['idempotency-key'];

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { booleanFlag, csv, keyPrefix, parseEnv, port, positiveInt, redisUrl } from '@holdfast/config';
+import {
+  booleanFlag,
+  csv,
+  keyPrefix,
+  nonNegativeInt,
+  parseEnv,
+  port,
+  positiveInt,
+  redisUrl,
+} from '@holdfast/config';
+import { parseTrustedProxies } from './client-address.js';
 
 /**
  * The edge's configuration, read from environment variables and validated once at start-up:
@@ -34,6 +44,26 @@ export const edgeEnvSchema = z
     DRAIN_TIMEOUT_MS: positiveInt.default(20_000),
     /** Largest Socket.IO frame; above the session log's payload limit so app errors answer first. */
     MAX_FRAME_BYTES: positiveInt.default(1024 * 1024),
+    /**
+     * Longest time from TCP connect to an accepted session handshake: HTTP headers (slowloris)
+     * and an Engine.IO connection that never joins the namespace are cut off after it.
+     */
+    HANDSHAKE_TIMEOUT_MS: positiveInt.default(10_000),
+    /**
+     * Proxies (addresses, CIDR blocks) whose X-Forwarded-For names the client; from anyone else
+     * the header is ignored and the TCP peer is the client.
+     */
+    TRUSTED_PROXIES: csv.default([]).superRefine((entries, ctx) => {
+      try {
+        parseTrustedProxies(entries);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
+    /** Concurrent WebSocket connections per client address on this edge (0 = no limit). */
+    MAX_CONNECTIONS_PER_IP: nonNegativeInt.default(2000),
+    /** Concurrent session connections per session on this edge, across its consumers (0 = no limit). */
+    MAX_CONNECTIONS_PER_SESSION: nonNegativeInt.default(100),
     /** Client events (acks, sends, token refreshes) per second per connection, and the burst. */
     EVENTS_PER_SECOND: positiveInt.default(200),
     EVENTS_BURST: positiveInt.default(400),
@@ -72,6 +102,10 @@ export interface EdgeConfig {
   drainSpreadMs: number;
   drainTimeoutMs: number;
   maxFrameBytes: number;
+  handshakeTimeoutMs: number;
+  trustedProxies: string[];
+  maxConnectionsPerIp: number;
+  maxConnectionsPerSession: number;
   eventsPerSecond: number;
   eventsBurst: number;
   inboundSessionRate: number;
@@ -103,6 +137,10 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     drainSpreadMs: e.DRAIN_SPREAD_MS,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     maxFrameBytes: e.MAX_FRAME_BYTES,
+    handshakeTimeoutMs: e.HANDSHAKE_TIMEOUT_MS,
+    trustedProxies: e.TRUSTED_PROXIES,
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    maxConnectionsPerSession: e.MAX_CONNECTIONS_PER_SESSION,
     eventsPerSecond: e.EVENTS_PER_SECOND,
     eventsBurst: e.EVENTS_BURST,
     inboundSessionRate: e.INBOUND_SESSION_RATE,

@@ -22,7 +22,10 @@ import { InboundQueue } from '@holdfast/inbound-queue';
 import { LiveSubscriptions, SessionLog } from '@holdfast/session-log';
 import type { EdgeConfig } from './config.js';
 import { consumerOf, parseHandshake } from './handshake.js';
+import { enforceHandshakeDeadline } from './handshake-deadline.js';
 import { EdgeMetrics } from './metrics.js';
+import { clientAddress, parseTrustedProxies } from './client-address.js';
+import { ConnectionCounter } from './connection-counter.js';
 import { isOriginAllowed } from './origin-check.js';
 import { SessionConnection, type AcceptedHandshake, type EdgeSocket } from './session-connection.js';
 
@@ -34,6 +37,8 @@ const REDIS_LOSS_GRACE_MS = 3000;
 const DRAIN_RETRY_AFTER_MS = 100;
 /** How long a drain waits for clients to close their transports after the disconnect packet. */
 const TRANSPORT_DRAIN_LIMIT_MS = 3000;
+/** Hint sent with `too_many_connections`: a connection slot is not freed sooner than this, typically. */
+const CONNECTION_LIMIT_RETRY_AFTER_MS = 1000;
 /** How long closing each Redis connection may take at shutdown. */
 const CLOSE_LIMIT_MS = 2000;
 
@@ -60,6 +65,9 @@ export class EdgeServer {
   private readonly connections = new Map<string, SessionConnection>();
   private readonly healthTimer: NodeJS.Timeout;
   private readonly metrics = new EdgeMetrics();
+  /** Open WebSockets per client address, and session connections per session. */
+  readonly perAddress = new ConnectionCounter();
+  readonly perSession = new ConnectionCounter();
 
   private constructor(
     readonly config: EdgeConfig,
@@ -93,17 +101,24 @@ export class EdgeServer {
     const sub = pub.duplicate({ connectionName: 'holdfast-edge-adapter-sub' });
     for (const client of [pub, sub]) client.on('error', () => undefined);
 
-    const http = createServer();
+    const trustedProxies = parseTrustedProxies(config.trustedProxies);
+    /** Upgrades refused before engine.io saw them: engine.io must not take them either. */
+    const refusedUpgrades = new WeakSet<IncomingMessage>();
+    // Timed-out requests are found by a periodic sweep: often enough that the deadline holds.
+    const http = createServer({
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(config.handshakeTimeoutMs / 4)),
+    });
     const io: EdgeIo = new Server(http, {
       transports: ['websocket'],
       pingInterval: config.pingIntervalMs,
       pingTimeout: config.pingTimeoutMs,
       maxHttpBufferSize: config.maxFrameBytes,
-      // An Engine.IO connection that never joins the namespace is dropped after this.
-      connectTimeout: 10_000,
+      // A backstop: enforceHandshakeDeadline closes such connections first, with a code.
+      connectTimeout: config.handshakeTimeoutMs * 2,
       serveClient: false,
       allowRequest: (req, callback) => {
-        if (isOriginAllowed(req, config.allowedOrigins, config.allowMissingOrigin)) callback(null, true);
+        if (refusedUpgrades.has(req)) callback(ErrorCode.TooManyConnections, false);
+        else if (isOriginAllowed(req, config.allowedOrigins, config.allowMissingOrigin)) callback(null, true);
         else callback(ErrorCode.OriginNotAllowed, false);
       },
       adapter: createAdapter(pub, sub, { key: `${config.keyPrefix}:socket.io` }),
@@ -113,15 +128,28 @@ export class EdgeServer {
     // engine.io answers a refused WebSocket upgrade with 400 whatever the reason; a foreign
     // Origin deserves 403 with a code, before engine.io sees the request at all.
     http.prependListener('upgrade', (req: IncomingMessage, socket: Duplex) => {
-      if (isOriginAllowed(req, config.allowedOrigins, config.allowMissingOrigin)) return;
-      const body = JSON.stringify({
-        code: ErrorCode.OriginNotAllowed,
-        message: 'this Origin may not connect',
-      });
-      socket.end(
-        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
+      if (!isOriginAllowed(req, config.allowedOrigins, config.allowMissingOrigin)) {
+        refuseUpgrade(socket, '403 Forbidden', {
+          code: ErrorCode.OriginNotAllowed,
+          message: 'this Origin may not connect',
+        });
+        return;
+      }
+      // Counted from the upgrade until the socket closes, whether or not it ever joins a session.
+      const address = clientAddress(req, trustedProxies);
+      if (!edge.perAddress.tryAcquire(address, config.maxConnectionsPerIp)) {
+        refusedUpgrades.add(req);
+        edge.metrics.handshakeRejections.inc({ code: ErrorCode.TooManyConnections });
+        refuseUpgrade(socket, '429 Too Many Requests', {
+          code: ErrorCode.TooManyConnections,
+          message: `this address holds ${config.maxConnectionsPerIp} connections to this edge already`,
+          retryAfterMs: CONNECTION_LIMIT_RETRY_AFTER_MS,
+        });
+        return;
+      }
+      socket.once('close', () => edge.perAddress.release(address));
     });
+    enforceHandshakeDeadline(http, io, config.handshakeTimeoutMs);
     io.use((socket, next) => void edge.acceptHandshake(socket, next));
     io.on('connection', (socket) => edge.onConnection(socket));
     io.on(REPLACE_EVENT, (holder: string) => edge.connections.get(holder)?.replace());
@@ -197,6 +225,11 @@ export class EdgeServer {
     if (path === '/metrics') {
       this.metrics.connections.set(this.connections.size);
       this.metrics.ready.set(this.ready ? 1 : 0);
+      this.metrics.engineConnections.set(this.io.engine.clientsCount);
+      this.metrics.clientAddresses.set(this.perAddress.size);
+      // Leak checks run the edge with --expose-gc and read the heap after a full collection.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (gc && new URL(req.url ?? '/', 'http://edge').searchParams.get('gc') === '1') gc();
       void this.metrics.registry.metrics().then((text) => {
         res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
         res.end(text);
@@ -216,6 +249,7 @@ export class EdgeServer {
   }
 
   private async acceptHandshake(socket: EdgeSocket, next: (err?: ExtendedError) => void): Promise<void> {
+    let counted: string | undefined;
     try {
       if (this.draining) {
         throw new HoldfastError(
@@ -229,6 +263,15 @@ export class EdgeServer {
       const handshake = parseHandshake(socket.handshake.auth);
       const verified = await this.verifier.verify(handshake.token, { sessionId: handshake.sessionId });
       const consumerId = consumerOf(verified.consumerId);
+      // Only verified handshakes count, so nobody without a token can lock a session out.
+      if (!this.perSession.tryAcquire(handshake.sessionId, this.config.maxConnectionsPerSession)) {
+        throw new HoldfastError(
+          ErrorCode.TooManyConnections,
+          `session ${handshake.sessionId} holds ${this.config.maxConnectionsPerSession} connections to this edge already`,
+          { details: { retryAfterMs: CONNECTION_LIMIT_RETRY_AFTER_MS } },
+        );
+      }
+      counted = handshake.sessionId;
       const lease = await this.log.claimLease(
         handshake.sessionId,
         consumerId,
@@ -243,8 +286,22 @@ export class EdgeServer {
         position: handshake.position,
         leaseGeneration: lease.generation,
       };
+      // Released once, when the session connection ends or its transport closes, whichever is
+      // first (the transport may already be gone: the client left during the handshake).
+      const sessionId = handshake.sessionId;
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        this.perSession.release(sessionId);
+      };
+      socket.once('disconnect', release);
+      socket.conn.once('close', release);
+      if (socket.conn.readyState === 'closed') release();
+      counted = undefined;
       next();
     } catch (error) {
+      if (counted !== undefined) this.perSession.release(counted);
       const rejection = connectError(error);
       this.metrics.handshakeRejections.inc({ code: (rejection.data as ConnectErrorData).code });
       next(rejection);
@@ -316,6 +373,17 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
     new Promise((resolve) => (timer = setTimeout(resolve, ms))),
   ]);
   clearTimeout(timer);
+}
+
+/** Answer a WebSocket upgrade with an HTTP error and a JSON body `{ code, message, … }`, then close. */
+function refuseUpgrade(socket: Duplex, status: string, body: Record<string, unknown>): void {
+  const text = JSON.stringify(body);
+  const retryAfterMs = body['retryAfterMs'];
+  const retryAfter =
+    typeof retryAfterMs === 'number' ? `Retry-After: ${Math.ceil(retryAfterMs / 1000)}\r\n` : '';
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n${retryAfter}Connection: close\r\n\r\n${text}`,
+  );
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -33,6 +33,16 @@ export class EdgeMetrics {
     help: 'Client events refused for exceeding the per-connection rate',
     registers: [this.registry],
   });
+  readonly engineConnections = new Gauge({
+    name: 'holdfast_edge_engine_connections',
+    help: 'Engine.IO connections open on this edge, joined to a session or not',
+    registers: [this.registry],
+  });
+  readonly clientAddresses = new Gauge({
+    name: 'holdfast_edge_client_addresses',
+    help: 'Client addresses holding at least one WebSocket to this edge',
+    registers: [this.registry],
+  });
   readonly ready = new Gauge({
     name: 'holdfast_edge_ready',
     help: '1 while the edge accepts connections (Redis reachable, not draining)',

@@ -18,6 +18,7 @@ import { AckWriter } from './ack-writer.js';
 import { DeliveryCursor } from './delivery-cursor.js';
 import type { WindowLimits } from './flow-window.js';
 import { LeaseKeeper, type LeaseCheck } from './lease-keeper.js';
+import { unsafeDataReason } from './payload-guard.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { EdgeMetrics } from './metrics.js';
 import { decideStart } from './start-point.js';
@@ -285,6 +286,8 @@ export class SessionConnection {
       }
       const { id, data } = payload as { id?: unknown; data?: unknown };
       assertMessageId(id);
+      const unsafe = unsafeDataReason(data);
+      if (unsafe) throw new HoldfastError(ErrorCode.InvalidPayload, unsafe);
       const accepted = await this.deps.log.enqueueInbound(this.handshake.sessionId, {
         id,
         data,

@@ -45,10 +45,19 @@ export const ErrorCode = {
   RateLimited: 'rate_limited',
   /** An event this protocol version does not define. */
   UnknownEvent: 'unknown_event',
+  /** The connection did not complete its handshake in time (slowloris, never joined). */
+  HandshakeTimeout: 'handshake_timeout',
+  /** This client address or session already holds as many connections as an edge allows. */
+  TooManyConnections: 'too_many_connections',
   // Infrastructure: transient, retry with backoff. An append that failed this way may or may
   // not have been written; retry it with the same message id so it is applied at most once.
   RedisUnavailable: 'redis_unavailable',
   Timeout: 'timeout',
+  /**
+   * Redis is at `maxmemory` (policy `noeviction`): it refuses writes and keeps everything it
+   * stored. Retry later; appends with the same message id.
+   */
+  StorageFull: 'storage_full',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -91,8 +100,11 @@ export const errorActions: Readonly<Record<ErrorCode, ErrorAction>> = {
   server_draining: 'retry',
   rate_limited: 'retry',
   unknown_event: 'fix_request',
+  handshake_timeout: 'retry',
+  too_many_connections: 'retry',
   redis_unavailable: 'retry',
   timeout: 'retry',
+  storage_full: 'retry',
 };
 
 export function isRetryable(code: ErrorCode): boolean {

@@ -8,6 +8,13 @@ import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 export function toHoldfastError(error: unknown): HoldfastError {
   if (error instanceof HoldfastError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  // Under `maxmemory-policy noeviction` Redis refuses writes with an OOM error and keeps all it
+  // has: nothing stored is lost, and the write was not applied.
+  if (/\bOOM\b/.test(message)) {
+    return new HoldfastError(ErrorCode.StorageFull, `Redis is full (maxmemory); retry later: ${message}`, {
+      cause: error,
+    });
+  }
   if (/timed out/i.test(message)) {
     return new HoldfastError(ErrorCode.Timeout, `Redis did not answer in time: ${message}`, { cause: error });
   }
