@@ -67,6 +67,11 @@ const ACK_FINISH_LIMIT_MS = 10_000;
  */
 export class SessionConnection {
   private cursor: DeliveryCursor | undefined;
+  /**
+   * Epochs this connection told its client to leave (a reset). An ack of one of them was sent
+   * before the client saw the reset, crossing it on the wire: stale, not a client error.
+   */
+  private readonly leftEpochs = new Set<string>();
   private readonly acks: AckWriter;
   private readonly lease: LeaseKeeper;
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -177,6 +182,7 @@ export class SessionConnection {
   }
 
   private sendReset(reset: ResetPayload): void {
+    if (reset.oldEpoch !== null && reset.oldEpoch !== reset.newEpoch) this.leftEpochs.add(reset.oldEpoch);
     this.deps.metrics.resets.inc({ reason: reset.reason });
     this.socket.emit('reset', reset);
   }
@@ -251,6 +257,7 @@ export class SessionConnection {
     }
     if (!this.lease.isValid()) return; // a fenced connection acks nothing
     if (epoch !== cursor.position.epoch) {
+      if (this.leftEpochs.has(epoch)) return; // crossed the reset on the wire: nothing to store
       this.fault(
         ErrorCode.InvalidAck,
         `ack is for epoch ${epoch}, the connection is in ${cursor.position.epoch}`,
