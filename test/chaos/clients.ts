@@ -20,6 +20,8 @@ export interface ClientStats {
   errorsByCode: Record<string, number>;
   statesByReason: Record<string, number>;
   sendRejections: Record<string, number>;
+  /** The first few messages of each error code, to investigate from. */
+  errorExamples: Record<string, string[]>;
   stalls: number;
 }
 
@@ -33,7 +35,13 @@ const SLOW_HANDLER_MS = 40;
  */
 export class ClientFleet {
   readonly clients: ChaosClient[] = [];
-  readonly stats: ClientStats = { errorsByCode: {}, statesByReason: {}, sendRejections: {}, stalls: 0 };
+  readonly stats: ClientStats = {
+    errorsByCode: {},
+    statesByReason: {},
+    sendRejections: {},
+    errorExamples: {},
+    stalls: 0,
+  };
   #sending = false;
   #loops: Promise<void>[] = [];
 
@@ -71,6 +79,8 @@ export class ClientFleet {
     });
     session.on('error', (error) => {
       this.stats.errorsByCode[error.code] = (this.stats.errorsByCode[error.code] ?? 0) + 1;
+      const examples = (this.stats.errorExamples[error.code] ??= []);
+      if (examples.length < 5) examples.push(`${new Date().toISOString()} ${sessionId}: ${error.message}`);
     });
     this.clients.push(client);
     return client;
