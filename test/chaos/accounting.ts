@@ -32,6 +32,8 @@ export interface Accounts {
     lostSurfaced: number;
     processedTwice: number;
     deadLettered: number;
+    /** Answered after an attempt was cut short (`attempt_aborted`): a worker died mid-reply. */
+    answeredAfterAbort: number;
   };
   resets: { total: number; sessions: number; byReason: Record<string, number> };
   /** Sessions whose client did not reach the head of the log before the drain timed out. */
@@ -62,6 +64,7 @@ export function settle(ledgers: readonly SessionLedger[], undrained: string[]): 
       lostSurfaced: 0,
       processedTwice: 0,
       deadLettered: 0,
+      answeredAfterAbort: 0,
     },
     resets: { total: 0, sessions: 0, byReason: {} },
     undrained,
@@ -108,6 +111,7 @@ export function settle(ledgers: readonly SessionLedger[], undrained: string[]): 
         a.inbound.processedTwice++;
         example(`processed twice: ${send.id} (${outcome.completions} complete replies standing)`);
       }
+      if (outcome.completions > 0 && outcome.aborted) a.inbound.answeredAfterAbort++;
       if (outcome.completions > 0) a.inbound.processed++;
       else if (outcome.errored) a.inbound.deadLettered++;
       else if (resetAfter(send.ackedAt ?? 0)) a.inbound.lostSurfaced++;

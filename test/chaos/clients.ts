@@ -14,6 +14,8 @@ export interface ChaosClient {
   readonly session: HoldfastSession<unknown>;
   /** While set, the app's handler waits on it: the client stalls with messages in flight. */
   stall: Promise<void> | undefined;
+  /** The last state changes, for the report on a client that did not come back. */
+  readonly history: string[];
 }
 
 export interface ClientStats {
@@ -61,7 +63,7 @@ export class ClientFleet {
       retryStrategy: exponentialBackoff({ baseMs: 100, capMs: 1_000 }),
       socketOptions: { timeout: 3_000 },
     });
-    const client: ChaosClient = { index, kind, ledger, session, stall: undefined };
+    const client: ChaosClient = { index, kind, ledger, session, stall: undefined, history: [] };
     session.on('message', async ({ epoch, offset, data }) => {
       const at = Date.now();
       ledger.onMessage(epoch, offset, data, at);
@@ -74,6 +76,13 @@ export class ClientFleet {
     session.on('state', ({ state, reason }) => {
       const key = `${state}${reason ? `:${reason}` : ''}`;
       this.stats.statesByReason[key] = (this.stats.statesByReason[key] ?? 0) + 1;
+      client.history.push(`${new Date().toISOString().slice(11, 23)} ${key}`);
+      if (client.history.length > 8) client.history.shift();
+      if (state === 'closed') {
+        const examples = (this.stats.errorExamples[key] ??= []);
+        if (examples.length < 5)
+          examples.push(`${new Date().toISOString()} ${sessionId}: ${client.history.join(' > ')}`);
+      }
       if (state === 'resuming') this.faults.clientLost(index, Date.now());
       if (state === 'open') this.faults.clientOpened(index, Date.now());
     });

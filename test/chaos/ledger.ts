@@ -170,11 +170,11 @@ export class SessionLedger {
   }
 
   /** Per inbound id in the final view: how many attempts' complete replies stand (not aborted). */
-  inboundOutcome(id: string): { completions: number; errored: boolean } {
+  inboundOutcome(id: string): { completions: number; errored: boolean; aborted: boolean } {
     const entry = this.view.replies.get(id);
-    if (!entry) return { completions: 0, errored: false };
+    if (!entry) return { completions: 0, errored: false, aborted: false };
     const standing = [...entry.finals].filter((attempt) => attempt > entry.aborted);
-    return { completions: standing.length, errored: entry.errored };
+    return { completions: standing.length, errored: entry.errored, aborted: entry.aborted > 0 };
   }
 
   /** Epochs this client's app was told were gone (reset away from them). */

@@ -1,4 +1,5 @@
 import { randomSeed } from './random.js';
+import { FAULT_KINDS, type FaultKind } from './schedule.js';
 
 export type ProfileName = 'short' | 'long';
 
@@ -16,6 +17,8 @@ export interface ChaosOptions {
   readonly slowShare: number;
   /** Share of clients that stop handling for a while, then continue. */
   readonly stallShare: number;
+  /** The kinds of fault each round fires (all of them unless --faults narrows it). */
+  readonly faultKinds: readonly FaultKind[];
   /** Quiet time between two faults, [min, max] ms. */
   readonly faultGapMs: readonly [number, number];
   /** Redis restarted with `everysec` and without persistence, losing data, after the chaos phase. */
@@ -28,7 +31,10 @@ export interface ChaosOptions {
   readonly verbose: boolean;
 }
 
-const PROFILES: Record<ProfileName, Omit<ChaosOptions, 'profile' | 'seed' | 'reportPath' | 'verbose'>> = {
+const PROFILES: Record<
+  ProfileName,
+  Omit<ChaosOptions, 'profile' | 'seed' | 'reportPath' | 'verbose' | 'faultKinds'>
+> = {
   // About two minutes in all on a 2-core machine: start-up ~15 s, one round of every fault
   // (~60 s), the two data-loss phases ~30 s, the drain a few seconds.
   short: {
@@ -64,6 +70,8 @@ export const USAGE = `npm run chaos -- [options]
   --duration 90s|30m|1h  how long faults are injected (short: 45s, but at least one round; long: 30m)
   --seed N               replay the fault schedule of an earlier run (printed at start)
   --sessions N           sessions under load (short: 200, long: 300)
+  --faults K1,K2,...     only these kinds of fault (to chase one finding), of:
+                         ${FAULT_KINDS.join(', ')}
   --no-loss-phases       skip the Redis restarts with everysec / without persistence
   --report PATH          JSON report (default test-artifacts/chaos-report.json)
   --verbose              print every line the cluster processes write
@@ -85,7 +93,7 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     args.set(name, value);
   }
   if (args.has('help')) throw new Error(USAGE);
-  const known = ['profile', 'duration', 'seed', 'sessions', 'no-loss-phases', 'report', 'verbose'];
+  const known = ['profile', 'duration', 'seed', 'sessions', 'faults', 'no-loss-phases', 'report', 'verbose'];
   for (const name of args.keys()) {
     if (!known.includes(name)) throw new Error(`unknown option --${name}\n\n${USAGE}`);
   }
@@ -98,16 +106,28 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
   const duration = str(args.get('duration'));
   const seed = str(args.get('seed'));
   const sessions = str(args.get('sessions'));
+  const faults = str(args.get('faults'));
   return {
     ...profile,
     profile: profileArg,
     seed: seed === undefined ? randomSeed() : integer('--seed', seed, 0),
     chaosMs: duration === undefined ? profile.chaosMs : parseDuration(duration),
     sessions: sessions === undefined ? profile.sessions : integer('--sessions', sessions, 1),
+    faultKinds: faults === undefined ? FAULT_KINDS : faultKinds(faults),
     lossPhases: !args.has('no-loss-phases'),
     reportPath: str(args.get('report')) ?? 'test-artifacts/chaos-report.json',
     verbose: args.has('verbose'),
   };
+}
+
+function faultKinds(text: string): FaultKind[] {
+  const kinds = text.split(',').map((k) => k.trim());
+  for (const kind of kinds) {
+    if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
+      throw new Error(`--faults: unknown kind '${kind}'; kinds: ${FAULT_KINDS.join(', ')}`);
+    }
+  }
+  return kinds as FaultKind[];
 }
 
 /** `90s`, `30m`, `1h`, `1500ms` or plain milliseconds. */

@@ -4,6 +4,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { Accounts } from './accounting.js';
 import type { FaultEvent, FaultLog } from './fault-log.js';
 import type { ChaosOptions } from './options.js';
+import { FAULT_KINDS } from './schedule.js';
 
 export interface LatencySummary {
   n: number;
@@ -54,6 +55,9 @@ export function resumeTimes(faults: FaultLog): ChaosReport['resumeMs'] {
 export function replayCommand(options: ChaosOptions): string {
   const parts = ['npm run chaos --', `--profile ${options.profile}`, `--seed ${options.seed}`];
   if (options.profile === 'long') parts.push(`--duration ${Math.round(options.chaosMs / 1000)}s`);
+  if (options.faultKinds.length < FAULT_KINDS.length) parts.push(`--faults ${options.faultKinds.join(',')}`);
+  if (options.sessions !== (options.profile === 'short' ? 200 : 300))
+    parts.push(`--sessions ${options.sessions}`);
   if (!options.lossPhases) parts.push('--no-loss-phases');
   return parts.join(' ');
 }
@@ -91,6 +95,7 @@ export function formatReport(r: ChaosReport): string {
     ['inbound processed (complete reply)', n(a.inbound.processed)],
     ['INBOUND LOST / PROCESSED TWICE', `${n(a.inbound.lost)} / ${n(a.inbound.processedTwice)}`],
     ['inbound lost by Redis after a reset', n(a.inbound.lostSurfaced)],
+    ['inbound answered after an aborted attempt', n(a.inbound.answeredAfterAbort)],
     ['inbound dead-lettered', n(a.inbound.deadLettered)],
     [
       'resets',

@@ -22,7 +22,7 @@ import { ProducerFleet } from './producers.js';
 import { progressLine, startProgress, type ProgressSource } from './progress.js';
 import { Random } from './random.js';
 import { formatReport, replayCommand, resumeTimes, writeReport, type ChaosReport } from './report.js';
-import { FAULT_KINDS, LOSS_KINDS, faultSchedule } from './schedule.js';
+import { LOSS_KINDS, faultSchedule } from './schedule.js';
 import { startTopology, type Topology } from './topology.js';
 
 async function main(): Promise<number> {
@@ -107,13 +107,14 @@ async function runLoad(
   fleet.startLoad(random.fork(13), options.sendEveryMs, Math.min(options.chaosMs, 40_000));
 
   const faultErrors: string[] = [];
+  const recoveryFailures: string[] = [];
   const lossWindows: LossWindow[] = [];
   try {
     // The chaos phase: faults one after another, every kind at least once.
-    const schedule = faultSchedule(random.fork(17), options.faultGapMs);
+    const schedule = faultSchedule(random.fork(17), options.faultGapMs, options.faultKinds);
     const chaosEnd = Date.now() + options.chaosMs;
     const measured = fleet.clients.filter((c) => c.kind !== 'stalling').map((c) => c.index);
-    for (let fired = 0; Date.now() < chaosEnd || fired < FAULT_KINDS.length; fired++) {
+    for (let fired = 0; Date.now() < chaosEnd || fired < options.faultKinds.length; fired++) {
       const plan = schedule.next().value!;
       await new Promise((resolve) => setTimeout(resolve, plan.gapMs)); // the schedule's quiet time
       const seqOf = (client: number): number => fleet.clients[client]!.ledger.appends.size;
@@ -129,6 +130,22 @@ async function runLoad(
       console.log(
         `  fault ${fired + 1} ${plan.kind} (${event.endedAt! - event.startedAt} ms): ${event.error ?? event.detail}`,
       );
+      // Every client back before the next fault: resume times stay attributable, and a client
+      // that never comes back is a finding, not noise.
+      const back = await waitFor(() => fleet.clients.every((c) => c.session.state === 'open'), {
+        timeoutMs: RECOVERY_TIMEOUT_MS,
+        intervalMs: 100,
+      }).catch(() => false);
+      if (!back) {
+        const stuck = fleet.clients.filter((c) => c.session.state !== 'open');
+        recoveryFailures.push(
+          `${stuck.length} clients not open ${RECOVERY_TIMEOUT_MS} ms after ${plan.kind} ` +
+            `(${stuck
+              .slice(0, 3)
+              .map((c) => `${c.ledger.sessionId}: ${c.history.join(' > ')}`)
+              .join('; ')})`,
+        );
+      }
     }
 
     if (options.lossPhases) {
@@ -159,7 +176,7 @@ async function runLoad(
       const resets = ledgers.reduce((n, l) => n + l.resets.filter((r) => r.at >= w.crashedAt).length, 0);
       return resets === 0 ? [`${w.kind}: Redis lost data but no client got a reset`] : [];
     });
-    const failed = failures(accounts, faultErrors, unsurfaced);
+    const failed = [...failures(accounts, faultErrors, unsurfaced), ...recoveryFailures];
     const faultCounts: Record<string, number> = {};
     for (const event of faults.events) faultCounts[event.kind] = (faultCounts[event.kind] ?? 0) + 1;
     const report: ChaosReport = {
@@ -193,6 +210,9 @@ async function runLoad(
     await producer.close();
   }
 }
+
+/** After a fault ends, every client must be connected again within this long. */
+const RECOVERY_TIMEOUT_MS = 30_000;
 
 /** Which clients are slow or stall: fixed by the seed. */
 function clientKinds(options: ChaosOptions, random: Random): ClientKind[] {

@@ -31,9 +31,13 @@ export interface PlannedFault {
  * The seeded fault schedule: each round is every kind once, in a shuffled order, so a run of
  * one round (the short profile) fires every kind and longer runs keep the mix even.
  */
-export function* faultSchedule(random: Random, gapMs: readonly [number, number]): Generator<PlannedFault> {
+export function* faultSchedule(
+  random: Random,
+  gapMs: readonly [number, number],
+  kinds: readonly FaultKind[] = FAULT_KINDS,
+): Generator<PlannedFault> {
   for (;;) {
-    for (const kind of random.shuffle(FAULT_KINDS)) {
+    for (const kind of random.shuffle(kinds)) {
       yield { kind, target: random.int(0, 1_000), gapMs: random.int(gapMs[0], gapMs[1]) };
     }
   }
