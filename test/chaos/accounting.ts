@@ -90,7 +90,16 @@ export function settle(ledgers: readonly SessionLedger[], undrained: string[]): 
       if (record.failedAttempts > 0) a.appends.acknowledgedAfterRetry++;
       if (record.duplicateAck) a.appends.acknowledgedAsDuplicate++;
       if (finalView.keys.has(record.key)) continue;
-      if (record.epoch !== undefined && goneEpochs.has(record.epoch)) {
+      // Gone with its epoch, and the client was told: it left that epoch by a reset, or (when
+      // it was away the whole time the epoch lived) a reset after the acknowledgement moved it
+      // to a later epoch.
+      const toldAfter = ledger.resets.some(
+        (r) => r.at >= (record.ackedAt ?? 0) && r.reset.newEpoch !== record.epoch,
+      );
+      if (
+        record.epoch !== undefined &&
+        (goneEpochs.has(record.epoch) || (record.epoch !== finalView.epoch && toldAfter))
+      ) {
         a.appends.lostSurfaced++;
       } else {
         a.appends.lost++;

@@ -54,7 +54,8 @@ export function resumeTimes(faults: FaultLog): ChaosReport['resumeMs'] {
 
 export function replayCommand(options: ChaosOptions): string {
   const parts = ['npm run chaos --', `--profile ${options.profile}`, `--seed ${options.seed}`];
-  if (options.profile === 'long') parts.push(`--duration ${Math.round(options.chaosMs / 1000)}s`);
+  const defaultMs = options.profile === 'short' ? 45_000 : 30 * 60_000;
+  if (options.chaosMs !== defaultMs) parts.push(`--duration ${Math.round(options.chaosMs / 1000)}s`);
   if (options.faultKinds.length < FAULT_KINDS.length) parts.push(`--faults ${options.faultKinds.join(',')}`);
   if (options.sessions !== (options.profile === 'short' ? 200 : 300))
     parts.push(`--sessions ${options.sessions}`);
