@@ -104,7 +104,16 @@ export class SessionConnection {
       deps.leaseMs,
       () => this.checkLease(),
       () => this.cursor?.resume(),
-      (why) => (why === 'lost' ? this.replace() : this.end(ErrorCode.SessionEnded, 'the session has ended')),
+      (why) => {
+        if (why === 'lost') this.replace();
+        else if (why === 'session_gone') this.end(ErrorCode.SessionEnded, 'the session has ended');
+        // Nobody replaced this connection: reconnecting claims the lease again.
+        else
+          this.end(
+            ErrorCode.RedisUnavailable,
+            "Redis lost this connection's lease (restored from older data); reconnect",
+          );
+      },
     );
     this.events = new RateLimiter(deps.eventsPerSecond, deps.eventsBurst);
     this.scheduleTokenExpiry(handshake.tokenExpiresAt);
@@ -358,7 +367,10 @@ export class SessionConnection {
       this.deps.leaseMs,
     );
     if (generation === undefined) return 'session_gone';
-    return generation === this.handshake.leaseGeneration ? 'held' : 'lost';
+    const own = this.handshake.leaseGeneration;
+    if (generation === own) return 'held';
+    // Generations only grow: a lower one means Redis lost writes, not that someone took over.
+    return generation > own ? 'lost' : 'rolled_back';
   }
 
   private fault(code: ErrorCode, message: string): void {
