@@ -16,7 +16,7 @@ const DOWN_BEFORE_RESTART_MS = 1_000;
 /** Injects one fault and returns once it is over (processes restarted, links restored); says what it did. */
 export async function injectFault(topology: Topology, kind: FaultKind, target: number): Promise<string> {
   const { cluster, redis, clientProxies } = topology;
-  const edge = cluster.edges[target % cluster.edges.length]!;
+  const edge = kind.startsWith('edge_') ? await busiestEdge(cluster.edges, target) : cluster.edges[0]!;
   switch (kind) {
     case 'edge_kill':
       await edge.kill();
@@ -77,6 +77,23 @@ export async function injectFault(topology: Topology, kind: FaultKind, target: n
       await restart(topology, cluster.edges);
       return `all ${cluster.edges.length} edges SIGKILL at once, restarted (reconnect storm)`;
   }
+}
+
+/**
+ * The edge holding the most connections (from its /readyz), so a fault on one edge always hits
+ * clients; `target` (from the seeded schedule) breaks ties.
+ */
+async function busiestEdge(edges: readonly ServiceProcess[], target: number): Promise<ServiceProcess> {
+  const counts = await Promise.all(
+    edges.map(async (edge) => {
+      const res = await fetch(`http://127.0.0.1:${edge.port}/readyz`).catch(() => undefined);
+      const body = (await res?.json().catch(() => undefined)) as { connections?: number } | undefined;
+      return body?.connections ?? 0;
+    }),
+  );
+  const most = Math.max(...counts);
+  const candidates = edges.filter((_, i) => counts[i] === most);
+  return candidates[target % candidates.length]!;
 }
 
 /** Restarts edges and waits until HAProxy routes to them again. */
