@@ -35,7 +35,7 @@ const PROFILES: Record<
   ProfileName,
   Omit<ChaosOptions, 'profile' | 'seed' | 'reportPath' | 'verbose' | 'faultKinds'>
 > = {
-  // About two minutes in all on a 2-core machine: start-up ~15 s, one round of every fault
+  // About 2.5 minutes in all on a 2-core machine: start-up ~15 s, one round of every fault
   // (~60 s), the two data-loss phases ~30 s, the drain a few seconds.
   short: {
     chaosMs: 45_000,
@@ -67,7 +67,7 @@ const PROFILES: Record<
 
 export const USAGE = `npm run chaos -- [options]
 
-  --profile short|long   short (default): ~2 minutes, every kind of fault at least once (CI);
+  --profile short|long   short (default): ~2.5 minutes, every kind of fault at least once (CI);
                          long: random faults for --duration
   --duration 90s|30m|1h  how long faults are injected (short: 45s, but at least one round; long: 30m)
   --seed N               replay the fault schedule of an earlier run (printed at start)
