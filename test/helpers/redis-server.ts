@@ -302,18 +302,7 @@ export class RedisServer {
     if (this.running) {
       throw new Error('truncateAofTail: redis-server is running; stop() or kill() it first');
     }
-    const aofDir = join(this.#dir, 'appendonlydir');
-    const manifestName = (await readdir(aofDir)).find((name) => name.endsWith('.manifest'));
-    if (manifestName === undefined) throw new Error(`truncateAofTail: no *.manifest in ${aofDir}`);
-    const manifest = await readFile(join(aofDir, manifestName), 'utf8');
-    const incrFiles = parseManifest(manifest).filter((entry) => entry.type === 'i');
-    const last = incrFiles.at(-1);
-    if (last === undefined) throw new Error(`truncateAofTail: ${manifestName} lists no INCR file`);
-    const file = join(aofDir, last.file);
-    const sizeBefore = (await stat(file)).size;
-    const sizeAfter = Math.max(0, sizeBefore - bytes);
-    await truncate(file, sizeAfter);
-    return { file, sizeBefore, sizeAfter };
+    return truncateAofTailIn(this.#dir, bytes);
   }
 
   #args(): string[] {
@@ -487,6 +476,25 @@ interface ManifestEntry {
 }
 
 /** Manifest lines are space-separated key/value pairs: `file <name> seq <n> type <b|h|i>`. */
+/**
+ * Cuts `bytes` off the end of the newest AOF increment in a stopped redis-server's data folder
+ * `dir` (see RedisServer.truncateAofTail): writes lost in an OS crash.
+ */
+export async function truncateAofTailIn(dir: string, bytes: number): Promise<AofTruncation> {
+  const aofDir = join(dir, 'appendonlydir');
+  const manifestName = (await readdir(aofDir)).find((name) => name.endsWith('.manifest'));
+  if (manifestName === undefined) throw new Error(`truncateAofTail: no *.manifest in ${aofDir}`);
+  const manifest = await readFile(join(aofDir, manifestName), 'utf8');
+  const incrFiles = parseManifest(manifest).filter((entry) => entry.type === 'i');
+  const last = incrFiles.at(-1);
+  if (last === undefined) throw new Error(`truncateAofTail: ${manifestName} lists no INCR file`);
+  const file = join(aofDir, last.file);
+  const sizeBefore = (await stat(file)).size;
+  const sizeAfter = Math.max(0, sizeBefore - bytes);
+  await truncate(file, sizeAfter);
+  return { file, sizeBefore, sizeAfter };
+}
+
 function parseManifest(text: string): ManifestEntry[] {
   const entries: ManifestEntry[] = [];
   for (const line of text.split('\n')) {

@@ -1,6 +1,11 @@
 import { performance } from 'node:perf_hooks';
 
-export type LeaseCheck = 'held' | 'lost' | 'session_gone';
+/**
+ * `lost`: a newer connection of the consumer took over (a higher generation). `rolled_back`: the
+ * generation went back, below this connection's own: Redis lost the claim (restored from an
+ * older snapshot or AOF), nobody took over.
+ */
+export type LeaseCheck = 'held' | 'lost' | 'rolled_back' | 'session_gone';
 
 /**
  * Keeps one connection's consumer lease confirmed. A connection delivers only while its lease

@@ -68,6 +68,11 @@ const ACK_FINISH_LIMIT_MS = 10_000;
  */
 export class SessionConnection {
   private cursor: DeliveryCursor | undefined;
+  /**
+   * Epochs this connection told its client to leave (a reset). An ack of one of them was sent
+   * before the client saw the reset, crossing it on the wire: stale, not a client error.
+   */
+  private readonly leftEpochs = new Set<string>();
   private readonly acks: AckWriter;
   private readonly lease: LeaseKeeper;
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -100,7 +105,16 @@ export class SessionConnection {
       deps.leaseMs,
       () => this.checkLease(),
       () => this.cursor?.resume(),
-      (why) => (why === 'lost' ? this.replace() : this.end(ErrorCode.SessionEnded, 'the session has ended')),
+      (why) => {
+        if (why === 'lost') this.replace();
+        else if (why === 'session_gone') this.end(ErrorCode.SessionEnded, 'the session has ended');
+        // Nobody replaced this connection: reconnecting claims the lease again.
+        else
+          this.end(
+            ErrorCode.RedisUnavailable,
+            "Redis lost this connection's lease (restored from older data); reconnect",
+          );
+      },
     );
     this.events = new RateLimiter(deps.eventsPerSecond, deps.eventsBurst);
     this.scheduleTokenExpiry(handshake.tokenExpiresAt);
@@ -178,6 +192,7 @@ export class SessionConnection {
   }
 
   private sendReset(reset: ResetPayload): void {
+    if (reset.oldEpoch !== null && reset.oldEpoch !== reset.newEpoch) this.leftEpochs.add(reset.oldEpoch);
     this.deps.metrics.resets.inc({ reason: reset.reason });
     this.socket.emit('reset', reset);
   }
@@ -252,6 +267,7 @@ export class SessionConnection {
     }
     if (!this.lease.isValid()) return; // a fenced connection acks nothing
     if (epoch !== cursor.position.epoch) {
+      if (this.leftEpochs.has(epoch)) return; // crossed the reset on the wire: nothing to store
       this.fault(
         ErrorCode.InvalidAck,
         `ack is for epoch ${epoch}, the connection is in ${cursor.position.epoch}`,
@@ -354,7 +370,10 @@ export class SessionConnection {
       this.deps.leaseMs,
     );
     if (generation === undefined) return 'session_gone';
-    return generation === this.handshake.leaseGeneration ? 'held' : 'lost';
+    const own = this.handshake.leaseGeneration;
+    if (generation === own) return 'held';
+    // Generations only grow: a lower one means Redis lost writes, not that someone took over.
+    return generation > own ? 'lost' : 'rolled_back';
   }
 
   private fault(code: ErrorCode, message: string): void {

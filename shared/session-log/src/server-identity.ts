@@ -9,6 +9,9 @@ export interface ServerIdentity {
   readonly durable: boolean;
 }
 
+/** A failed read of the identity on a live connection is tried again this soon. */
+const READ_RETRY_MS = 200;
+
 /**
  * Tracks the identity of the Redis server behind one connection.
  *
@@ -22,6 +25,8 @@ export class ServerIdentityTracker {
   private identity: ServerIdentity | undefined;
   private waiters: Array<(identity: ServerIdentity) => void> = [];
   private readonly refreshTimer: NodeJS.Timeout;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly redis: Redis,
@@ -58,7 +63,9 @@ export class ServerIdentityTracker {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.refreshTimer);
+    clearTimeout(this.retryTimer);
   }
 
   private async refresh(): Promise<void> {
@@ -70,7 +77,15 @@ export class ServerIdentityTracker {
       this.waiters = [];
       for (const waiter of waiters) waiter(identity);
     } catch {
-      // The connection failed while reading; the next 'ready' reads again.
+      // The connection failed while reading: the next 'ready' reads again. But a read can also
+      // fail on a connection that stays up (a timeout on a loaded host, a refused INFO): then
+      // no 'ready' follows, and without a retry every script would wait for an identity until
+      // the next reconnection (the chaos suite saw edges refuse every handshake for minutes).
+      if (this.redis.status === 'ready' && !this.stopped) {
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => void this.refresh(), READ_RETRY_MS);
+        this.retryTimer.unref();
+      }
     }
   }
 }

@@ -287,5 +287,55 @@ describe('a real epoch change (Redis restarted under appendfsync everysec, AOF t
     const firstNew = client.delivered.findIndex((d) => d.epoch === newEpoch);
     expect(client.delivered.slice(0, firstNew).every((d) => d.epoch === oldEpoch)).toBe(true);
     expect(client.delivered.slice(firstNew).every((d) => d.epoch === newEpoch)).toBe(true);
+
+    // An ack of the old epoch sent before the client saw the reset (the chaos suite caught the
+    // SDK's crossing it on the wire) is stale, not a client error: ignored, no invalid_ack.
+    client.ack(20, oldEpoch);
+    client.ack(appended.offset, newEpoch);
+    await waitFor(async () => (await lossyLog.info(sessionId)).acks['default'] === appended.offset, {
+      what: 'the new-epoch ack to be stored after the stale one',
+    });
+    expect(client.notices.filter((n) => n.payload.code === ErrorCode.InvalidAck)).toEqual([]);
+  });
+});
+
+describe('a Redis restored from an older snapshot (no persistence: the lease generation goes back)', () => {
+  let snapshotRedis: RedisServer;
+  let snapshotEdge: EdgeProcess;
+  let snapshotLog: SessionLog;
+
+  beforeAll(async () => {
+    snapshotRedis = await RedisServer.start({ appendonly: false });
+    snapshotLog = new SessionLog({ redis: snapshotRedis.url });
+    await snapshotLog.ready();
+    // Lease checks every 0.5 s, so one runs soon after Redis is back.
+    snapshotEdge = await EdgeProcess.start({ redisUrl: snapshotRedis.url, env: { LEASE_MS: '1500' } });
+  });
+  afterAll(async () => {
+    await snapshotEdge?.stop();
+    await snapshotLog?.close();
+    await snapshotRedis?.destroy();
+  });
+
+  it('a live connection whose lease Redis lost is moved (retryable fault), not told it was replaced', async () => {
+    const sessionId = uniqueId();
+    await snapshotLog.createSession(sessionId);
+    await snapshotRedis.client().save(); // the snapshot: the session, no lease yet
+    const client = new RawClient(snapshotEdge.url, { sessionId, token: await tokenFor(sessionId) });
+    clients.push(client);
+    await waitFor(() => client.hellos.length > 0, { what: 'hello' });
+
+    await snapshotRedis.kill();
+    await snapshotRedis.restart(); // loads the snapshot: the connection's claim is gone
+    // Nobody else connected: `replaced` (a stop for the SDK) would be a lie. The edge must end
+    // the connection with a retryable code, so the client reconnects and claims again.
+    const notice = await waitFor(
+      () => client.notices.find((n) => ['replaced', 'fault', 'drain'].includes(n.event)),
+      { timeoutMs: 15_000, what: 'the edge to react to the lost lease' },
+    );
+    expect(notice.event).not.toBe('replaced');
+    expect(notice.payload.code).toBe(
+      notice.event === 'drain' ? ErrorCode.ServerDraining : ErrorCode.RedisUnavailable,
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HoldfastError } from '@holdfast/protocol';
 import { ErrorCode } from '@holdfast/protocol';
-import type { AppendResult, SessionLog } from '@holdfast/session-log';
+import { SessionLog, type AppendResult } from '@holdfast/session-log';
 import { RedisServer } from '../../helpers/redis-server.js';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -185,5 +185,35 @@ describe('epochs across Redis restarts', () => {
     }
     const ids = [...entries.values()];
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('reading the server identity', () => {
+  it('retries a failed read on a connection that stays up, instead of waiting for a reconnection', async () => {
+    server = await RedisServer.start();
+    // A user that may not run INFO yet: the log connects (ioredis skips its ready check on
+    // NOPERM), but reading the run id fails on a live connection, as a timeout on a loaded host
+    // does. The chaos suite saw edges refuse every handshake for minutes that way.
+    const admin = server.client();
+    await admin.call('ACL', 'SETUSER', 'holdfast', 'on', '>secret', '~*', '&*', '+@all', '-info');
+    const log = new SessionLog({
+      redis: `redis://holdfast:secret@127.0.0.1:${server.port}`,
+      keyPrefix: uniqueId('t'),
+      commandTimeoutMs: 500,
+    });
+    try {
+      await waitFor(() => log.connected, { what: 'the log to connect' });
+      const sessionId = uniqueId();
+      await expect(log.createSession(sessionId)).rejects.toMatchObject({ code: ErrorCode.RedisUnavailable });
+
+      await admin.call('ACL', 'SETUSER', 'holdfast', '+info');
+      const created = await waitFor(() => log.createSession(sessionId), {
+        timeoutMs: 10_000,
+        what: 'the log to read the identity again without a reconnection',
+      });
+      expect(created.sessionId).toBe(sessionId);
+    } finally {
+      await log.close();
+    }
   });
 });

@@ -1,0 +1,154 @@
+import { randomSeed } from './random.js';
+import { FAULT_KINDS, type FaultKind } from './schedule.js';
+
+export type ProfileName = 'short' | 'long';
+
+export interface ChaosOptions {
+  readonly profile: ProfileName;
+  readonly seed: number;
+  /** How long faults are injected under load (the data-loss phases and the final drain come after). */
+  readonly chaosMs: number;
+  readonly sessions: number;
+  /** Every session's producer appends one message this often (± half). */
+  readonly publishEveryMs: number;
+  /** Every session's client sends one inbound prompt this often (± half). */
+  readonly sendEveryMs: number;
+  /** Share of clients whose handler is slow (tens of ms per message). */
+  readonly slowShare: number;
+  /** Share of clients that stop handling for a while, then continue. */
+  readonly stallShare: number;
+  /** The kinds of fault each round fires (all of them unless --faults narrows it). */
+  readonly faultKinds: readonly FaultKind[];
+  /** Quiet time between two faults, [min, max] ms. */
+  readonly faultGapMs: readonly [number, number];
+  /** Redis restarted with `everysec` and without persistence, losing data, after the chaos phase. */
+  readonly lossPhases: boolean;
+  /** Every session must reach its head within this long once load stops. */
+  readonly drainTimeoutMs: number;
+  readonly progressEveryMs: number;
+  readonly reportPath: string;
+  /** Print every line the cluster processes write. */
+  readonly verbose: boolean;
+}
+
+const PROFILES: Record<
+  ProfileName,
+  Omit<ChaosOptions, 'profile' | 'seed' | 'reportPath' | 'verbose' | 'faultKinds'>
+> = {
+  // About 2.5 minutes in all on a 2-core machine: start-up ~15 s, one round of every fault
+  // (~60 s), the two data-loss phases ~30 s, the drain a few seconds.
+  short: {
+    chaosMs: 45_000,
+    sessions: 200,
+    publishEveryMs: 800,
+    sendEveryMs: 6_000,
+    slowShare: 0.1,
+    stallShare: 0.05,
+    faultGapMs: [1_500, 3_000],
+    lossPhases: true,
+    drainTimeoutMs: 60_000,
+    progressEveryMs: 5_000,
+  },
+  long: {
+    chaosMs: 30 * 60_000,
+    sessions: 300,
+    publishEveryMs: 800,
+    // Two workers on a shared 2-core host answer about 70 prompts a second: stay well below,
+    // so a backlog means something is stuck, not that the workers are behind.
+    sendEveryMs: 12_000,
+    slowShare: 0.1,
+    stallShare: 0.05,
+    faultGapMs: [3_000, 10_000],
+    lossPhases: true,
+    drainTimeoutMs: 300_000,
+    progressEveryMs: 10_000,
+  },
+};
+
+export const USAGE = `npm run chaos -- [options]
+
+  --profile short|long   short (default): ~2.5 minutes, every kind of fault at least once (CI);
+                         long: random faults for --duration
+  --duration 90s|30m|1h  how long faults are injected (short: 45s, but at least one round; long: 30m)
+  --seed N               replay the fault schedule of an earlier run (printed at start)
+  --sessions N           sessions under load (short: 200, long: 300)
+  --faults K1,K2,...     only these kinds of fault (to chase one finding), of:
+                         ${FAULT_KINDS.join(', ')}
+  --no-loss-phases       skip the Redis restarts with everysec / without persistence
+  --report PATH          JSON report (default test-artifacts/chaos-report.json)
+  --verbose              print every line the cluster processes write
+`;
+
+/** Parses `process.argv.slice(2)`; throws an Error naming the bad argument. */
+export function parseOptions(argv: readonly string[]): ChaosOptions {
+  const args = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'\n\n${USAGE}`);
+    const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
+    if (['no-loss-phases', 'verbose', 'help'].includes(name)) {
+      args.set(name, true);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`--${name} needs a value\n\n${USAGE}`);
+    args.set(name, value);
+  }
+  if (args.has('help')) throw new Error(USAGE);
+  const known = ['profile', 'duration', 'seed', 'sessions', 'faults', 'no-loss-phases', 'report', 'verbose'];
+  for (const name of args.keys()) {
+    if (!known.includes(name)) throw new Error(`unknown option --${name}\n\n${USAGE}`);
+  }
+
+  const profileArg = str(args.get('profile')) ?? 'short';
+  if (profileArg !== 'short' && profileArg !== 'long') {
+    throw new Error(`--profile must be short or long, got '${profileArg}'`);
+  }
+  const profile = PROFILES[profileArg];
+  const duration = str(args.get('duration'));
+  const seed = str(args.get('seed'));
+  const sessions = str(args.get('sessions'));
+  const faults = str(args.get('faults'));
+  return {
+    ...profile,
+    profile: profileArg,
+    seed: seed === undefined ? randomSeed() : integer('--seed', seed, 0),
+    chaosMs: duration === undefined ? profile.chaosMs : parseDuration(duration),
+    sessions: sessions === undefined ? profile.sessions : integer('--sessions', sessions, 1),
+    faultKinds: faults === undefined ? FAULT_KINDS : faultKinds(faults),
+    lossPhases: !args.has('no-loss-phases'),
+    reportPath: str(args.get('report')) ?? 'test-artifacts/chaos-report.json',
+    verbose: args.has('verbose'),
+  };
+}
+
+function faultKinds(text: string): FaultKind[] {
+  const kinds = text.split(',').map((k) => k.trim());
+  for (const kind of kinds) {
+    if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
+      throw new Error(`--faults: unknown kind '${kind}'; kinds: ${FAULT_KINDS.join(', ')}`);
+    }
+  }
+  return kinds as FaultKind[];
+}
+
+/** `90s`, `30m`, `1h`, `1500ms` or plain milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new Error(`--duration: expected e.g. 90s, 30m or 1h, got '${text}'`);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms'] ?? 1;
+  const ms = Math.round(Number(match[1]) * unit);
+  if (ms < 10_000) throw new Error(`--duration: at least 10s, got '${text}'`);
+  return ms;
+}
+
+function integer(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new Error(`${name} must be an integer >= ${min}, got '${text}'`);
+  return n;
+}
+
+function str(value: string | true | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

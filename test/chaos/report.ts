@@ -1,0 +1,143 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Histogram } from 'hdr-histogram-js';
+import type { Accounts } from './accounting.js';
+import type { FaultEvent, FaultLog } from './fault-log.js';
+import type { ChaosOptions } from './options.js';
+import { FAULT_KINDS } from './schedule.js';
+
+export interface LatencySummary {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface ChaosReport {
+  command: string;
+  seed: number;
+  profile: string;
+  startedAt: string;
+  durationMs: number;
+  sessions: number;
+  passed: boolean;
+  failures: string[];
+  accounts: Accounts;
+  faults: Array<FaultEvent & { durationMs: number | undefined }>;
+  faultCounts: Record<string, number>;
+  resumeMs: Record<string, { reconnect?: LatencySummary; fresh?: LatencySummary }>;
+  edgePeakRssBytes: Record<string, number>;
+  producer: unknown;
+  clients: unknown;
+}
+
+export function summarize(histogram: Histogram | undefined): LatencySummary | undefined {
+  if (!histogram || histogram.totalCount === 0) return undefined;
+  return {
+    n: histogram.totalCount,
+    p50: histogram.getValueAtPercentile(50),
+    p99: histogram.getValueAtPercentile(99),
+    max: histogram.maxValue,
+  };
+}
+
+export function resumeTimes(faults: FaultLog): ChaosReport['resumeMs'] {
+  const kinds = new Set([...faults.events.map((e) => e.kind)]);
+  const out: ChaosReport['resumeMs'] = {};
+  for (const kind of kinds) {
+    const reconnect = summarize(faults.reconnect.get(kind));
+    const fresh = summarize(faults.fresh.get(kind));
+    out[kind] = { ...(reconnect ? { reconnect } : {}), ...(fresh ? { fresh } : {}) };
+  }
+  return out;
+}
+
+export function replayCommand(options: ChaosOptions): string {
+  const parts = ['npm run chaos --', `--profile ${options.profile}`, `--seed ${options.seed}`];
+  const defaultMs = options.profile === 'short' ? 45_000 : 30 * 60_000;
+  if (options.chaosMs !== defaultMs) parts.push(`--duration ${Math.round(options.chaosMs / 1000)}s`);
+  if (options.faultKinds.length < FAULT_KINDS.length) parts.push(`--faults ${options.faultKinds.join(',')}`);
+  if (options.sessions !== (options.profile === 'short' ? 200 : 300))
+    parts.push(`--sessions ${options.sessions}`);
+  if (!options.lossPhases) parts.push('--no-loss-phases');
+  return parts.join(' ');
+}
+
+export async function writeReport(path: string, report: ChaosReport): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** The human-readable summary: the figures first, then resume times, then the verdict. */
+export function formatReport(r: ChaosReport): string {
+  const a = r.accounts;
+  const n = (value: number): string => value.toLocaleString('en-US');
+  const rows: Array<[string, string]> = [
+    ['sessions', n(r.sessions)],
+    [
+      'faults injected',
+      Object.entries(r.faultCounts)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(', '),
+    ],
+    ['appends attempted', n(a.appends.attempted)],
+    [
+      'appends acknowledged',
+      `${n(a.appends.acknowledged)} (after a retry: ${n(a.appends.acknowledgedAfterRetry)}, of them already written: ${n(a.appends.acknowledgedAsDuplicate)})`,
+    ],
+    ['appends indeterminate', n(a.appends.indeterminate)],
+    ['LOST (acknowledged, never delivered)', n(a.appends.lost)],
+    ['lost by Redis and surfaced as reset', n(a.appends.lostSurfaced)],
+    ['messages delivered to apps', n(a.delivered.messages)],
+    ['DUPLICATES delivered to the app', n(a.delivered.duplicates)],
+    ['REORDERS (or gaps)', n(a.delivered.reorders)],
+    ['UNEXPECTED messages', n(a.delivered.unexpected)],
+    ['inbound sent / acknowledged', `${n(a.inbound.sent)} / ${n(a.inbound.acknowledged)}`],
+    ['inbound processed (complete reply)', n(a.inbound.processed)],
+    ['INBOUND LOST / PROCESSED TWICE', `${n(a.inbound.lost)} / ${n(a.inbound.processedTwice)}`],
+    ['inbound lost by Redis after a reset', n(a.inbound.lostSurfaced)],
+    ['inbound answered after an aborted attempt', n(a.inbound.answeredAfterAbort)],
+    ['inbound dead-lettered', n(a.inbound.deadLettered)],
+    [
+      'resets',
+      `${n(a.resets.total)} in ${n(a.resets.sessions)} sessions ${JSON.stringify(a.resets.byReason)}`,
+    ],
+    ['sessions not drained', n(a.undrained.length)],
+    [
+      'edge peak RSS',
+      Object.entries(r.edgePeakRssBytes)
+        .map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(0)} MiB`)
+        .join(', '),
+    ],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
+
+  const fmt = (s: LatencySummary | undefined): string =>
+    s
+      ? `${String(s.p50).padStart(6)} ${String(s.p99).padStart(6)} ${String(s.n).padStart(5)}`
+      : `${'-'.padStart(6)} ${'-'.padStart(6)} ${'0'.padStart(5)}`;
+  const kinds = Object.keys(r.resumeMs);
+  const kindWidth = Math.max(10, ...kinds.map((k) => k.length));
+  const resume = [
+    `  ${'resume (ms)'.padEnd(kindWidth)}  ${'reconnect: p50    p99     n'}   ${'fresh message: p50    p99     n'}`,
+    ...kinds.map(
+      (k) =>
+        `  ${k.padEnd(kindWidth)}             ${fmt(r.resumeMs[k]?.reconnect)}                  ${fmt(r.resumeMs[k]?.fresh)}`,
+    ),
+  ];
+  const verdict = r.passed
+    ? `PASS: nothing acknowledged lost, duplicated or reordered; every Redis data loss surfaced as a reset`
+    : `FAIL:\n${r.failures.map((f) => `  - ${f}`).join('\n')}`;
+  const examples = a.examples.length > 0 ? `\nexamples:\n${a.examples.map((e) => `  ${e}`).join('\n')}` : '';
+  return [
+    `\nchaos report (${r.profile}, seed ${r.seed}, ${(r.durationMs / 1000).toFixed(0)} s)`,
+    ...lines,
+    '',
+    ...resume,
+    examples,
+    '',
+    verdict,
+    `replay: ${r.command}`,
+  ].join('\n');
+}

@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { createTokenIssuer, type TokenIssuer } from '@holdfast/auth';
+import { startCluster, type Cluster } from '../../scripts/cluster.js';
+import { FaultProxy } from '../helpers/fault-proxy.js';
+import { RedisControl } from './redis-control.js';
+
+/** Heartbeats and drains shortened so every fault resolves in seconds (compose: 10 s/20 s/5 s/20 s). */
+export const EDGE_ENV = {
+  PING_INTERVAL_MS: '1000',
+  PING_TIMEOUT_MS: '2000',
+  LEASE_MS: '3000',
+  DRAIN_SPREAD_MS: '500',
+  DRAIN_TIMEOUT_MS: '5000',
+} as const;
+/** A stalled edge is one stopped for longer than a client needs to notice it (interval + timeout). */
+export const EDGE_DEAD_AFTER_MS = Number(EDGE_ENV.PING_INTERVAL_MS) + Number(EDGE_ENV.PING_TIMEOUT_MS);
+
+const WORKER_ENV = {
+  // A dead worker's drains move within about LOCK + 2 × STALLED (compose defaults: 25 s).
+  LOCK_DURATION_MS: '3000',
+  STALLED_INTERVAL_MS: '1000',
+  SHUTDOWN_TIMEOUT_MS: '3000',
+  // The example agent streams 12 deltas over ~360 ms: a worker killed at random is mid-reply.
+  EXAMPLE_AGENT_DELTAS: '12',
+  EXAMPLE_AGENT_DELAY_MS: '30',
+  // Crashes count as attempts: enough of them that a reply interrupted by every worker kill of
+  // a long run is still answered rather than dead-lettered.
+  MAX_ATTEMPTS: '20',
+  RETRY_BASE_MS: '200',
+  RETRY_MAX_MS: '2000',
+} as const;
+
+export const CLIENT_PROXIES = 4;
+
+export interface Topology {
+  readonly cluster: Cluster;
+  readonly redis: RedisControl;
+  /** Clients connect through these (each to one), which forward to HAProxy. */
+  readonly clientProxies: readonly FaultProxy[];
+  readonly issuer: TokenIssuer;
+  readonly keyPrefix: string;
+  stop(): Promise<void>;
+}
+
+export async function startTopology(onLine?: (name: string, line: string) => void): Promise<Topology> {
+  const cluster = await startCluster({
+    detached: true,
+    checkInterval: '300ms',
+    env: { edge: EDGE_ENV, worker: WORKER_ENV },
+    ...(onLine ? { onLine } : {}),
+  });
+  const redis = new RedisControl(cluster.redis, join(cluster.dataDir, 'redis'));
+  const haproxyPort = Number(new URL(cluster.haproxyUrl).port);
+  const clientProxies = await Promise.all(
+    Array.from({ length: CLIENT_PROXIES }, () => FaultProxy.start({ targetPort: haproxyPort })),
+  );
+  const edgeEnv = cluster.edges[0]?.options.env ?? {};
+  const issuer = createTokenIssuer({
+    algorithm: 'HS256',
+    secret: (edgeEnv.TOKEN_HS256_SECRETS ?? '').split(',')[0] ?? '',
+    audience: edgeEnv.TOKEN_AUDIENCE ?? 'holdfast',
+  });
+  return {
+    cluster,
+    redis,
+    clientProxies,
+    issuer,
+    keyPrefix: edgeEnv.HOLDFAST_KEY_PREFIX ?? 'hf',
+    async stop() {
+      await Promise.all(clientProxies.map((proxy) => proxy.close()));
+      await cluster.stop();
+      // A Redis restarted with other flags is a process the cluster does not know.
+      if (redis.running) await redis.stop();
+    },
+  };
+}
