@@ -106,14 +106,8 @@ export class SessionConnection {
       () => this.checkLease(),
       () => this.cursor?.resume(),
       (why) => {
-        if (why === 'lost') this.replace();
-        else if (why === 'session_gone') this.end(ErrorCode.SessionEnded, 'the session has ended');
-        // Nobody replaced this connection: reconnecting claims the lease again.
-        else
-          this.end(
-            ErrorCode.RedisUnavailable,
-            "Redis lost this connection's lease (restored from older data); reconnect",
-          );
+        if (why === 'session_gone') this.end(ErrorCode.SessionEnded, 'the session has ended');
+        else this.leaseEnded(why);
       },
     );
     this.events = new RateLimiter(deps.eventsPerSecond, deps.eventsBurst);
@@ -233,9 +227,24 @@ export class SessionConnection {
     }
   }
 
+  /**
+   * The lease is no longer this connection's: a newer connection took over (`replaced`, a stop
+   * for the client), or Redis lost the claim (`rolled_back`): nobody replaced this client, so it
+   * gets a retryable fault and claims the lease again when it reconnects.
+   */
+  private leaseEnded(why: 'lost' | 'rolled_back'): void {
+    if (why === 'lost') this.replace();
+    else
+      this.end(
+        ErrorCode.RedisUnavailable,
+        "Redis lost this connection's lease (restored from older data); reconnect",
+      );
+  }
+
   private endFor(error: unknown): void {
     if (isHoldfastError(error)) {
-      if (error.code === ErrorCode.Replaced) this.replace();
+      // A fenced ack carries the consumer's current generation: the same test as a lease check.
+      if (error.code === ErrorCode.Replaced) this.leaseEnded(this.compareLease(error.details?.generation));
       else this.end(error.code, error.message);
     } else {
       this.end(ErrorCode.RedisUnavailable, 'the edge failed to serve this session; reconnect');
@@ -370,10 +379,13 @@ export class SessionConnection {
       this.deps.leaseMs,
     );
     if (generation === undefined) return 'session_gone';
-    const own = this.handshake.leaseGeneration;
-    if (generation === own) return 'held';
-    // Generations only grow: a lower one means Redis lost writes, not that someone took over.
-    return generation > own ? 'lost' : 'rolled_back';
+    if (generation === this.handshake.leaseGeneration) return 'held';
+    return this.compareLease(generation);
+  }
+
+  /** Generations only grow: a lower one than ours means Redis lost writes, not a takeover. */
+  private compareLease(current: unknown): 'lost' | 'rolled_back' {
+    return typeof current === 'number' && current < this.handshake.leaseGeneration ? 'rolled_back' : 'lost';
   }
 
   private fault(code: ErrorCode, message: string): void {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, type ResetPayload } from '@holdfast/protocol';
-import { SessionLog } from '@holdfast/session-log';
+import { DEFAULT_CONSUMER_ID, ErrorCode, type ResetPayload } from '@holdfast/protocol';
+import { SessionLog, sessionKeys } from '@holdfast/session-log';
 import { EdgeProcess } from '../../helpers/edge-process.js';
 import { RedisServer } from '../../helpers/redis-server.js';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
@@ -337,5 +337,37 @@ describe('a Redis restored from an older snapshot (no persistence: the lease gen
     expect(notice.payload.code).toBe(
       notice.event === 'drain' ? ErrorCode.ServerDraining : ErrorCode.RedisUnavailable,
     );
+  });
+});
+
+describe('an ack fenced by a lease generation that went back (Redis lost the claim)', () => {
+  let slowLeaseEdge: EdgeProcess;
+
+  beforeAll(async () => {
+    // Lease checks every 200 s: within the test only the ack can find the lost claim.
+    slowLeaseEdge = await EdgeProcess.start({ redisUrl: env.redis.url, env: { LEASE_MS: '600000' } });
+  });
+  afterAll(async () => {
+    await slowLeaseEdge?.stop();
+  });
+
+  it('is answered with a retryable fault, not replaced, and a reconnect resumes where it was', async () => {
+    const { sessionId, token } = await env.newSession();
+    await env.log.append(sessionId, { n: 1 });
+    const { client } = await connect({ sessionId, token, autoAck: false }, slowLeaseEdge.url);
+    await waitFor(() => client.delivered.length > 0, { what: 'the first batch' });
+    // What a restore from older data does to the claim (the real restore is tested above).
+    await env.redis.client().hset(sessionKeys('hf', sessionId).meta, `lease:${DEFAULT_CONSUMER_ID}`, '0');
+
+    client.ack(1);
+    const notice = await waitFor(() => client.notices.find((n) => ['replaced', 'fault'].includes(n.event)), {
+      what: 'the edge to answer the fenced ack',
+    });
+    expect(notice).toMatchObject({ event: 'fault', payload: { code: ErrorCode.RedisUnavailable } });
+
+    // Nobody else holds the session: a reconnect claims it again and is served.
+    const again = await connect({ sessionId, token, autoAck: false }, slowLeaseEdge.url);
+    await waitFor(() => again.client.delivered.length > 0, { what: 'delivery after reconnecting' });
+    expect(again.client.notices.filter((n) => n.event === 'replaced')).toEqual([]);
   });
 });
