@@ -1,62 +1,40 @@
 import type { IncomingMessage } from 'node:http';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import proxyaddr from 'proxy-addr';
+
+/** Decides whether the hop at an address is a proxy whose X-Forwarded-For may be believed. */
+export type TrustedProxies = (address: string, hop: number) => boolean;
 
 /**
  * The proxies whose `X-Forwarded-For` is believed (TRUSTED_PROXIES): addresses and CIDR blocks,
- * IPv4 or IPv6. Throws on an entry that is neither, naming it.
+ * IPv4 or IPv6, compiled by `proxy-addr` (the module Express uses for `trust proxy`). Throws on
+ * an entry that is neither, naming it.
  */
-export function parseTrustedProxies(entries: readonly string[]): BlockList {
-  const list = new BlockList();
+export function parseTrustedProxies(entries: readonly string[]): TrustedProxies {
   for (const entry of entries) {
-    const [address = '', prefix, extra] = entry.split('/');
-    const family = isIP(address);
-    const bits = prefix === undefined ? undefined : Number(prefix);
-    const maxBits = family === 6 ? 128 : 32;
-    if (
-      family === 0 ||
-      extra !== undefined ||
-      (bits !== undefined && (!Number.isInteger(bits) || bits < 0 || bits > maxBits || prefix === ''))
-    ) {
+    try {
+      proxyaddr.compile(entry);
+    } catch {
       throw new Error(`${JSON.stringify(entry)} is not an IP address or CIDR block`);
     }
-    const type = family === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, bits, type);
   }
-  return list;
+  return proxyaddr.compile([...entries]);
 }
 
 /** `::ffff:10.0.0.1` (an IPv4 peer on a dual-stack socket) is 10.0.0.1. */
 function normalize(address: string): string {
-  const trimmed = address.trim();
-  return trimmed.startsWith('::ffff:') && isIP(trimmed.slice(7)) === 4 ? trimmed.slice(7) : trimmed;
-}
-
-function isTrusted(address: string, trusted: BlockList): boolean {
-  const family = isIP(address);
-  return family !== 0 && trusted.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
 /**
- * The address of the client behind a request. The TCP peer is the client unless it is a trusted
- * proxy; then `X-Forwarded-For` is read from the right (each trusted proxy appends the address it
- * saw), skipping trusted hops, and the first address not trusted is the client. A header sent by
- * an untrusted peer is never read, so a client cannot choose its own address.
+ * The address of the client behind a request: the TCP peer, unless it is a trusted proxy; then
+ * `X-Forwarded-For` is read from the right (each trusted proxy appends the address it saw),
+ * skipping trusted hops, and the first address not trusted is the client. A header sent by an
+ * untrusted peer is never read, so a client cannot choose its own address. A hop that is not an
+ * address at all cannot be believed: the peer is used instead.
  */
-export function clientAddress(req: IncomingMessage, trusted: BlockList): string {
+export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): string {
   const peer = normalize(req.socket.remoteAddress ?? '');
-  if (!isTrusted(peer, trusted)) return peer;
-  const header = req.headers['x-forwarded-for'];
-  const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
-    .split(',')
-    .map(normalize)
-    .filter((hop) => hop.length > 0);
-  let client = peer;
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = hops[i] ?? '';
-    if (isIP(hop) === 0) break; // a malformed hop: what is left of it cannot be believed
-    client = hop;
-    if (!isTrusted(hop, trusted)) break;
-  }
-  return client;
+  const client = proxyaddr(req, trusted).trim();
+  return isIP(client) === 0 ? peer : normalize(client);
 }
