@@ -1,0 +1,55 @@
+import type { CliOptions } from './cli.js';
+import type { BenchContext } from './benchmarks/context.js';
+import { unicastLatency, unicastMax } from './benchmarks/unicast.js';
+import { resumeStorm } from './benchmarks/resume-storm.js';
+import { slowConsumer } from './benchmarks/slow-consumer.js';
+import { idleMemory } from './benchmarks/idle-memory.js';
+import { persistFloor } from './benchmarks/persist-floor.js';
+import { machineInfo } from './lib/proc-stats.js';
+import { Progress } from './lib/progress.js';
+import { BenchRedis } from './lib/redis.js';
+import { placement } from './lib/systems.js';
+import type { BenchmarkName } from './profiles.js';
+import type { SuiteResult } from './results.js';
+
+const RUNNERS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = {
+  'unicast-max': unicastMax,
+  'unicast-latency': unicastLatency,
+  'resume-storm': resumeStorm,
+  'slow-consumer': slowConsumer,
+  'idle-memory': idleMemory,
+  'persist-floor': persistFloor,
+};
+
+/** Run the selected benchmarks of a profile, one after another, and collect their rows. */
+export async function runSuite(options: CliOptions, command: string): Promise<SuiteResult> {
+  const startedAt = new Date().toISOString();
+  const progress = new Progress(options.quiet);
+  const probe = await BenchRedis.start('everysec');
+  const machine = machineInfo(await probe.version());
+  await probe.destroy();
+  const where = placement(options.pin);
+  const ctx: BenchContext = {
+    profile: options.profile,
+    progress,
+    systems: { placement: where, cpuProfDir: options.cpuProfDir },
+    rows: [],
+  };
+  progress.note(
+    `profile ${options.profile.name}: ${options.only.join(', ')} · ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, Redis ${machine.redis}, load ${machine.loadAverageAtStart}`,
+  );
+  try {
+    for (const name of options.only) await RUNNERS[name](ctx);
+  } finally {
+    progress.stop();
+  }
+  return {
+    profile: options.profile.name,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command,
+    machine,
+    placement: { ...where },
+    rows: ctx.rows,
+  };
+}
