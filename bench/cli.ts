@@ -5,15 +5,19 @@ export interface CliOptions {
   readonly only: readonly BenchmarkName[];
   /** Where the JSON results go. */
   readonly out: string | undefined;
-  /** Pin processes to cores with taskset (default on). */
-  readonly pin: boolean;
+  /**
+   * Pin processes to cores with taskset: 'auto' (the default) pins only on a quiet machine
+   * (1-minute load average below 1), since on a busy one pinning keeps the scheduler from
+   * moving our processes away from other work and makes figures worse, not steadier.
+   */
+  readonly pin: 'auto' | boolean;
   /** Run the Holdfast edges with --cpu-prof, profiles written to this directory. */
   readonly cpuProfDir: string | undefined;
   readonly quiet: boolean;
 }
 
 export const USAGE = `npm run bench -- [--profile quick|full] [--only <bench>[,<bench>]] [--out file.json]
-                   [--no-pin] [--cpu-prof <dir>] [--quiet]
+                   [--pin | --no-pin] [--cpu-prof <dir>] [--quiet]
 benchmarks: ${BENCHMARKS.join(', ')}`;
 
 /** Parse the command line; throws an Error naming the bad argument. */
@@ -21,7 +25,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   let profile: Profile = PROFILES.quick;
   let only: BenchmarkName[] = [...BENCHMARKS];
   let out: string | undefined;
-  let pin = true;
+  let pin: 'auto' | boolean = 'auto';
   let cpuProfDir: string | undefined;
   let quiet = false;
   for (let i = 0; i < argv.length; i++) {
@@ -50,6 +54,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
       }
       case '--out':
         out = value();
+        break;
+      case '--pin':
+        pin = true;
         break;
       case '--no-pin':
         pin = false;

@@ -5,7 +5,7 @@ import { resumeStorm } from './benchmarks/resume-storm.js';
 import { slowConsumer } from './benchmarks/slow-consumer.js';
 import { idleMemory } from './benchmarks/idle-memory.js';
 import { persistFloor } from './benchmarks/persist-floor.js';
-import { machineInfo } from './lib/proc-stats.js';
+import { loadAverage, machineInfo } from './lib/proc-stats.js';
 import { Progress } from './lib/progress.js';
 import { BenchRedis } from './lib/redis.js';
 import { placement } from './lib/systems.js';
@@ -28,7 +28,9 @@ export async function runSuite(options: CliOptions, command: string): Promise<Su
   const probe = await BenchRedis.start('everysec');
   const machine = machineInfo(await probe.version());
   await probe.destroy();
-  const where = placement(options.pin);
+  const load1 = Number(String(machine.loadAverageAtStart).split(' ')[0]);
+  const pin = options.pin === 'auto' ? load1 < 1 : options.pin;
+  const where = placement(pin);
   const ctx: BenchContext = {
     profile: options.profile,
     progress,
@@ -37,6 +39,11 @@ export async function runSuite(options: CliOptions, command: string): Promise<Su
   };
   progress.note(
     `profile ${options.profile.name}: ${options.only.join(', ')} · ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, Redis ${machine.redis}, load ${machine.loadAverageAtStart}`,
+  );
+  progress.note(
+    pin
+      ? 'pinned: edges, Socket.IO servers and producers on CPU 0; Redis and load clients on CPU 1'
+      : `not pinned${options.pin === 'auto' ? ' (the machine is busy: load average ≥ 1; --pin forces it)' : ''}`,
   );
   try {
     for (const name of options.only) await RUNNERS[name](ctx);
@@ -48,7 +55,7 @@ export async function runSuite(options: CliOptions, command: string): Promise<Su
     startedAt,
     finishedAt: new Date().toISOString(),
     command,
-    machine,
+    machine: { ...machine, loadAverageAtEnd: loadAverage() },
     placement: { ...where },
     rows: ctx.rows,
   };

@@ -1,4 +1,4 @@
-import type { BenchChild } from '../lib/ipc.js';
+import { BenchChild } from '../lib/ipc.js';
 import { CpuMeter } from '../lib/proc-stats.js';
 import { BenchRedis, commandDelta, type Fsync } from '../lib/redis.js';
 import { nowMicros, sleep } from '../lib/stats.js';
@@ -41,20 +41,30 @@ export async function startDeliveryPeers(
   const redis = await BenchRedis.start(fsync, ctx.systems.placement.redis);
   const children: BenchChild[] = [];
   try {
-    const producer = await startProducer(redis.url, ctx.systems);
-    children.push(producer);
-    const prefix = 'u';
-    await producer.call('create', { prefix, count: sessions });
-    const sessionIds = Array.from({ length: sessions }, (_, i) => `${prefix}${i}`);
-    const edge = await startEdge('edge-a', redis.url, ctx.systems);
-    const plain = await startSocketIo('plain', redis.url, ctx.systems);
-    const recovery = await startSocketIo('recovery', redis.url, ctx.systems);
-    const [cHoldfast, cPlain, cRecovery] = await Promise.all([
+    // Started together: each is a Node process compiling TypeScript, seconds apiece on a busy box.
+    const started = await Promise.allSettled([
+      startProducer(redis.url, ctx.systems),
+      startEdge('edge-a', redis.url, ctx.systems),
+      startSocketIo('plain', redis.url, ctx.systems),
+      startSocketIo('recovery', redis.url, ctx.systems),
       startClients('clients-holdfast', ctx.systems),
       startClients('clients-plain', ctx.systems),
       startClients('clients-recovery', ctx.systems),
     ]);
-    children.push(edge.child, plain.child, recovery.child, cHoldfast, cPlain, cRecovery);
+    for (const s of started) {
+      if (s.status === 'fulfilled') children.push(s.value instanceof BenchChild ? s.value : s.value.child);
+    }
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const value = <T>(i: number): T => (started[i] as PromiseFulfilledResult<T>).value;
+    const producer = value<BenchChild>(0);
+    const edge = value<{ child: BenchChild; url: string }>(1);
+    const plain = value<{ child: BenchChild; url: string }>(2);
+    const recovery = value<{ child: BenchChild; url: string }>(3);
+    const [cHoldfast, cPlain, cRecovery] = [value<BenchChild>(4), value<BenchChild>(5), value<BenchChild>(6)];
+    const prefix = 'u';
+    await producer.call('create', { prefix, count: sessions });
+    const sessionIds = Array.from({ length: sessions }, (_, i) => `${prefix}${i}`);
     const peers: DeliveryPeer[] = [];
     if (patterns.includes('emit')) {
       peers.push({

@@ -30,16 +30,15 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
     const redis = await BenchRedis.start('everysec', ctx.systems.placement.redis);
     const children: BenchChild[] = [];
     try {
-      const producer = await startProducer(redis.url, ctx.systems, missed);
-      children.push(producer);
+      const [producer, edgeA, edgeB, clients] = await Promise.all([
+        startProducer(redis.url, ctx.systems, missed),
+        startEdge('edge-a', redis.url, ctx.systems),
+        startEdge('edge-b', redis.url, ctx.systems),
+        startClients('clients-resume', ctx.systems),
+      ]);
+      const edges = [edgeA, edgeB];
+      children.push(producer, edgeA.child, edgeB.child, clients);
       await producer.call('create', { prefix: 'r', count: sessions, keep: missed });
-      const edges = [
-        await startEdge('edge-a', redis.url, ctx.systems),
-        await startEdge('edge-b', redis.url, ctx.systems),
-      ];
-      children.push(...edges.map((e) => e.child));
-      const clients = await startClients('clients-resume', ctx.systems);
-      children.push(clients);
       const sessionIds = Array.from({ length: sessions }, (_, i) => `r${i}`);
       await clients.call('connect', { system: 'holdfast', url: edges[0]?.url, count: sessions, sessionIds });
       const params = { sessions, missed, fsync: 'everysec' };

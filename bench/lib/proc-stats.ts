@@ -47,13 +47,17 @@ export function machineInfo(redisVersion: string): Record<string, string | numbe
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown';
   const cpus = (cpuinfo.match(/^processor\s*:/gm) ?? []).length;
   const memKiB = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   return {
     cpus,
     cpuModel: model,
     memoryGiB: Math.round(memKiB / 1024 / 1024),
     node: process.version,
     redis: redisVersion,
-    loadAverageAtStart: load,
+    loadAverageAtStart: loadAverage(),
   };
+}
+
+/** The 1, 5 and 15-minute load averages, e.g. "0.52 0.61 0.70". */
+export function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
