@@ -11,6 +11,7 @@ const COLORS: Record<string, string> = {
   'socket.io (emit)': '#888888',
   'socket.io-recovery (emit)': '#e0a030',
   'holdfast (concurrent)': '#2a7ab8',
+  'holdfast (batch16)': '#1b4f7a',
   'holdfast (awaited)': '#8fc0e8',
 };
 const FALLBACK = ['#5a5', '#a55', '#55a', '#aa5'];
@@ -41,7 +42,8 @@ export function renderChart(result: SuiteResult): string {
   const plotW = width - x0 - 200;
   const plotH = panelH - 80;
   text(x0, 24, 'unicast-max: delivered msg/s (closed loop, 100-byte messages)', 'font-weight="bold"');
-  for (let t = 0; t <= 4; t++) {
+  if (max.length === 0) text(x0, y0 + plotH / 2, '(not in this run)', 'fill="#666"');
+  for (let t = 0; t <= 4 && max.length > 0; t++) {
     const v = (top * t) / 4;
     const y = y0 + plotH - (plotH * t) / 4;
     parts.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y}" y2="${y}" stroke="#ddd"/>`);

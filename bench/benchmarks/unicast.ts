@@ -11,19 +11,24 @@ function label(p: DeliveryPeer): string {
 /**
  * unicast-max: every session gets its own stream of 100-byte messages, closed loop (at most
  * `cap` messages undelivered), as fast as each system goes. Holdfast rows: one message per
- * append call with many in flight (group commit), and the worst case, one awaited append at
+ * append call with many in flight (group commit), calls of 16 messages, and the worst case, one awaited append at
  * a time. Peers alternate within every repeat.
  */
 export async function unicastMax(ctx: BenchContext): Promise<void> {
   const { profile, progress } = ctx;
-  const peersPerRun = 4;
+  const peersPerRun = 5;
   progress.begin(
     'unicast-max',
     profile.fsyncs.length * profile.unicastSessions.length * profile.repeats * peersPerRun,
   );
   for (const fsync of profile.fsyncs) {
     for (const sessions of profile.unicastSessions) {
-      const setup = await startDeliveryPeers(ctx, fsync, sessions, ['emit', 'concurrent', 'awaited']);
+      const setup = await startDeliveryPeers(ctx, fsync, sessions, [
+        'emit',
+        'concurrent',
+        'batch16',
+        'awaited',
+      ]);
       try {
         await connectPeers(setup, sessions);
         const builders = setup.peers.map(

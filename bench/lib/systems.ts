@@ -31,13 +31,7 @@ export async function startEdge(
   env: Record<string, string> = {},
 ): Promise<{ child: BenchChild; url: string }> {
   const port = await freePort();
-  const cpuProf = options.cpuProfDir
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${resolve(options.cpuProfDir)}`,
-        `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
-      ]
-    : [];
+  const cpuProf = cpuProfFlags(name, options);
   const child = await BenchChild.start({
     name,
     main: 'bench/systems/holdfast-edge.ts',
@@ -72,11 +66,20 @@ export async function startSocketIo(
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
+/** --cpu-prof for the Holdfast processes (edges, producer) when asked for: written when they exit. */
+function cpuProfFlags(name: string, options: SystemOptions): string[] {
+  if (!options.cpuProfDir) return [];
+  // One directory per process: tsx's loader thread writes a profile of its own beside the main one.
+  const dir = resolve(options.cpuProfDir, `${name}-${Date.now()}`);
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
 export function startProducer(redisUrl: string, options: SystemOptions, keep?: number): Promise<BenchChild> {
   return BenchChild.start({
     name: 'producer',
     main: 'bench/systems/producer.ts',
     cpus: options.placement.app,
+    nodeFlags: cpuProfFlags('producer', options),
     env: { REDIS_URL: redisUrl, ...(keep ? { KEEP_MESSAGES: String(keep) } : {}) },
   });
 }

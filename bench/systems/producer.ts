@@ -38,6 +38,8 @@ const drivers = { holdfast: new ProducerDriver(holdfastSink), raw: new ProducerD
 type SinkName = keyof typeof drivers;
 
 await log.ready();
+// SIGTERM from the runner: exit through process.exit so a --cpu-prof profile is written.
+process.on('SIGTERM', () => process.exit(0));
 
 serve({
   /** Create sessions `${prefix}0..count-1` (retention as given) and use them from now on. */

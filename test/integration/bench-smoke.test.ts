@@ -27,6 +27,7 @@ describe('bench harness (smoke)', () => {
     const max = result.rows.filter((r) => r.bench === 'unicast-max');
     expect(max.map((r) => `${r.peer} (${r.pattern})`).sort()).toEqual([
       'holdfast (awaited)',
+      'holdfast (batch16)',
       'holdfast (concurrent)',
       'socket.io (emit)',
       'socket.io-recovery (emit)',
