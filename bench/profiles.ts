@@ -70,12 +70,13 @@ export const PROFILES: Record<Profile['name'], Profile> = {
   },
 };
 
+/** In the order they run: the longest (resume-storm at full size) last. */
 export const BENCHMARKS = [
   'unicast-max',
   'unicast-latency',
-  'resume-storm',
+  'persist-floor',
   'slow-consumer',
   'idle-memory',
-  'persist-floor',
+  'resume-storm',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];

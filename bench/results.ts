@@ -22,4 +22,6 @@ export interface SuiteResult {
   readonly machine: Record<string, string | number>;
   readonly placement: Record<string, string>;
   readonly rows: Row[];
+  /** Benchmarks that failed (the others ran): their error, first lines. */
+  readonly failures: Array<{ bench: string; error: string }>;
 }

@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import { parseCli } from './cli.js';
 import { runSuite } from './suite.js';
 import { formatTables } from './report.js';
+import type { SuiteResult } from './results.js';
 
 let options;
 try {
@@ -22,12 +23,17 @@ try {
   console.error((error as Error).message);
   process.exit(2);
 }
-const result = await runSuite(options, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim());
-console.log(formatTables(result));
+const startedAt = new Date().toISOString();
 const out =
-  options.out ?? `test-artifacts/bench/${result.profile}-${result.startedAt.replace(/[:.]/g, '-')}.json`;
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  options.out ?? `test-artifacts/bench/${options.profile.name}-${startedAt.replace(/[:.]/g, '-')}.json`;
+const save = (result: SuiteResult): void => {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+};
+const result = await runSuite(options, `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), save);
+save(result);
+console.log(formatTables(result));
+for (const failure of result.failures) console.log(`\n${failure.bench} FAILED:\n${failure.error}`);
 console.log(`results: ${out}`);
 // Children and Redis are gone; leftover sockets (ioredis reconnect timers) must not keep us up.
-process.exit(0);
+process.exit(result.failures.length > 0 ? 1 : 0);

@@ -9,7 +9,7 @@ import { loadAverage, machineInfo } from './lib/proc-stats.js';
 import { Progress } from './lib/progress.js';
 import { BenchRedis } from './lib/redis.js';
 import { placement } from './lib/systems.js';
-import type { BenchmarkName } from './profiles.js';
+import { BENCHMARKS, type BenchmarkName } from './profiles.js';
 import type { SuiteResult } from './results.js';
 
 const RUNNERS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = {
@@ -21,8 +21,16 @@ const RUNNERS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = {
   'persist-floor': persistFloor,
 };
 
-/** Run the selected benchmarks of a profile, one after another, and collect their rows. */
-export async function runSuite(options: CliOptions, command: string): Promise<SuiteResult> {
+/**
+ * Run the selected benchmarks of a profile, one after another, and collect their rows. A
+ * benchmark that fails is reported in `failures` and the others still run; `onProgress` gets
+ * the results so far after each one (so a long run that dies later keeps what it measured).
+ */
+export async function runSuite(
+  options: CliOptions,
+  command: string,
+  onProgress: (partial: SuiteResult) => void = () => undefined,
+): Promise<SuiteResult> {
   const startedAt = new Date().toISOString();
   const progress = new Progress(options.quiet);
   const probe = await BenchRedis.start('everysec');
@@ -45,18 +53,31 @@ export async function runSuite(options: CliOptions, command: string): Promise<Su
       ? 'pinned: edges, Socket.IO servers and producers on CPU 0; Redis and load clients on CPU 1'
       : `not pinned${options.pin === 'auto' ? ' (the machine is busy: load average ≥ 1; --pin forces it)' : ''}`,
   );
-  try {
-    for (const name of options.only) await RUNNERS[name](ctx);
-  } finally {
-    progress.stop();
-  }
-  return {
+  const failures: SuiteResult['failures'] = [];
+  const snapshot = (): SuiteResult => ({
     profile: options.profile.name,
     startedAt,
     finishedAt: new Date().toISOString(),
     command,
     machine: { ...machine, loadAverageAtEnd: loadAverage() },
     placement: { ...where },
-    rows: ctx.rows,
-  };
+    rows: [...ctx.rows],
+    failures: [...failures],
+  });
+  try {
+    // In the profile's order, whatever order --only named them in.
+    for (const name of BENCHMARKS.filter((b) => options.only.includes(b))) {
+      try {
+        await RUNNERS[name](ctx);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        failures.push({ bench: name, error: message });
+        progress.note(`${name} FAILED: ${message.split('\n')[0]}`);
+      }
+      onProgress(snapshot());
+    }
+  } finally {
+    progress.stop();
+  }
+  return snapshot();
 }

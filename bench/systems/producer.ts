@@ -11,7 +11,13 @@ import { ProducerDriver, type RunSpec, type Sink } from './producer-driver.js';
 const redisUrl = process.env.REDIS_URL ?? '';
 /** Stream length kept by both: Holdfast's retention and the raw floor's MAXLEN ~. */
 const KEEP = Number(process.env.KEEP_MESSAGES ?? 10_000);
-const log = new SessionLog({ redis: redisUrl, retention: { maxMessages: KEEP, maxAgeMs: 0 } });
+// A long command timeout: writing gigabytes of AOF while other work shares the disk can stall
+// Redis for seconds, and a timed-out append without an id cannot be retried without a duplicate.
+const log = new SessionLog({
+  redis: redisUrl,
+  retention: { maxMessages: KEEP, maxAgeMs: 0 },
+  commandTimeoutMs: 120_000,
+});
 const raw = new Redis(redisUrl);
 let sessionIds: string[] = [];
 

@@ -24,6 +24,7 @@ describe('bench harness (smoke)', () => {
       },
       'bench smoke test',
     );
+    expect(result.failures).toEqual([]);
     const max = result.rows.filter((r) => r.bench === 'unicast-max');
     expect(max.map((r) => `${r.peer} (${r.pattern})`).sort()).toEqual([
       'holdfast (awaited)',
@@ -38,11 +39,12 @@ describe('bench harness (smoke)', () => {
       expect(metric(row, 'duplicates'), `${row.peer} ${row.pattern} duplicates`).toBe(0);
       expect(metric(row, 'serverCpuUsPerMsg')).toBeGreaterThan(0);
     }
-    // Durable peers send Redis commands for what they deliver; plain Socket.IO sends none.
+    // Durable peers send Redis commands for what they deliver; plain Socket.IO sends none (what
+    // its rows show is the other peers' background traffic on the shared Redis: leases, XREAD).
     const plain = max.find((r) => r.peer === 'socket.io');
     const holdfast = max.find((r) => r.peer === 'holdfast' && r.pattern === 'concurrent');
-    expect(metric(plain, 'redisCmdsPerMsg')).toBe(0);
-    expect(metric(holdfast, 'redisCmdsPerMsg')).toBeGreaterThan(0);
+    expect(metric(plain, 'redisCmdsPerMsg')).toBeLessThan(0.05);
+    expect(metric(holdfast, 'redisCmdsPerMsg')).toBeGreaterThan(1);
 
     const storm = result.rows.find((r) => r.bench === 'resume-storm' && r.peer === 'holdfast');
     const floor = result.rows.find((r) => r.bench === 'resume-storm' && r.peer === 'redis-raw');
