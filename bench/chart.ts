@@ -47,7 +47,7 @@ export function renderChart(result: SuiteResult): string {
     const v = (top * t) / 4;
     const y = y0 + plotH - (plotH * t) / 4;
     parts.push(`<line x1="${x0}" x2="${x0 + plotW}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
-    text(x0 - 6, y + 4, `${Math.round(v / 1000)}k`, 'text-anchor="end"');
+    text(x0 - 6, y + 4, `${(v / 1000).toFixed(top < 20_000 ? 1 : 0)}k`, 'text-anchor="end"');
   }
   const groupW = plotW / Math.max(1, groups.length);
   const barW = (groupW * 0.8) / Math.max(1, peers.length);
