@@ -74,18 +74,23 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
         const meter = new CpuMeter({ edge: target.child.pid, redis: redis.pid, clients: clients.pid });
         meter.start();
         const t0 = nowMicros();
-        const reconnected = clients.call('reconnect', { url: target.url });
+        // Awaited after the catch-up loop; its failure must not go unhandled meanwhile.
+        let reconnectError: unknown;
+        const reconnected = clients
+          .call('reconnect', { url: target.url })
+          .catch((error: unknown) => (reconnectError = error));
         const timeoutMs = Math.max(60_000, (sessions * missed) / 10);
         let lost = 0;
         for (;;) {
           const received = await clients.call<number[]>('received');
           lost = sent.reduce((sum, n, s) => sum + Math.max(0, n - (received[s] ?? 0)), 0);
-          if (lost === 0 || nowMicros() - t0 > timeoutMs * 1000) break;
+          if (lost === 0 || reconnectError !== undefined || nowMicros() - t0 > timeoutMs * 1000) break;
           await sleep(20);
         }
         const seconds = (nowMicros() - t0) / 1e6;
         const cpu = meter.stop();
         await reconnected;
+        if (reconnectError !== undefined) throw reconnectError;
         const snap = await clients.call<TrackerSnapshot>('snapshot');
         const total = sessions * missed;
         hf.add({

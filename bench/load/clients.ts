@@ -77,21 +77,36 @@ function socketIoClient(url: string, session: number): Client {
   return c;
 }
 
-async function connectAll(url: string, count: number, reuse: boolean): Promise<void> {
+/**
+ * Open `count` connections, `concurrency` at a time, each slice waiting for its hellos. A storm
+ * (reconnect) opens them all at once and may wait long: the edge is busy replaying to the
+ * first ones while the last are still handshaking.
+ */
+async function connectAll(
+  url: string,
+  count: number,
+  reuse: boolean,
+  concurrency = CONNECT_CONCURRENCY,
+  timeoutMs = 60_000,
+): Promise<void> {
   const tokens =
     system === 'holdfast' ? await Promise.all(sessionIds.slice(0, count).map((id) => tokenFor(id))) : [];
   const previous = clients;
   const next: Client[] = [];
-  for (let i = 0; i < count; i += CONNECT_CONCURRENCY) {
+  for (let i = 0; i < count; i += concurrency) {
     const slice: Client[] = [];
-    for (let s = i; s < Math.min(count, i + CONNECT_CONCURRENCY); s++) {
+    for (let s = i; s < Math.min(count, i + concurrency); s++) {
       slice.push(
         system === 'holdfast'
           ? holdfastClient(url, s, tokens[s] as string, reuse ? previous[s] : undefined)
           : socketIoClient(url, s),
       );
     }
-    await waitUntil(() => slice.every((c) => c.helloSeen), `${slice.length} connections to ${url}`);
+    await waitUntil(
+      () => slice.every((c) => c.helloSeen),
+      `${slice.length} connections to ${url}`,
+      timeoutMs,
+    );
     next.push(...slice);
   }
   clients = next;
@@ -131,7 +146,7 @@ serve({
   },
   /** Holdfast: reconnect every client to `url`, resuming from its last received offset. */
   reconnect: async ({ url }: { url: string }) => {
-    await connectAll(url, clients.length, true);
+    await connectAll(url, clients.length, true, clients.length, 30 * 60_000);
     return clients.length;
   },
   reset: () => {
