@@ -11,6 +11,10 @@ export interface CursorDeps {
   mayDeliver(): boolean;
   /** A read failed for good (session ended, …): the connection ends. */
   onFatal(error: unknown): void;
+  /** The window just filled: nothing more goes out until the client acks. */
+  onWindowFull?(): void;
+  /** An ack made room again after the window had filled. */
+  onWindowOpen?(): void;
 }
 
 /** How long to wait before re-reading after a failed read (Redis blip). */
@@ -35,6 +39,7 @@ export class DeliveryCursor {
   private mustRead = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private full = false;
 
   constructor(
     private readonly deps: CursorDeps,
@@ -110,7 +115,13 @@ export class DeliveryCursor {
    */
   onAck(offset: number): boolean {
     const advanced = this.window.recordAck(offset);
-    if (advanced) this.pump();
+    if (advanced) {
+      if (this.full && !this.windowFull()) {
+        this.full = false;
+        this.deps.onWindowOpen?.();
+      }
+      this.pump();
+    }
     return advanced;
   }
 
@@ -123,6 +134,15 @@ export class DeliveryCursor {
     this.window.recordSent(batch.from + batch.data.length - 1, bytes);
     this.nextOffset = batch.from + batch.data.length;
     this.deps.sendBatch(batch, bytes);
+    if (!this.full && this.windowFull()) {
+      this.full = true;
+      this.deps.onWindowFull?.();
+    }
+  }
+
+  private windowFull(): boolean {
+    const room = this.window.room();
+    return room.messages === 0 || room.bytes === 0;
   }
 
   private pump(): void {

@@ -59,6 +59,10 @@ const TRANSPORT_CLOSE_GRACE_MS = 2000;
 const ACK_FLUSH_LIMIT_MS = 2000;
 /** After a disconnect, acks it had sent are still stored for this long (Redis may be slow). */
 const ACK_FINISH_LIMIT_MS = 10_000;
+/** A connection whose window has stayed full this long leaves its live channel (see pauseLive). */
+const LIVE_PAUSE_AFTER_MS = 1000;
+/** Retry of a failed re-subscription (Redis blip) while the connection lasts. */
+const LIVE_RESUBSCRIBE_RETRY_MS = 250;
 
 /**
  * One client connection to one session, after its handshake was accepted and its consumer
@@ -82,6 +86,10 @@ export class SessionConnection {
   /** Cleaned up: nothing more happens on this connection. */
   private closed = false;
   private notifiedDuringStart = false;
+  private livePauseTimer: NodeJS.Timeout | undefined;
+  /** Off the live channel while the window stays full (a stalled client). */
+  private livePaused = false;
+  private liveResuming = false;
   private readonly events: RateLimiter;
 
   constructor(
@@ -126,9 +134,7 @@ export class SessionConnection {
   /** Subscribe, decide the start point, say hello (and reset, if needed), start delivering. */
   async start(): Promise<void> {
     const { sessionId, consumerId } = this.handshake;
-    this.unsubscribe = await this.deps.live.subscribe(this.deps.log.keys(sessionId).live, (n) =>
-      this.onLive(n),
-    );
+    this.unsubscribe = await this.subscribeLive();
     // Read after subscribing: anything appended from here on is announced, and anything
     // before is in this read.
     const info = await this.deps.log.info(sessionId);
@@ -155,6 +161,15 @@ export class SessionConnection {
         sendReset: (reset) => this.sendReset(reset),
         mayDeliver: () => !this.closing && this.lease.isValid(),
         onFatal: (error) => this.endFor(error),
+        onWindowFull: () => {
+          this.livePauseTimer ??= setTimeout(() => this.pauseLive(), LIVE_PAUSE_AFTER_MS);
+          this.livePauseTimer.unref();
+        },
+        onWindowOpen: () => {
+          clearTimeout(this.livePauseTimer);
+          this.livePauseTimer = undefined;
+          if (this.livePaused) void this.resumeLive();
+        },
       },
       this.deps.window,
       { epoch: info.epoch, offset: decision.startOffset, head: info.head },
@@ -183,6 +198,46 @@ export class SessionConnection {
     this.socket.on('send', (payload, reply) => void this.onSend(payload, reply));
     this.cursor.start();
     if (this.notifiedDuringStart) this.cursor.onLive({ kind: 'resync' });
+  }
+
+  private subscribeLive(): Promise<() => Promise<void>> {
+    return this.deps.live.subscribe(this.deps.log.keys(this.handshake.sessionId).live, (n) => this.onLive(n));
+  }
+
+  /**
+   * A client whose window has stayed full needs no live notifications: none could be
+   * forwarded, and receiving and dropping every appended batch for a stalled client is what
+   * made an edge's memory grow with the backlog. So the connection leaves its live channel
+   * until an ack makes room, then subscribes again and reads the stream from where it is,
+   * as at start (nothing appended meanwhile is missed: the read comes after the subscription).
+   */
+  private pauseLive(): void {
+    this.livePauseTimer = undefined;
+    const unsubscribe = this.unsubscribe;
+    if (this.closing || this.livePaused || !unsubscribe) return;
+    this.livePaused = true;
+    this.unsubscribe = undefined;
+    void unsubscribe();
+  }
+
+  private async resumeLive(): Promise<void> {
+    if (!this.livePaused || this.liveResuming || this.closed) return;
+    this.liveResuming = true;
+    try {
+      const unsubscribe = await this.subscribeLive();
+      if (this.closed) {
+        void unsubscribe();
+        return;
+      }
+      this.unsubscribe = unsubscribe;
+      this.livePaused = false;
+      // Whatever was appended while off the channel was not announced: read it.
+      this.cursor?.onLive({ kind: 'resync' });
+    } catch {
+      setTimeout(() => void this.resumeLive(), LIVE_RESUBSCRIBE_RETRY_MS).unref();
+    } finally {
+      this.liveResuming = false;
+    }
   }
 
   private sendReset(reset: ResetPayload): void {
@@ -418,6 +473,7 @@ export class SessionConnection {
     this.cursor?.stop();
     this.lease.stop();
     clearTimeout(this.tokenTimer);
+    clearTimeout(this.livePauseTimer);
     this.acks.finish(ACK_FINISH_LIMIT_MS);
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;

@@ -1,0 +1,216 @@
+import { BenchChild } from '../lib/ipc.js';
+import { CpuMeter } from '../lib/proc-stats.js';
+import { BenchRedis, commandDelta, type Fsync } from '../lib/redis.js';
+import { nowMicros, sleep } from '../lib/stats.js';
+import { startClients, startEdge, startProducer, startSocketIo, stopAll } from '../lib/systems.js';
+import type { TrackerSnapshot } from '../load/session-tracker.js';
+import type { Pattern, RunCounts, RunSpec } from '../systems/producer-driver.js';
+import type { BenchContext } from './context.js';
+
+/** One system as the delivery benchmarks drive it: its producer, its clients, its server processes. */
+export interface DeliveryPeer {
+  readonly peer: 'socket.io' | 'socket.io-recovery' | 'holdfast';
+  readonly pattern: Pattern;
+  readonly producer: BenchChild;
+  /** Which of the producer process's sinks (Holdfast's producer has two). */
+  readonly sink?: 'holdfast';
+  readonly clients: BenchChild;
+  readonly clientUrl: string;
+  readonly system: 'plain' | 'recovery' | 'holdfast';
+  /** Processes whose CPU is the server's cost per message. */
+  readonly serverPids: Record<string, number>;
+}
+
+export interface DeliverySetup {
+  readonly redis: BenchRedis;
+  readonly peers: DeliveryPeer[];
+  readonly sessionIds: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Redis (with `fsync`), a Holdfast edge and producer, the two Socket.IO peers and one load
+ * client process per system, with `sessions` Holdfast sessions created.
+ */
+export async function startDeliveryPeers(
+  ctx: BenchContext,
+  fsync: Fsync,
+  sessions: number,
+  patterns: readonly Pattern[],
+): Promise<DeliverySetup> {
+  const redis = await BenchRedis.start(fsync, ctx.systems.placement.redis);
+  const children: BenchChild[] = [];
+  try {
+    // Started together: each is a Node process compiling TypeScript, seconds apiece on a busy box.
+    const started = await Promise.allSettled([
+      startProducer(redis.url, ctx.systems),
+      startEdge('edge-a', redis.url, ctx.systems),
+      startSocketIo('plain', redis.url, ctx.systems),
+      startSocketIo('recovery', redis.url, ctx.systems),
+      startClients('clients-holdfast', ctx.systems),
+      startClients('clients-plain', ctx.systems),
+      startClients('clients-recovery', ctx.systems),
+    ]);
+    for (const s of started) {
+      if (s.status === 'fulfilled') children.push(s.value instanceof BenchChild ? s.value : s.value.child);
+    }
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const value = <T>(i: number): T => (started[i] as PromiseFulfilledResult<T>).value;
+    const producer = value<BenchChild>(0);
+    const edge = value<{ child: BenchChild; url: string }>(1);
+    const plain = value<{ child: BenchChild; url: string }>(2);
+    const recovery = value<{ child: BenchChild; url: string }>(3);
+    const [cHoldfast, cPlain, cRecovery] = [value<BenchChild>(4), value<BenchChild>(5), value<BenchChild>(6)];
+    const prefix = 'u';
+    await producer.call('create', { prefix, count: sessions });
+    const sessionIds = Array.from({ length: sessions }, (_, i) => `${prefix}${i}`);
+    const peers: DeliveryPeer[] = [];
+    if (patterns.includes('emit')) {
+      peers.push({
+        peer: 'socket.io',
+        pattern: 'emit',
+        producer: plain.child,
+        clients: cPlain,
+        clientUrl: plain.url,
+        system: 'plain',
+        serverPids: { server: plain.child.pid },
+      });
+      peers.push({
+        peer: 'socket.io-recovery',
+        pattern: 'emit',
+        producer: recovery.child,
+        clients: cRecovery,
+        clientUrl: recovery.url,
+        system: 'recovery',
+        serverPids: { server: recovery.child.pid },
+      });
+    }
+    for (const pattern of patterns.filter((p) => p !== 'emit')) {
+      peers.push({
+        peer: 'holdfast',
+        pattern,
+        producer,
+        sink: 'holdfast',
+        clients: cHoldfast,
+        clientUrl: edge.url,
+        system: 'holdfast',
+        serverPids: { edge: edge.child.pid, producer: producer.pid },
+      });
+    }
+    return {
+      redis,
+      peers,
+      sessionIds,
+      stop: async () => {
+        await stopAll(children);
+        await redis.destroy();
+      },
+    };
+  } catch (error) {
+    await stopAll(children);
+    await redis.destroy();
+    throw error;
+  }
+}
+
+/** Connect `sessions` clients of every distinct client process to its system. */
+export async function connectPeers(setup: DeliverySetup, sessions: number): Promise<void> {
+  const seen = new Set<BenchChild>();
+  for (const p of setup.peers) {
+    if (seen.has(p.clients)) continue;
+    seen.add(p.clients);
+    await p.clients.call('connect', {
+      system: p.system,
+      url: p.clientUrl,
+      count: sessions,
+      sessionIds: setup.sessionIds,
+    });
+  }
+}
+
+export interface DeliveryFigures {
+  /** Delivered messages per second, counted at the clients. */
+  readonly msgPerSec: number;
+  readonly serverCpuUsPerMsg: number;
+  readonly redisCpuUsPerMsg: number;
+  readonly clientCpuUsPerMsg: number;
+  readonly redisCmdsPerMsg: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  /** The producer could not keep up with the requested rate (open loop). */
+  readonly saturated: number;
+  readonly errors: number;
+}
+
+/** How long to wait after the producer stops for everything sent to arrive. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * One measurement: start the producer (closed loop, or open loop at `spec.rate`), discard the
+ * warm-up, measure for the profile's window, stop, wait for every message sent to arrive, and
+ * count loss and duplicates per session by sequence number.
+ */
+export async function measureDelivery(
+  ctx: BenchContext,
+  setup: DeliverySetup,
+  p: DeliveryPeer,
+  spec: RunSpec,
+): Promise<DeliveryFigures> {
+  const sinkArgs = p.sink ? { sink: p.sink } : {};
+  const open = spec.rate !== undefined;
+  await p.clients.call('reset');
+  p.clients.on('delivered', (delivered) => p.producer.notify('credit', delivered));
+  await p.clients.call('report', { everyMs: open ? 0 : 5 });
+  await p.producer.call('start', { ...spec, ...sinkArgs });
+  await sleep(ctx.profile.warmMs);
+  // Open loop: latency counts from here. Closed loop: keep counting (the credit depends on it).
+  if (open) await p.clients.call('reset');
+  const meter = new CpuMeter({ ...p.serverPids, redis: setup.redis.pid, clients: p.clients.pid });
+  const cmd0 = await setup.redis.commandCalls();
+  const snap0 = await p.clients.call<TrackerSnapshot>('snapshot');
+  meter.start();
+  const t0 = nowMicros();
+  await sleep(ctx.profile.measureMs);
+  const snap1 = await p.clients.call<TrackerSnapshot>('snapshot');
+  const cpu = meter.stop();
+  const seconds = (nowMicros() - t0) / 1e6;
+  const cmd1 = await setup.redis.commandCalls();
+  const counts = await p.producer.call<RunCounts>('stop', sinkArgs);
+  await p.clients.call('report', { everyMs: 0 });
+  const { lost } = await drain(p);
+  const final = await p.clients.call<TrackerSnapshot>('snapshot');
+  const delivered = snap1.delivered - snap0.delivered;
+  const serverCpu = Object.keys(p.serverPids).reduce((sum, name) => sum + (cpu[name] ?? 0), 0);
+  const perMsg = (value: number): number => (delivered > 0 ? value / delivered : NaN);
+  return {
+    msgPerSec: delivered / seconds,
+    serverCpuUsPerMsg: perMsg(serverCpu),
+    redisCpuUsPerMsg: perMsg(cpu.redis ?? 0),
+    clientCpuUsPerMsg: perMsg(cpu.clients ?? 0),
+    redisCmdsPerMsg: perMsg(commandDelta(cmd0, cmd1).total),
+    p50Ms: snap1.latency.p50 / 1000,
+    p99Ms: snap1.latency.p99 / 1000,
+    p999Ms: snap1.latency.p999 / 1000,
+    lost,
+    duplicates: final.duplicates,
+    saturated: counts.saturated ? 1 : 0,
+    errors: counts.errors,
+  };
+}
+
+/** Wait until every session's clients have what its producer sent; what never came is lost. */
+async function drain(p: DeliveryPeer): Promise<{ lost: number }> {
+  const sent = await p.producer.call<number[]>('sent', p.sink ? { sink: p.sink } : {});
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  for (;;) {
+    const received = await p.clients.call<number[]>('received');
+    // Every session the producer sent to has a client (sessions 0..n-1 are connected).
+    const lost = sent.reduce((sum, n, s) => sum + Math.max(0, n - (received[s] ?? 0)), 0);
+    if (lost === 0 || Date.now() > deadline) return { lost };
+    await sleep(50);
+  }
+}

@@ -1,0 +1,77 @@
+import { BENCHMARKS, PROFILES, type BenchmarkName, type Profile } from './profiles.js';
+
+export interface CliOptions {
+  readonly profile: Profile;
+  readonly only: readonly BenchmarkName[];
+  /** Where the JSON results go. */
+  readonly out: string | undefined;
+  /**
+   * Pin processes to cores with taskset: 'auto' (the default) pins only on a quiet machine
+   * (1-minute load average below 1), since on a busy one pinning keeps the scheduler from
+   * moving our processes away from other work and makes figures worse, not steadier.
+   */
+  readonly pin: 'auto' | boolean;
+  /** Run the Holdfast edges with --cpu-prof, profiles written to this directory. */
+  readonly cpuProfDir: string | undefined;
+  readonly quiet: boolean;
+}
+
+export const USAGE = `npm run bench -- [--profile quick|full] [--only <bench>[,<bench>]] [--out file.json]
+                   [--pin | --no-pin] [--cpu-prof <dir>] [--quiet]
+benchmarks: ${BENCHMARKS.join(', ')}`;
+
+/** Parse the command line; throws an Error naming the bad argument. */
+export function parseCli(argv: readonly string[]): CliOptions {
+  let profile: Profile = PROFILES.quick;
+  let only: BenchmarkName[] = [...BENCHMARKS];
+  let out: string | undefined;
+  let pin: 'auto' | boolean = 'auto';
+  let cpuProfDir: string | undefined;
+  let quiet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (arg) {
+      case '--profile': {
+        const name = value();
+        if (!(name in PROFILES)) throw new Error(`unknown profile ${JSON.stringify(name)}\n${USAGE}`);
+        profile = PROFILES[name as Profile['name']];
+        break;
+      }
+      case '--only': {
+        const names = value().split(',');
+        for (const name of names) {
+          if (!(BENCHMARKS as readonly string[]).includes(name)) {
+            throw new Error(`unknown benchmark ${JSON.stringify(name)}\n${USAGE}`);
+          }
+        }
+        only = names as BenchmarkName[];
+        break;
+      }
+      case '--out':
+        out = value();
+        break;
+      case '--pin':
+        pin = true;
+        break;
+      case '--no-pin':
+        pin = false;
+        break;
+      case '--cpu-prof':
+        cpuProfDir = value();
+        break;
+      case '--quiet':
+        quiet = true;
+        break;
+      case '--help':
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+    }
+  }
+  return { profile, only, out, pin, cpuProfDir, quiet };
+}

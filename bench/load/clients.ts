@@ -1,0 +1,170 @@
+/**
+ * The load clients: one process holding every benchmark client connection (socket.io-client,
+ * WebSocket only), kept light so it takes as little of the shared CPU as possible. Holdfast
+ * clients speak the wire protocol directly (hello, batch, cumulative acks coalesced like the
+ * SDK does); Socket.IO clients just receive. Every received message goes to a SessionTracker.
+ */
+import { io, type Socket } from 'socket.io-client';
+import { PROTOCOL_VERSION, type BatchPayload, type HelloPayload } from '@holdfast/protocol';
+import { emitEvent, serve } from '../lib/ipc.js';
+import { sleep } from '../lib/stats.js';
+import { tokenFor } from '../../test/helpers/tokens.js';
+import { SessionTracker } from './session-tracker.js';
+
+type System = 'holdfast' | 'plain' | 'recovery';
+
+interface Client {
+  socket: Socket;
+  /** Holdfast: the position to resume from. */
+  epoch?: string;
+  lastOffset: number;
+  unacked: number;
+  ackTimer?: NodeJS.Timeout;
+  helloSeen: boolean;
+}
+
+/** Ack after this many messages (the edge's window is 1,000) or this long after the first unacked. */
+const ACK_EVERY_MESSAGES = 250;
+const ACK_EVERY_MS = 10;
+const CONNECT_CONCURRENCY = 100;
+
+const tracker = new SessionTracker();
+let clients: Client[] = [];
+let system: System = 'plain';
+let sessionIds: string[] = [];
+let reportTimer: NodeJS.Timeout | undefined;
+let lastReported = -1;
+
+function holdfastClient(url: string, session: number, token: string, client?: Client): Client {
+  const auth: Record<string, unknown> = { v: PROTOCOL_VERSION, sessionId: sessionIds[session], token };
+  if (client?.epoch !== undefined) auth.position = { epoch: client.epoch, offset: client.lastOffset };
+  const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
+  const c: Client = client ?? { socket, lastOffset: 0, unacked: 0, helloSeen: false };
+  c.socket = socket;
+  c.helloSeen = false;
+  c.unacked = 0;
+  const ack = (): void => {
+    clearTimeout(c.ackTimer);
+    c.ackTimer = undefined;
+    c.unacked = 0;
+    socket.emit('ack', { epoch: c.epoch, offset: c.lastOffset });
+  };
+  socket.on('hello', (hello: HelloPayload) => {
+    c.epoch = hello.epoch;
+    c.helloSeen = true;
+  });
+  socket.on('batch', (batch: BatchPayload) => {
+    for (const data of batch.data) tracker.record(session, data as string);
+    c.lastOffset = batch.from + batch.data.length - 1;
+    c.epoch = batch.epoch;
+    c.unacked += batch.data.length;
+    if (c.unacked >= ACK_EVERY_MESSAGES) ack();
+    else c.ackTimer ??= setTimeout(ack, ACK_EVERY_MS);
+  });
+  return c;
+}
+
+function socketIoClient(url: string, session: number): Client {
+  const socket = io(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    auth: { session },
+  });
+  const c: Client = { socket, lastOffset: 0, unacked: 0, helloSeen: false };
+  socket.on('connect', () => (c.helloSeen = true));
+  socket.on('m', (payload: string) => tracker.record(session, payload));
+  return c;
+}
+
+/**
+ * Open `count` connections, `concurrency` at a time, each slice waiting for its hellos. A storm
+ * (reconnect) opens them all at once and may wait long: the edge is busy replaying to the
+ * first ones while the last are still handshaking.
+ */
+async function connectAll(
+  url: string,
+  count: number,
+  reuse: boolean,
+  concurrency = CONNECT_CONCURRENCY,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const tokens =
+    system === 'holdfast' ? await Promise.all(sessionIds.slice(0, count).map((id) => tokenFor(id))) : [];
+  const previous = clients;
+  const next: Client[] = [];
+  for (let i = 0; i < count; i += concurrency) {
+    const slice: Client[] = [];
+    for (let s = i; s < Math.min(count, i + concurrency); s++) {
+      slice.push(
+        system === 'holdfast'
+          ? holdfastClient(url, s, tokens[s] as string, reuse ? previous[s] : undefined)
+          : socketIoClient(url, s),
+      );
+    }
+    await waitUntil(
+      () => slice.every((c) => c.helloSeen),
+      `${slice.length} connections to ${url}`,
+      timeoutMs,
+    );
+    next.push(...slice);
+  }
+  clients = next;
+}
+
+async function waitUntil(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function closeAll(): void {
+  for (const c of clients) {
+    clearTimeout(c.ackTimer);
+    c.ackTimer = undefined;
+    c.socket.removeAllListeners();
+    c.socket.disconnect();
+  }
+}
+
+serve({
+  /** Connect `count` clients (sessions 0..count-1) to `url`. */
+  connect: async (args: { system: System; url: string; count: number; sessionIds?: string[] }) => {
+    closeAll();
+    system = args.system;
+    sessionIds = args.sessionIds ?? [];
+    clients = [];
+    await connectAll(args.url, args.count, false);
+    return clients.length;
+  },
+  /** Close every connection (cleanly), keeping positions and sequence expectations. */
+  disconnect: () => {
+    closeAll();
+    return clients.length;
+  },
+  /** Holdfast: reconnect every client to `url`, resuming from its last received offset. */
+  reconnect: async ({ url }: { url: string }) => {
+    await connectAll(url, clients.length, true, clients.length, 30 * 60_000);
+    return clients.length;
+  },
+  reset: () => {
+    tracker.reset();
+    lastReported = -1;
+  },
+  snapshot: () => tracker.snapshot(),
+  /** Per session: the next sequence number expected (= messages received in order so far). */
+  received: () => clients.map((_, s) => tracker.next[s] ?? 0),
+  /** Report the delivered count every `everyMs` (closed-loop feedback), or stop with 0. */
+  report: ({ everyMs }: { everyMs: number }) => {
+    clearInterval(reportTimer);
+    if (everyMs <= 0) return;
+    reportTimer = setInterval(() => {
+      const delivered = tracker.deliveredCount;
+      if (delivered === lastReported) return;
+      lastReported = delivered;
+      emitEvent('delivered', delivered);
+    }, everyMs);
+  },
+});

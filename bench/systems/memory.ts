@@ -1,0 +1,10 @@
+/** This process's memory after a full GC when --expose-gc is on (so heap figures are retained data). */
+export function memoryAfterGc(): { rss: number; heapUsed: number; external: number; gc: boolean } {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+  const usage = process.memoryUsage();
+  return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external, gc: gc !== undefined };
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { runSuite } from '../../bench/suite.js';
+import { formatTables } from '../../bench/report.js';
+import { PROFILES } from '../../bench/profiles.js';
+import type { Row } from '../../bench/results.js';
+
+const metric = (row: Row | undefined, name: string): number => row?.metrics[name]?.median ?? NaN;
+
+/**
+ * The benchmark harness at a tiny size: real edges, Socket.IO peers, Redis and load clients.
+ * Proves the suite still runs and that its figures come from real accounting (every message
+ * sent is matched at the clients by sequence number), not that any figure is fast.
+ */
+describe('bench harness (smoke)', () => {
+  it('runs unicast-max against every peer and a resume storm, with zero loss and duplicates', async () => {
+    const result = await runSuite(
+      {
+        profile: PROFILES.smoke,
+        only: ['unicast-max', 'resume-storm'],
+        out: undefined,
+        pin: false,
+        cpuProfDir: undefined,
+        quiet: true,
+      },
+      'bench smoke test',
+    );
+    expect(result.failures).toEqual([]);
+    const max = result.rows.filter((r) => r.bench === 'unicast-max');
+    expect(max.map((r) => `${r.peer} (${r.pattern})`).sort()).toEqual([
+      'holdfast (awaited)',
+      'holdfast (batch16)',
+      'holdfast (concurrent)',
+      'socket.io (emit)',
+      'socket.io-recovery (emit)',
+    ]);
+    for (const row of max) {
+      expect(metric(row, 'msgPerSec'), `${row.peer} ${row.pattern} msg/s`).toBeGreaterThan(0);
+      expect(metric(row, 'lost'), `${row.peer} ${row.pattern} lost`).toBe(0);
+      expect(metric(row, 'duplicates'), `${row.peer} ${row.pattern} duplicates`).toBe(0);
+      expect(metric(row, 'serverCpuUsPerMsg')).toBeGreaterThan(0);
+    }
+    // Durable peers send Redis commands for what they deliver; plain Socket.IO sends none (what
+    // its rows show is the other peers' background traffic on the shared Redis: leases, XREAD).
+    const plain = max.find((r) => r.peer === 'socket.io');
+    const holdfast = max.find((r) => r.peer === 'holdfast' && r.pattern === 'concurrent');
+    expect(metric(plain, 'redisCmdsPerMsg')).toBeLessThan(0.05);
+    expect(metric(holdfast, 'redisCmdsPerMsg')).toBeGreaterThan(1);
+
+    const storm = result.rows.find((r) => r.bench === 'resume-storm' && r.peer === 'holdfast');
+    const floor = result.rows.find((r) => r.bench === 'resume-storm' && r.peer === 'redis-raw');
+    const { resumeSessions, resumeMissed } = PROFILES.smoke;
+    expect(metric(storm, 'expected')).toBe(resumeSessions * (resumeMissed[0] ?? 0));
+    expect(metric(storm, 'lost')).toBe(0);
+    expect(metric(storm, 'duplicates')).toBe(0);
+    expect(metric(storm, 'replayMsgPerSec')).toBeGreaterThan(0);
+    expect(metric(floor, 'entries')).toBe(resumeSessions * (resumeMissed[0] ?? 0));
+
+    const tables = formatTables(result);
+    expect(tables).toContain('unicast-max');
+    expect(tables).toContain('× socket.io');
+  }, 180_000);
+});
