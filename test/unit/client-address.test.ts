@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { clientAddress, parseTrustedProxies } from '../../services/edge/src/client-address.js';
 
 /** The parts of a request clientAddress reads. */
-function request(remoteAddress: string, forwardedFor?: string): IncomingMessage {
+function request(remoteAddress: string | undefined, forwardedFor?: string): IncomingMessage {
   return {
     socket: { remoteAddress },
     headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
@@ -23,6 +23,11 @@ describe('clientAddress', () => {
     expect(clientAddress(request('10.1.2.3', 'spoofed, 203.0.113.9, 10.9.9.9'), trusted)).toBe('203.0.113.9');
     expect(clientAddress(request('::ffff:127.0.0.1', '1.1.1.1, 203.0.113.9'), trusted)).toBe('203.0.113.9');
     expect(clientAddress(request('fd00::1', '2001:db8::5'), trusted)).toBe('2001:db8::5');
+  });
+
+  it('is empty, without throwing, once the socket is gone (a client reset during its upgrade)', () => {
+    expect(clientAddress(request(undefined), trusted)).toBe('');
+    expect(clientAddress(request(undefined, '203.0.113.9'), parseTrustedProxies([]))).toBe('');
   });
 
   it('stops at a malformed hop and keeps the last address it could believe', () => {

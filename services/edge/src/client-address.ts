@@ -34,7 +34,10 @@ function normalize(address: string): string {
  * address at all cannot be believed: the peer is used instead.
  */
 export function clientAddress(req: IncomingMessage, trusted: TrustedProxies): string {
+  // No address once the socket is gone (a client that reset during its upgrade): proxy-addr
+  // then answers undefined, which must not throw in the upgrade handler.
   const peer = normalize(req.socket.remoteAddress ?? '');
-  const client = proxyaddr(req, trusted).trim();
+  if (peer === '') return peer;
+  const client = (proxyaddr(req, trusted) as string | undefined)?.trim() ?? '';
   return isIP(client) === 0 ? peer : normalize(client);
 }

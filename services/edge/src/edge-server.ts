@@ -135,6 +135,9 @@ export class EdgeServer {
         });
         return;
       }
+      // A client that reset during its upgrade is gone already: its 'close' has been emitted,
+      // so counting it would never be undone.
+      if (socket.destroyed) return;
       // Counted from the upgrade until the socket closes, whether or not it ever joins a session.
       const address = clientAddress(req, trustedProxies);
       if (!edge.perAddress.tryAcquire(address, config.maxConnectionsPerIp)) {
