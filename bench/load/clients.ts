@@ -5,6 +5,7 @@
  * SDK does); Socket.IO clients just receive. Every received message goes to a SessionTracker.
  */
 import { io, type Socket } from 'socket.io-client';
+import { DEFAULT_ACK_EVERY_MESSAGES, DEFAULT_ACK_EVERY_MS } from '@holdfast/client';
 import { PROTOCOL_VERSION, type BatchPayload, type HelloPayload } from '@holdfast/protocol';
 import { emitEvent, serve } from '../lib/ipc.js';
 import { sleep } from '../lib/stats.js';
@@ -23,9 +24,12 @@ interface Client {
   helloSeen: boolean;
 }
 
-/** Ack after this many messages (the edge's window is 1,000) or this long after the first unacked. */
-const ACK_EVERY_MESSAGES = 250;
-const ACK_EVERY_MS = 10;
+/**
+ * Ack as the SDK does by default: after this many messages or this long after the first
+ * unacked one (the edge's window of 1,000 is far above either).
+ */
+const ACK_EVERY_MESSAGES = DEFAULT_ACK_EVERY_MESSAGES;
+const ACK_EVERY_MS = DEFAULT_ACK_EVERY_MS;
 const CONNECT_CONCURRENCY = 100;
 
 const tracker = new SessionTracker();

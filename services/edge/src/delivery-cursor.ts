@@ -19,15 +19,35 @@ export interface CursorDeps {
 
 /** How long to wait before re-reading after a failed read (Redis blip). */
 const READ_RETRY_MS = 250;
+/**
+ * While messages are in flight, a catch-up read waits until this share of the window is free:
+ * clients ack every few dozen messages, and a read per ack would replay a backlog in slivers
+ * (a script call and a frame per 50 messages instead of per several hundred).
+ */
+const MIN_READ_SHARE = 4;
+
+/** Batches handed to `send` in one event-loop turn, merged into one frame when contiguous. */
+interface PendingFrame {
+  readonly epoch: string;
+  readonly from: number;
+  readonly chunks: Array<readonly unknown[]>;
+  count: number;
+  bytes: number;
+}
 
 /**
  * Delivers one connection's session log in order, within the flow window.
  *
  * Two paths: a live notification that continues exactly where the connection is and fits the
- * window is forwarded as it came (one frame per appended batch, no read). Anything else —
- * a gap in offsets, a full window, an epoch change, a resubscription — sets the cursor
- * reading from the stream until it has caught up with the highest head it has heard of.
- * Nothing is buffered beyond what is in flight, so memory does not grow with lag.
+ * window is forwarded as it came (no read). Anything else — a gap in offsets, a full window,
+ * an epoch change, a resubscription — sets the cursor reading from the stream until it has
+ * caught up with the highest head it has heard of. Nothing is buffered beyond what is in
+ * flight, so memory does not grow with lag.
+ *
+ * What one event-loop turn sends goes out as one frame: a busy edge reads many notifications
+ * per socket read, and a frame (Socket.IO encoding, WebSocket framing, a `writev`) per appended
+ * batch was the largest cost per message. A quiet edge sends each at once (the next turn), so
+ * batching grows with load and costs no latency without it.
  */
 export class DeliveryCursor {
   private epoch: string;
@@ -40,6 +60,10 @@ export class DeliveryCursor {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private full = false;
+  private pending: PendingFrame | undefined;
+  private flushScheduled = false;
+  private readonly minReadMessages: number;
+  private readonly minReadBytes: number;
 
   constructor(
     private readonly deps: CursorDeps,
@@ -50,6 +74,8 @@ export class DeliveryCursor {
     this.nextOffset = start.offset;
     this.knownHead = start.head;
     this.window = new FlowWindow(limits, start.offset - 1);
+    this.minReadMessages = Math.max(1, Math.floor(limits.messages / MIN_READ_SHARE));
+    this.minReadBytes = Math.max(1, Math.floor(limits.bytes / MIN_READ_SHARE));
   }
 
   get position(): {
@@ -72,7 +98,12 @@ export class DeliveryCursor {
     this.pump();
   }
 
+  /**
+   * No more deliveries. What this turn already took from the window still goes out first, so
+   * a notice that follows (session ended, drain) comes after every message before it.
+   */
   stop(): void {
+    this.flush();
     this.stopped = true;
     clearTimeout(this.retryTimer);
   }
@@ -130,14 +161,46 @@ export class DeliveryCursor {
     this.pump();
   }
 
+  /** Take a batch from the window now; it goes out with the rest of this turn's (see flush). */
   private send(batch: BatchPayload, bytes: number): void {
     this.window.recordSent(batch.from + batch.data.length - 1, bytes);
     this.nextOffset = batch.from + batch.data.length;
-    this.deps.sendBatch(batch, bytes);
+    const pending = this.pending;
+    if (pending && pending.epoch === batch.epoch && pending.from + pending.count === batch.from) {
+      pending.chunks.push(batch.data);
+      pending.count += batch.data.length;
+      pending.bytes += bytes;
+    } else {
+      this.flush();
+      this.pending = {
+        epoch: batch.epoch,
+        from: batch.from,
+        chunks: [batch.data],
+        count: batch.data.length,
+        bytes,
+      };
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
     if (!this.full && this.windowFull()) {
       this.full = true;
       this.deps.onWindowFull?.();
     }
+  }
+
+  /** Send what this turn took from the window, as one frame. */
+  private flush(): void {
+    const pending = this.pending;
+    if (!pending || this.stopped) return;
+    this.pending = undefined;
+    const data =
+      pending.chunks.length === 1 ? (pending.chunks[0] as readonly unknown[]) : pending.chunks.flat();
+    this.deps.sendBatch({ epoch: pending.epoch, from: pending.from, data }, pending.bytes);
   }
 
   private windowFull(): boolean {
@@ -165,7 +228,7 @@ export class DeliveryCursor {
           this.deps.mayDeliver()
         ) {
           const room = this.window.room();
-          if (room.messages === 0) break;
+          if (!this.worthReading(room)) break;
           this.mustRead = false;
           const result = await this.deps.read(this.nextOffset, room.messages, Math.max(room.bytes, 1));
           if (this.stopped) return;
@@ -185,9 +248,17 @@ export class DeliveryCursor {
     }
   }
 
+  /** A read is worth a script call when the window has a fair share free, or nothing in flight. */
+  private worthReading(room: { messages: number; bytes: number }): boolean {
+    if (room.messages === 0) return false;
+    if (this.window.messagesInFlight === 0) return true;
+    return room.messages >= this.minReadMessages && room.bytes >= this.minReadBytes;
+  }
+
   private apply(result: ReadResult): void {
     this.knownHead = Math.max(result.head, result.epoch === this.epoch ? this.knownHead : 0);
     if (result.epoch !== this.epoch || result.trimmed) {
+      this.flush(); // what was sent before the reset arrives before it
       this.deps.sendReset({
         reason: result.epoch !== this.epoch ? 'epoch_changed' : 'trimmed',
         oldEpoch: this.epoch,

@@ -1,7 +1,7 @@
 export { connect } from './connect.js';
 export type { HoldfastSession, SessionEvents, SessionState, StateChange } from './session.js';
 export type { ClientMessage } from './arrival-cursor.js';
-export type { ConnectOptions } from './options.js';
+export { DEFAULT_ACK_EVERY_MESSAGES, DEFAULT_ACK_EVERY_MS, type ConnectOptions } from './options.js';
 export {
   ClientErrorCode,
   HoldfastClientError,

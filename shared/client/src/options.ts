@@ -74,6 +74,14 @@ export interface ResolvedOptions {
   readonly socketOptions: SocketIoOptions;
 }
 
+/**
+ * Ack cadence defaults. Acks cost the edge and Redis one write each, so the SDK batches them
+ * (cumulative acks lose nothing by being late); the flow window and resume positions only need
+ * them to be recent, not per message.
+ */
+export const DEFAULT_ACK_EVERY_MESSAGES = 50;
+export const DEFAULT_ACK_EVERY_MS = 100;
+
 const SESSION_ID = /^[A-Za-z0-9_-]+$/;
 
 function invalid(message: string): never {
@@ -124,8 +132,13 @@ export function resolveOptions(
     store: options.store ?? memoryStore(),
     from,
     retryStrategy: options.retryStrategy ?? defaultRetryStrategy,
-    ackEveryMessages: nonNegativeInt('ackEveryMessages', options.ackEveryMessages, 50, 1),
-    ackEveryMs: nonNegativeInt('ackEveryMs', options.ackEveryMs, 100),
+    ackEveryMessages: nonNegativeInt(
+      'ackEveryMessages',
+      options.ackEveryMessages,
+      DEFAULT_ACK_EVERY_MESSAGES,
+      1,
+    ),
+    ackEveryMs: nonNegativeInt('ackEveryMs', options.ackEveryMs, DEFAULT_ACK_EVERY_MS),
     tokenRefreshMarginMs: nonNegativeInt('tokenRefreshMarginMs', options.tokenRefreshMarginMs, 60_000),
     socketOptions: options.socketOptions ?? {},
   };

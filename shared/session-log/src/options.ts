@@ -10,8 +10,9 @@ export interface Retention {
    */
   maxMessages: number;
   /**
-   * Messages older than this are trimmed on append and by the workers' retention sweep
-   * (`enforceRetention`); an idle session expires whole.
+   * Messages older than this are trimmed on append (checked at most once a second per
+   * session) and by the workers' retention sweep (`enforceRetention`); an idle session
+   * expires whole.
    * @default 86_400_000 (24 hours)
    */
   maxAgeMs: number;
@@ -45,8 +46,9 @@ export interface SessionLogOptions {
   /** Retention of sessions created without their own; fixed per session at creation. */
   retention?: Partial<Retention>;
   /**
-   * A session with no append, ack or connection for this long is deleted with all its keys.
-   * 0 disables idle expiry.
+   * A session with no append, ack or connection for this long is deleted with all its keys
+   * (between this and a second more: appends and acks refresh the expiry at most once a
+   * second, by this plus that second). 0 disables idle expiry.
    * @default 86_400_000 (24 hours)
    */
   idleTtlMs?: number;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import {
   DEFAULT_CONSUMER_ID,
@@ -9,6 +8,7 @@ import {
   assertOffset,
   assertSessionId,
 } from '@holdfast/protocol';
+import { newEpoch } from './epoch-id.js';
 import { GroupCommitter } from './group-commit.js';
 import { sessionKeys, type SessionKeys } from './keys.js';
 import {
@@ -36,11 +36,6 @@ import type {
 
 /** What a session id in a key looks like (see assertSessionId); anything else is not ours. */
 const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** A fresh epoch id: 96 random bits, URL-safe. */
-function newEpoch(): string {
-  return randomBytes(12).toString('base64url');
-}
 
 /**
  * The durable log of every session's outbound messages, on one Redis (standalone for now;

@@ -57,6 +57,10 @@ export interface SessionInfo {
    */
   readonly connected: Readonly<Record<string, boolean>>;
   readonly createdAt: number;
+  /**
+   * Last activity (Redis ms), as of the last idle-expiry refresh: appends and acks refresh it
+   * at most once a second, so it may be up to a second old.
+   */
   readonly lastActiveAt: number;
   readonly retention: Retention;
   readonly idleTtlMs: number;

@@ -203,15 +203,50 @@ describe('session lifecycle', () => {
   it('counts appends, acks and touches as activity', async () => {
     const log = await logs.open({ idleTtlMs: 60_000 });
     const sessionId = uniqueId();
-    await log.createSession(sessionId);
+    const { epoch } = await log.createSession(sessionId);
     const admin = server.client();
-    const { meta } = log.keys(sessionId);
+    const { meta, log: logKey } = log.keys(sessionId);
+    // A connect (touch) always refreshes the expiry, by at least the idle ttl.
     await admin.pexpire(meta, 1000);
     await log.touch(sessionId);
-    expect(await admin.pttl(meta)).toBeGreaterThan(50_000);
-    await admin.pexpire(meta, 1000);
-    await log.append(sessionId, 1);
-    expect(await admin.pttl(meta)).toBeGreaterThan(50_000);
+    expect(await admin.pttl(meta)).toBeGreaterThan(60_000);
+    // Appends and acks refresh it at most once per housekeeping interval (a second here): the
+    // first one after the interval does.
+    for (const activity of [() => log.append(sessionId, 1), () => log.ack(sessionId, { epoch, offset: 1 })]) {
+      await admin.pexpire(meta, 5000);
+      await admin.pexpire(logKey, 5000);
+      await waitFor(
+        async () => {
+          await activity();
+          return (await admin.pttl(meta)) > 60_000 && (await admin.pttl(logKey)) > 60_000;
+        },
+        { timeoutMs: 3000, intervalMs: 50, what: 'the activity to refresh the idle expiry' },
+      );
+    }
+  });
+
+  it('keeps a session with steady appends or acks alive past its idle ttl, then expires it', async () => {
+    const idleTtlMs = 400;
+    const log = await logs.open({ idleTtlMs });
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId);
+    const admin = server.client();
+    const { meta } = log.keys(sessionId);
+    // Activity every 50 ms for three idle ttls each: first appends, then acks alone.
+    const steadily = async (activity: () => Promise<unknown>): Promise<void> => {
+      const until = Date.now() + 3 * idleTtlMs;
+      while (Date.now() < until) {
+        await activity();
+        expect(await admin.exists(meta)).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await steadily(() => log.append(sessionId, 'tick'));
+    await steadily(() => log.ack(sessionId, { epoch, offset: 1 }));
+    await waitFor(async () => (await admin.exists(meta)) === 0, {
+      timeoutMs: 5000,
+      what: 'the session to expire once activity stopped',
+    });
   });
 
   it('fences acks of a connection whose consumer lease was taken by a newer one', async () => {

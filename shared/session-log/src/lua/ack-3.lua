@@ -1,6 +1,6 @@
 --[[
   Record a consumer's acknowledged offset: monotonic, never beyond the head, only within the
-  current epoch. Also refreshes the session's idle expiry.
+  current epoch. Also counts as activity (the idle expiry refresh, when due: see lib.lua).
 
   KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
   ARGV[1] runId   ARGV[2] durable   ARGV[3] candidate epoch   ARGV[4] live channel
@@ -15,7 +15,7 @@
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
 local ackField = 'ack:' .. ARGV[5]
 local m = redis.call('HMGET', metaKey, 'epoch', 'head', 'runId', 'durable', 'idleTtlMs', ackField,
-  'lease:' .. ARGV[5])
+  'lease:' .. ARGV[5], 'active')
 if not m[1] then return hf_missing(tombKey) end
 if ARGV[9] ~= '' and ARGV[9] ~= m[7] then return {HF_FENCED, m[7] or '0'} end
 local head = tonumber(m[2])
@@ -25,9 +25,15 @@ if ARGV[6] ~= epoch then return {HF_EPOCH_MISMATCH, epoch} end
 local offset = tonumber(ARGV[7])
 if offset > head then return {HF_BEYOND_HEAD, head} end
 local acked = tonumber(m[6] or '0')
+local now = hf_now_ms()
+local idleTtlMs = tonumber(m[5])
+local due = hf_housekeeping_due(m[8], now, idleTtlMs)
 if offset > acked then
-  redis.call('HSET', metaKey, ackField, offset)
+  if due then redis.call('HSET', metaKey, ackField, offset, 'active', now)
+  else redis.call('HSET', metaKey, ackField, offset) end
   acked = offset
+elseif due then
+  redis.call('HSET', metaKey, 'active', now)
 end
-hf_touch(metaKey, logKey, tombKey, tonumber(m[5]), tonumber(ARGV[8]), hf_now_ms())
+if due then hf_refresh_expiry(metaKey, logKey, tombKey, idleTtlMs, tonumber(ARGV[8])) end
 return {1, acked}

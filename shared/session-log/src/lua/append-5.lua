@@ -9,8 +9,10 @@
   For each message with an id seen in the dedupe window, nothing is written and the original
   offset is returned. Every other message gets the next offset (head + 1) as its stream id
   "<offset>-0", so offsets are contiguous, never reused, and XRANGE can seek by offset.
-  Then: retention (max length, max age), idle expiry refresh, and one SPUBLISH on the live
-  channel carrying the new entries, so live delivery needs no read.
+  Each XADD trims to the session's max length itself; age retention and the idle expiry
+  refresh run at most once per housekeeping interval (lib.lua), so a one-message append costs
+  five commands: HMGET, TIME, XADD, HSET, and one SPUBLISH on the live channel carrying the
+  new entries, so live delivery needs no read.
 
   Returns {1, epoch, epochRotated (0/1), offset1, duplicate1 (0/1), offset2, duplicate2, ...}
           or {-1} / {-2, reason} (see lib.lua).
@@ -20,11 +22,23 @@ local runId, durableNow, candidate, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local dedupeWindowMs, tombTtlMs = tonumber(ARGV[5]), tonumber(ARGV[6])
 
 local m = redis.call('HMGET', metaKey,
-  'epoch', 'head', 'runId', 'durable', 'maxLen', 'maxAgeMs', 'idleTtlMs', 'idsCur', 'idsSince')
+  'epoch', 'head', 'runId', 'durable', 'maxLen', 'maxAgeMs', 'idleTtlMs', 'idsCur', 'idsSince', 'active')
 if not m[1] then return hf_missing(tombKey) end
 local head = tonumber(m[2])
 local epoch, rotated = hf_check_epoch(metaKey, channel, m[1], head, m[3], m[4], runId, durableNow, candidate)
 local now = hf_now_ms()
+local maxLen, idleTtlMs = tonumber(m[5]), tonumber(m[7])
+local due = hf_housekeeping_due(m[10], now, idleTtlMs)
+
+-- XADD trimming to maxLen in the same command (exact, so retention is what was configured).
+local function xadd(entryId, data, msgId)
+  if maxLen > 0 then
+    if msgId then return redis.call('XADD', logKey, 'MAXLEN', maxLen, entryId, 'd', data, 't', now, 'i', msgId) end
+    return redis.call('XADD', logKey, 'MAXLEN', maxLen, entryId, 'd', data, 't', now)
+  end
+  if msgId then return redis.call('XADD', logKey, entryId, 'd', data, 't', now, 'i', msgId) end
+  return redis.call('XADD', logKey, entryId, 'd', data, 't', now)
+end
 
 local curIds, oldIds = hf_id_hashes(metaKey, KEYS[4], KEYS[5], m[8], tonumber(m[9]), now, dedupeWindowMs)
 
@@ -44,11 +58,11 @@ for i = 7, #ARGV, 2 do
   else
     head = head + 1
     if id ~= '' then
-      redis.call('XADD', logKey, head .. '-0', 'd', data, 't', now, 'i', id)
+      xadd(head .. '-0', data, id)
       redis.call('HSET', curIds, id, head)
       wroteIds = true
     else
-      redis.call('XADD', logKey, head .. '-0', 'd', data, 't', now)
+      xadd(head .. '-0', data, nil)
     end
     added[#added + 1] = data
     reply[#reply + 1] = head
@@ -57,13 +71,17 @@ for i = 7, #ARGV, 2 do
 end
 
 if #added > 0 then
-  redis.call('HSET', metaKey, 'head', head)
-  local maxLen = tonumber(m[5])
-  if maxLen > 0 then redis.call('XTRIM', logKey, 'MAXLEN', maxLen) end
-  hf_trim_by_age(logKey, tonumber(m[6]), now)
+  if due then
+    redis.call('HSET', metaKey, 'head', head, 'active', now)
+    hf_trim_by_age(logKey, tonumber(m[6]), now)
+  else
+    redis.call('HSET', metaKey, 'head', head)
+  end
   redis.call('SPUBLISH', channel, '{"e":"' .. epoch .. '","o":' .. firstNew .. ',"n":' .. #added ..
     ',"d":[' .. table.concat(added, ',') .. ']}')
+elseif due then
+  redis.call('HSET', metaKey, 'active', now)
 end
-if wroteIds then redis.call('PEXPIRE', curIds, hf_ids_ttl(dedupeWindowMs, tonumber(m[7]))) end
-hf_touch(metaKey, logKey, tombKey, tonumber(m[7]), tombTtlMs, now)
+if wroteIds then redis.call('PEXPIRE', curIds, hf_ids_ttl(dedupeWindowMs, idleTtlMs)) end
+if due then hf_refresh_expiry(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs) end
 return reply

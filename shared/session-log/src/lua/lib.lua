@@ -71,15 +71,45 @@ local function hf_check_epoch(metaKey, channel, epoch, head, storedRunId, stored
   return candidate, true
 end
 
--- Idle expiry: every key of the session lives idleTtl past the last activity. The tombstone
--- outlives the session by tombTtl, so a late append finds "ended", never a fresh session.
+--[[
+  Idle expiry: every key of the session lives at least idleTtl past the last activity. The
+  tombstone outlives the session by tombTtl, so a late append finds "ended", never a fresh
+  session.
+
+  Refreshing the expiry costs four commands (HSET active, three PEXPIREs), more than the XADD
+  an append is for. So the hot paths (append, ack) refresh it only when the last refresh is
+  hf_housekeeping_ms old, and every refresh sets the keys to live idleTtl plus that interval:
+  a session expires between idleTtl and idleTtl + interval after its last activity, and
+  `active` is exact to within the interval.
+]]
+local HF_HOUSEKEEPING_MAX_MS = 1000
+
+local function hf_housekeeping_ms(idleTtlMs)
+  if idleTtlMs > 0 then return math.min(HF_HOUSEKEEPING_MAX_MS, math.floor(idleTtlMs / 10)) end
+  return HF_HOUSEKEEPING_MAX_MS
+end
+
+-- True when the expiry refresh (and, on append, age retention) is due: `active` is the
+-- session's last refresh time as stored, `now` Redis time.
+local function hf_housekeeping_due(active, now, idleTtlMs)
+  local last = tonumber(active)
+  return last == nil or now - last >= hf_housekeeping_ms(idleTtlMs) or now < last
+end
+
+-- The PEXPIREs of a refresh (the caller writes `active`, often with other fields).
+local function hf_refresh_expiry(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs)
+  if idleTtlMs > 0 then
+    local ttl = idleTtlMs + hf_housekeeping_ms(idleTtlMs)
+    redis.call('PEXPIRE', metaKey, ttl)
+    redis.call('PEXPIRE', logKey, ttl)
+    redis.call('PEXPIRE', tombKey, ttl + tombTtlMs)
+  end
+end
+
+-- An unconditional refresh, for the rarer paths (create, connect, inbound).
 local function hf_touch(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs, now)
   redis.call('HSET', metaKey, 'active', now)
-  if idleTtlMs > 0 then
-    redis.call('PEXPIRE', metaKey, idleTtlMs)
-    redis.call('PEXPIRE', logKey, idleTtlMs)
-    redis.call('PEXPIRE', tombKey, idleTtlMs + tombTtlMs)
-  end
+  hf_refresh_expiry(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs)
 end
 
 local function hf_offset_of(streamId)
