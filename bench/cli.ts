@@ -14,10 +14,15 @@ export interface CliOptions {
   /** Run the Holdfast edges with --cpu-prof, profiles written to this directory. */
   readonly cpuProfDir: string | undefined;
   readonly quiet: boolean;
+  /**
+   * Run Holdfast from its TypeScript sources instead of building dist/ first and running that
+   * (what production runs; the default).
+   */
+  readonly source: boolean;
 }
 
 export const USAGE = `npm run bench -- [--profile quick|full] [--only <bench>[,<bench>]] [--out file.json]
-                   [--pin | --no-pin] [--cpu-prof <dir>] [--quiet]
+                   [--pin | --no-pin] [--cpu-prof <dir>] [--source] [--quiet]
 benchmarks: ${BENCHMARKS.join(', ')}`;
 
 /** Parse the command line; throws an Error naming the bad argument. */
@@ -28,6 +33,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   let pin: 'auto' | boolean = 'auto';
   let cpuProfDir: string | undefined;
   let quiet = false;
+  let source = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -67,11 +73,14 @@ export function parseCli(argv: readonly string[]): CliOptions {
       case '--quiet':
         quiet = true;
         break;
+      case '--source':
+        source = true;
+        break;
       case '--help':
         throw new Error(USAGE);
       default:
         throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
     }
   }
-  return { profile, only, out, pin, cpuProfDir, quiet };
+  return { profile, only, out, pin, cpuProfDir, quiet, source };
 }

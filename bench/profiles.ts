@@ -56,7 +56,8 @@ export const PROFILES: Record<Profile['name'], Profile> = {
   full: {
     name: 'full',
     repeats: 3,
-    warmMs: 1_000,
+    // Two seconds: the first second of traffic through a fresh edge runs unoptimised code.
+    warmMs: 2_000,
     measureMs: 3_000,
     fsyncs: ['everysec', 'always'],
     unicastSessions: [100, 1_000],

@@ -21,6 +21,8 @@ export interface SuiteResult {
   readonly command: string;
   readonly machine: Record<string, string | number>;
   readonly placement: Record<string, string>;
+  /** Whether Holdfast ran compiled (dist/, as in production) or from TypeScript sources. */
+  readonly code?: 'compiled' | 'source';
   readonly rows: Row[];
   /** Benchmarks that failed (the others ran): their error, first lines. */
   readonly failures: Array<{ bench: string; error: string }>;

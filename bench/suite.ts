@@ -42,7 +42,7 @@ export async function runSuite(
   const ctx: BenchContext = {
     profile: options.profile,
     progress,
-    systems: { placement: where, cpuProfDir: options.cpuProfDir },
+    systems: { placement: where, cpuProfDir: options.cpuProfDir, source: options.source },
     rows: [],
   };
   progress.note(
@@ -61,6 +61,7 @@ export async function runSuite(
     command,
     machine: { ...machine, loadAverageAtEnd: loadAverage() },
     placement: { ...where },
+    code: options.source ? 'source' : 'compiled',
     rows: [...ctx.rows],
     failures: [...failures],
   });

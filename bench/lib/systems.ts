@@ -21,6 +21,8 @@ export function placement(pin: boolean): Placement {
 export interface SystemOptions {
   readonly placement: Placement;
   readonly cpuProfDir: string | undefined;
+  /** Run the Holdfast packages from TypeScript sources rather than dist/ (see ChildOptions.source). */
+  readonly source: boolean;
 }
 
 /** A real Holdfast edge process on a free port. */
@@ -35,6 +37,7 @@ export async function startEdge(
   const child = await BenchChild.start({
     name,
     main: 'bench/systems/holdfast-edge.ts',
+    source: options.source,
     cpus: options.placement.app,
     nodeFlags: ['--expose-gc', ...cpuProf],
     env: {
@@ -61,6 +64,7 @@ export async function startSocketIo(
   const child = await BenchChild.start({
     name: `socket.io-${mode}`,
     main: 'bench/systems/socketio-server.ts',
+    source: options.source,
     cpus: options.placement.app,
     nodeFlags: ['--expose-gc'],
     env: { MODE: mode, REDIS_URL: redisUrl, ...env },
@@ -81,6 +85,7 @@ export function startProducer(redisUrl: string, options: SystemOptions, keep?: n
   return BenchChild.start({
     name: 'producer',
     main: 'bench/systems/producer.ts',
+    source: options.source,
     cpus: options.placement.app,
     nodeFlags: cpuProfFlags('producer', options),
     env: { REDIS_URL: redisUrl, ...(keep ? { KEEP_MESSAGES: String(keep) } : {}) },
@@ -88,7 +93,12 @@ export function startProducer(redisUrl: string, options: SystemOptions, keep?: n
 }
 
 export function startClients(name: string, options: SystemOptions): Promise<BenchChild> {
-  return BenchChild.start({ name, main: 'bench/load/clients.ts', cpus: options.placement.clients });
+  return BenchChild.start({
+    name,
+    main: 'bench/load/clients.ts',
+    cpus: options.placement.clients,
+    source: options.source,
+  });
 }
 
 /** SIGTERM (an edge exits at once, writing its --cpu-prof profile), SIGKILL after 3 s. */

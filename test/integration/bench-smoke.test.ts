@@ -21,6 +21,8 @@ describe('bench harness (smoke)', () => {
         pin: false,
         cpuProfDir: undefined,
         quiet: true,
+        // The harness, not the figures: no build step inside the test suite.
+        source: true,
       },
       'bench smoke test',
     );

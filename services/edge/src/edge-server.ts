@@ -27,7 +27,12 @@ import { EdgeMetrics } from './metrics.js';
 import { clientAddress, parseTrustedProxies } from './client-address.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { isOriginAllowed } from './origin-check.js';
-import { SessionConnection, type AcceptedHandshake, type EdgeSocket } from './session-connection.js';
+import {
+  SessionConnection,
+  type AcceptedHandshake,
+  type ConnectionDeps,
+  type EdgeSocket,
+} from './session-connection.js';
 
 /** Server-to-server event (over the Redis adapter): close the connection with this socket id. */
 const REPLACE_EVENT = 'holdfast:replace';
@@ -65,6 +70,8 @@ export class EdgeServer {
   private readonly connections = new Map<string, SessionConnection>();
   private readonly healthTimer: NodeJS.Timeout;
   private readonly metrics = new EdgeMetrics();
+  /** What every connection uses, shared: one object per edge rather than closures per connection. */
+  private readonly connectionDeps: ConnectionDeps;
   /** Open WebSockets per client address, and session connections per session. */
   readonly perAddress = new ConnectionCounter();
   readonly perSession = new ConnectionCounter();
@@ -79,6 +86,23 @@ export class EdgeServer {
     private readonly adapterClients: Redis[],
     private readonly inbound: InboundQueue,
   ) {
+    this.connectionDeps = {
+      log,
+      live,
+      window: config.window,
+      leaseMs: config.leaseMs,
+      verifyToken: async (token, sessionId) => {
+        const verified = await verifier.verify(token, { sessionId });
+        return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
+      },
+      metrics: this.metrics,
+      submitDrain: (sessionId, generation) => inbound.submitDrain(sessionId, generation),
+      eventsPerSecond: config.eventsPerSecond,
+      eventsBurst: config.eventsBurst,
+      onClosed: (closed) => {
+        if (this.connections.get(closed.id) === closed) this.connections.delete(closed.id);
+      },
+    };
     this.healthTimer = setInterval(() => this.watchRedis(), 500);
     this.healthTimer.unref();
   }
@@ -317,27 +341,7 @@ export class EdgeServer {
       socket.disconnect(true);
       return;
     }
-    const connection = new SessionConnection(
-      socket,
-      {
-        log: this.log,
-        live: this.live,
-        window: this.config.window,
-        leaseMs: this.config.leaseMs,
-        verifyToken: async (token, sessionId) => {
-          const verified = await this.verifier.verify(token, { sessionId });
-          return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
-        },
-        metrics: this.metrics,
-        submitDrain: (sessionId, generation) => this.inbound.submitDrain(sessionId, generation),
-        eventsPerSecond: this.config.eventsPerSecond,
-        eventsBurst: this.config.eventsBurst,
-        onClosed: (closed) => {
-          if (this.connections.get(closed.id) === closed) this.connections.delete(closed.id);
-        },
-      },
-      accepted,
-    );
+    const connection = new SessionConnection(socket, this.connectionDeps, accepted);
     this.connections.set(socket.id, connection);
     connection.start().catch((error: unknown) => {
       const e = isHoldfastError(error)
