@@ -3,7 +3,7 @@ import type { GroupCommitOptions } from './options.js';
 import type { EncodedMessage } from './payload.js';
 import { toHoldfastError } from './redis-errors.js';
 import { expectOk } from './script-errors.js';
-import { queueScript, type ScriptReply } from './scripts.js';
+import { queueScript, runScript, type ScriptReply } from './scripts.js';
 import type { ServerIdentity, ServerIdentityTracker } from './server-identity.js';
 
 /** The outcome of one caller's append: its messages' offsets in order, in one epoch. */
@@ -57,7 +57,8 @@ export class GroupCommitter {
 
   submit(sessionId: string, messages: readonly EncodedMessage[]): Promise<GroupOutcome> {
     return new Promise((resolve, reject) => {
-      const bytes = messages.reduce((sum, m) => sum + m.bytes, 0);
+      let bytes = 0;
+      for (const message of messages) bytes += message.bytes;
       const group: PendingGroup = { messages, bytes, resolve, reject };
       const groups = this.queue.get(sessionId);
       if (groups) groups.push(group);
@@ -90,17 +91,24 @@ export class GroupCommitter {
     const calls = this.planCalls(batch);
     try {
       const identity = await this.deps.identity.current(this.deps.timeoutMs);
-      const pipeline = this.deps.redis.pipeline();
-      for (const call of calls) {
-        const { keys, args } = this.deps.appendCall(
-          call.sessionId,
-          identity,
-          call.groups.flatMap((g) => g.messages),
+      const scriptArgs = calls.map((call) =>
+        this.deps.appendCall(call.sessionId, identity, call.groups.flatMap((g) => g.messages)),
+      );
+      const only = calls.length === 1 ? scriptArgs[0] : undefined;
+      if (only) {
+        // A lone call (one awaited append at a time) skips the pipeline: ioredis builds a
+        // Pipeline object with a property per defined script, which cost more than the call.
+        const reply = await runScript(this.deps.redis, 'append', only.keys, only.args).then(
+          (value): [Error | null, unknown] => [null, value],
+          (error: unknown): [Error | null, unknown] => [error as Error, null],
         );
-        queueScript(pipeline, 'append', keys, args);
+        settleCall(calls[0] as ScriptCall, reply);
+      } else {
+        const pipeline = this.deps.redis.pipeline();
+        for (const { keys, args } of scriptArgs) queueScript(pipeline, 'append', keys, args);
+        const replies = (await pipeline.exec()) ?? [];
+        calls.forEach((call, index) => settleCall(call, replies[index]));
       }
-      const replies = (await pipeline.exec()) ?? [];
-      calls.forEach((call, index) => settleCall(call, replies[index]));
     } catch (error) {
       const failure = toHoldfastError(error);
       for (const call of calls) for (const group of call.groups) group.reject(failure);
@@ -147,12 +155,11 @@ function settleCall(call: ScriptCall, result: [Error | null, unknown] | undefine
     const epochRotated = ok[2] === 1;
     let cursor = 3;
     for (const group of call.groups) {
-      const offsets = group.messages.map(() => {
-        const offset = Number(ok[cursor]);
-        const duplicate = ok[cursor + 1] === 1;
+      const offsets: Array<{ offset: number; duplicate: boolean }> = [];
+      for (let i = 0; i < group.messages.length; i++) {
+        offsets.push({ offset: Number(ok[cursor]), duplicate: ok[cursor + 1] === 1 });
         cursor += 2;
-        return { offset, duplicate };
-      });
+      }
       group.resolve({ epoch, epochRotated, offsets });
     }
   } catch (error) {

@@ -121,10 +121,21 @@ export class SessionLog {
   }
 
   /** Append one message; see `appendBatch`. */
-  async append(sessionId: string, data: unknown, options: { id?: string } = {}): Promise<AppendResult> {
-    const [result] = await this.appendBatch(sessionId, [{ data, id: options.id }]);
-    if (!result) throw new Error('append returned no result');
-    return result;
+  append(sessionId: string, data: unknown, options: { id?: string } = {}): Promise<AppendResult> {
+    // Not async, and no appendBatch in between: on the hot path every promise hop per message
+    // shows (the bench producer spent a fifth of its time in GC).
+    let encoded: EncodedMessage;
+    try {
+      assertSessionId(sessionId);
+      encoded = encodeMessage({ data, id: options.id }, this.options.maxPayloadBytes);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.committer.submit(sessionId, [encoded]).then((outcome) => {
+      const first = outcome.offsets[0];
+      if (!first) throw new Error('append returned no result');
+      return { offset: first.offset, epoch: outcome.epoch, duplicate: first.duplicate };
+    });
   }
 
   /**
