@@ -92,7 +92,11 @@ export class GroupCommitter {
     try {
       const identity = await this.deps.identity.current(this.deps.timeoutMs);
       const scriptArgs = calls.map((call) =>
-        this.deps.appendCall(call.sessionId, identity, call.groups.flatMap((g) => g.messages)),
+        this.deps.appendCall(
+          call.sessionId,
+          identity,
+          call.groups.flatMap((g) => g.messages),
+        ),
       );
       const only = calls.length === 1 ? scriptArgs[0] : undefined;
       if (only) {
