@@ -10,6 +10,7 @@ interface EngineConnection {
   send(data: string): void;
   close(): void;
   once(event: 'close', listener: () => void): void;
+  off(event: 'close', listener: () => void): void;
 }
 
 /**
@@ -49,11 +50,12 @@ export function enforceHandshakeDeadline(http: HttpServer, io: Server, timeoutMs
     );
   });
 
-  const joined = new WeakSet<object>();
-  io.on('connection', (socket) => joined.add(socket.conn));
+  // Pending deadlines by Engine.IO connection, cleared when its namespace socket joins, so a
+  // live connection keeps no timer or listener for its handshake.
+  const deadlines = new WeakMap<object, () => void>();
+  io.on('connection', (socket) => deadlines.get(socket.conn)?.());
   io.engine.on('connection', (conn: EngineConnection) => {
     const timer = setTimeout(() => {
-      if (joined.has(conn)) return;
       const data: ConnectErrorData = {
         code: ErrorCode.HandshakeTimeout,
         message: `no session handshake was accepted within ${timeoutMs} ms`,
@@ -62,6 +64,12 @@ export function enforceHandshakeDeadline(http: HttpServer, io: Server, timeoutMs
       conn.close();
     }, timeoutMs);
     timer.unref();
-    conn.once('close', () => clearTimeout(timer));
+    const cancel = (): void => {
+      clearTimeout(timer);
+      conn.off('close', cancel);
+      deadlines.delete(conn);
+    };
+    deadlines.set(conn, cancel);
+    conn.once('close', cancel);
   });
 }

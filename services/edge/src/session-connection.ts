@@ -4,6 +4,7 @@ import {
   HoldfastError,
   isHoldfastError,
   isOffset,
+  type BatchPayload,
   type ClientToServerEvents,
   type LogPosition,
   type NoticePayload,
@@ -13,9 +14,9 @@ import {
   type ServerToClientEvents,
   type TokenRefreshReply,
 } from '@holdfast/protocol';
-import type { LiveNotification, LiveSubscriptions, SessionLog } from '@holdfast/session-log';
+import type { LiveNotification, LiveSubscriptions, ReadResult, SessionLog } from '@holdfast/session-log';
 import { AckWriter } from './ack-writer.js';
-import { DeliveryCursor } from './delivery-cursor.js';
+import { DeliveryCursor, type CursorDeps } from './delivery-cursor.js';
 import type { WindowLimits } from './flow-window.js';
 import { LeaseKeeper, type LeaseCheck } from './lease-keeper.js';
 import { unsafeDataReason } from './payload-guard.js';
@@ -70,13 +71,13 @@ const LIVE_RESUBSCRIBE_RETRY_MS = 250;
  * through a DeliveryCursor, persists acks, keeps the lease and the token current, and ends
  * with a clear notice (session ended, replaced, drain, token expired).
  */
-export class SessionConnection {
+export class SessionConnection implements CursorDeps {
   private cursor: DeliveryCursor | undefined;
   /**
    * Epochs this connection told its client to leave (a reset). An ack of one of them was sent
    * before the client saw the reset, crossing it on the wire: stale, not a client error.
    */
-  private readonly leftEpochs = new Set<string>();
+  private leftEpochs: Set<string> | undefined;
   private readonly acks: AckWriter;
   private readonly lease: LeaseKeeper;
   private unsubscribe: (() => Promise<void>) | undefined;
@@ -151,29 +152,12 @@ export class SessionConnection {
       tokenExpiresAt: this.handshake.tokenExpiresAt,
     });
     if (decision.reset) this.sendReset(decision.reset);
-    this.cursor = new DeliveryCursor(
-      {
-        read: (from, limit, maxBytes) => this.deps.log.read(sessionId, { from, limit, maxBytes }),
-        sendBatch: (batch) => {
-          this.deps.metrics.messagesDelivered.inc(batch.data.length);
-          this.socket.emit('batch', batch);
-        },
-        sendReset: (reset) => this.sendReset(reset),
-        mayDeliver: () => !this.closing && this.lease.isValid(),
-        onFatal: (error) => this.endFor(error),
-        onWindowFull: () => {
-          this.livePauseTimer ??= setTimeout(() => this.pauseLive(), LIVE_PAUSE_AFTER_MS);
-          this.livePauseTimer.unref();
-        },
-        onWindowOpen: () => {
-          clearTimeout(this.livePauseTimer);
-          this.livePauseTimer = undefined;
-          if (this.livePaused) void this.resumeLive();
-        },
-      },
-      this.deps.window,
-      { epoch: info.epoch, offset: decision.startOffset, head: info.head },
-    );
+    // The connection is the cursor's CursorDeps itself: methods, not a closure per callback.
+    this.cursor = new DeliveryCursor(this, this.deps.window, {
+      epoch: info.epoch,
+      offset: decision.startOffset,
+      head: info.head,
+    });
     this.socket.use(([event, payload], next) => {
       if (!KNOWN_EVENTS.has(event)) {
         this.fault(ErrorCode.UnknownEvent, `unknown event ${JSON.stringify(String(event).slice(0, 64))}`);
@@ -198,6 +182,36 @@ export class SessionConnection {
     this.socket.on('send', (payload, reply) => void this.onSend(payload, reply));
     this.cursor.start();
     if (this.notifiedDuringStart) this.cursor.onLive({ kind: 'resync' });
+  }
+
+  // CursorDeps: what the delivery cursor asks of its connection.
+
+  read(from: number, limit: number, maxBytes: number): Promise<ReadResult> {
+    return this.deps.log.read(this.handshake.sessionId, { from, limit, maxBytes });
+  }
+
+  sendBatch(batch: BatchPayload): void {
+    this.deps.metrics.messagesDelivered.inc(batch.data.length);
+    this.socket.emit('batch', batch);
+  }
+
+  mayDeliver(): boolean {
+    return !this.closing && this.lease.isValid();
+  }
+
+  onFatal(error: unknown): void {
+    this.endFor(error);
+  }
+
+  onWindowFull(): void {
+    this.livePauseTimer ??= setTimeout(() => this.pauseLive(), LIVE_PAUSE_AFTER_MS);
+    this.livePauseTimer.unref();
+  }
+
+  onWindowOpen(): void {
+    clearTimeout(this.livePauseTimer);
+    this.livePauseTimer = undefined;
+    if (this.livePaused) void this.resumeLive();
   }
 
   private subscribeLive(): Promise<() => Promise<void>> {
@@ -240,8 +254,9 @@ export class SessionConnection {
     }
   }
 
-  private sendReset(reset: ResetPayload): void {
-    if (reset.oldEpoch !== null && reset.oldEpoch !== reset.newEpoch) this.leftEpochs.add(reset.oldEpoch);
+  sendReset(reset: ResetPayload): void {
+    if (reset.oldEpoch !== null && reset.oldEpoch !== reset.newEpoch)
+      (this.leftEpochs ??= new Set()).add(reset.oldEpoch);
     this.deps.metrics.resets.inc({ reason: reset.reason });
     this.socket.emit('reset', reset);
   }
@@ -331,7 +346,7 @@ export class SessionConnection {
     }
     if (!this.lease.isValid()) return; // a fenced connection acks nothing
     if (epoch !== cursor.position.epoch) {
-      if (this.leftEpochs.has(epoch)) return; // crossed the reset on the wire: nothing to store
+      if (this.leftEpochs?.has(epoch)) return; // crossed the reset on the wire: nothing to store
       this.fault(
         ErrorCode.InvalidAck,
         `ack is for epoch ${epoch}, the connection is in ${cursor.position.epoch}`,

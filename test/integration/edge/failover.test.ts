@@ -183,12 +183,14 @@ describe('failover', () => {
     );
     await waitFor(() => clients.every((c) => c.lastOffset >= 4), { what: 'every client streaming' });
 
+    // Made before the signal: the drain lasts about DRAIN_SPREAD_MS, and on a loaded machine
+    // creating a session after readyz turned 503 could take longer than that.
+    const late = await newSession();
     a.signal('SIGTERM');
     // While it drains, the edge says it is not ready and refuses new connections.
     await waitFor(async () => (await fetch(`${a.url}/readyz`)).status === 503, {
       what: 'readyz 503 while draining',
     });
-    const late = await newSession();
     const refused = await RawClient.connect(a.url, late);
     expect(refused.connectError?.data).toMatchObject({ code: 'server_draining', retryAfterMs: 100 });
     const exit = await a.waitForExit();
