@@ -143,7 +143,7 @@ function resumeTable(all: readonly Row[]): string {
   const keys = ['sessions', 'missed'];
   return table(
     'resume-storm: every client reconnects to the other edge at once and resumes',
-    ['missed × sessions', 'peer', 'catch-up s', 'replay msg/s', '× XRANGE floor', 'lost', 'dup'],
+    ['missed × sessions', 'peer', 'catch-up s', 'replay msg/s', '× XRANGE floor', 'lost', 'dup', 'retried'],
     rows.map((r) => [
       `${int(Number(r.params.missed))} × ${int(Number(r.params.sessions))}`,
       name(r),
@@ -154,6 +154,7 @@ function resumeTable(all: readonly Row[]): string {
         : '',
       r.peer === 'holdfast' ? int(med(r, 'lost')) : '',
       r.peer === 'holdfast' ? int(med(r, 'duplicates')) : '',
+      r.peer === 'holdfast' ? int(med(r, 'handshakeRetries')) : '',
     ]),
   );
 }

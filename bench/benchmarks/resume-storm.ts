@@ -71,6 +71,7 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
         );
         await clients.call('reset');
         const sent = await producer.call<number[]>('sent', { sink: 'holdfast' });
+        const retries0 = await clients.call<number>('handshakeRetries');
         const meter = new CpuMeter({ edge: target.child.pid, redis: redis.pid, clients: clients.pid });
         meter.start();
         const t0 = nowMicros();
@@ -92,6 +93,7 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
         await reconnected;
         if (reconnectError !== undefined) throw reconnectError;
         const snap = await clients.call<TrackerSnapshot>('snapshot');
+        const handshakeRetries = (await clients.call<number>('handshakeRetries')) - retries0;
         const total = sessions * missed;
         hf.add({
           catchUpSeconds: seconds,
@@ -101,12 +103,13 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
           lost,
           duplicates: snap.duplicates,
           expected: total,
+          handshakeRetries,
         });
         progress.stepDone(
-          `${seconds.toFixed(2)} s to catch up, ${Math.round(snap.delivered / seconds).toLocaleString('en-US')} msg/s, lost ${lost}, dup ${snap.duplicates}`,
+          `${seconds.toFixed(2)} s to catch up, ${Math.round(snap.delivered / seconds).toLocaleString('en-US')} msg/s, lost ${lost}, dup ${snap.duplicates}, refused handshakes retried ${handshakeRetries}`,
         );
       }
-      ctx.rows.push(totals(hf.build(), ['lost', 'duplicates']), floor.build());
+      ctx.rows.push(totals(hf.build(), ['lost', 'duplicates', 'handshakeRetries']), floor.build());
     } finally {
       await stopAll(children);
       await redis.destroy();

@@ -38,11 +38,18 @@ let system: System = 'plain';
 let sessionIds: string[] = [];
 let reportTimer: NodeJS.Timeout | undefined;
 let lastReported = -1;
+/** Holdfast handshakes refused with a retryable code and tried again (as the SDK would). */
+let handshakeRetries = 0;
+/** Wait before retrying a refused handshake: about the SDK's first backoff step. */
+const RETRY_AFTER_MS = 250;
+/** Bumped by closeAll, so a retry scheduled before it does not reopen a closed client. */
+let generation = 0;
 
 function holdfastClient(url: string, session: number, token: string, client?: Client): Client {
   const auth: Record<string, unknown> = { v: PROTOCOL_VERSION, sessionId: sessionIds[session], token };
   if (client?.epoch !== undefined) auth.position = { epoch: client.epoch, offset: client.lastOffset };
   const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
+  const born = generation;
   const c: Client = client ?? { socket, lastOffset: 0, unacked: 0, helloSeen: false };
   c.socket = socket;
   c.helloSeen = false;
@@ -53,6 +60,17 @@ function holdfastClient(url: string, session: number, token: string, client?: Cl
     c.unacked = 0;
     socket.emit('ack', { epoch: c.epoch, offset: c.lastOffset });
   };
+  socket.on('connect_error', (error: Error & { data?: { retryAfterMs?: number } }) => {
+    // Refused (a timeout under a storm, a full edge): try again like the SDK, so a storm's
+    // figures include the retries instead of a client that never comes back.
+    handshakeRetries += 1;
+    socket.removeAllListeners();
+    socket.disconnect();
+    const delay = error.data?.retryAfterMs ?? RETRY_AFTER_MS;
+    setTimeout(() => {
+      if (born === generation) holdfastClient(url, session, token, c);
+    }, delay).unref();
+  });
   socket.on('hello', (hello: HelloPayload) => {
     c.epoch = hello.epoch;
     c.helloSeen = true;
@@ -125,6 +143,7 @@ async function waitUntil(condition: () => boolean, what: string, timeoutMs = 60_
 }
 
 function closeAll(): void {
+  generation += 1;
   for (const c of clients) {
     clearTimeout(c.ackTimer);
     c.ackTimer = undefined;
@@ -158,6 +177,8 @@ serve({
     lastReported = -1;
   },
   snapshot: () => tracker.snapshot(),
+  /** Refused handshakes tried again since the process started. */
+  handshakeRetries: () => handshakeRetries,
   /** Per session: the next sequence number expected (= messages received in order so far). */
   received: () => clients.map((_, s) => tracker.next[s] ?? 0),
   /** Report the delivered count every `everyMs` (closed-loop feedback), or stop with 0. */

@@ -7,6 +7,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Redis } from 'ioredis';
+import pLimit from 'p-limit';
 import { Server, type ExtendedError } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createTokenVerifier, type TokenVerifier } from '@holdfast/auth';
@@ -44,6 +45,14 @@ const DRAIN_RETRY_AFTER_MS = 100;
 const TRANSPORT_DRAIN_LIMIT_MS = 3000;
 /** Hint sent with `too_many_connections`: a connection slot is not freed sooner than this, typically. */
 const CONNECTION_LIMIT_RETRY_AFTER_MS = 1000;
+/**
+ * Catch-up reads in flight per edge. Every Redis call of an edge shares one connection, answered
+ * in order: in a resume storm, a thousand connections each reading a window of a thousand
+ * entries put a thousand large replies ahead of every handshake's lease claim, which then timed
+ * out (seen in the resume-storm benchmark). A few reads in flight keep Redis and the edge busy
+ * with replay while a handshake waits behind at most these.
+ */
+const REPLAY_READS_IN_FLIGHT = 8;
 /** How long closing each Redis connection may take at shutdown. */
 const CLOSE_LIMIT_MS = 2000;
 
@@ -99,6 +108,7 @@ export class EdgeServer {
       submitDrain: (sessionId, generation) => inbound.submitDrain(sessionId, generation),
       eventsPerSecond: config.eventsPerSecond,
       eventsBurst: config.eventsBurst,
+      readSlot: pLimit(REPLAY_READS_IN_FLIGHT),
       onClosed: (closed) => {
         if (this.connections.get(closed.id) === closed) this.connections.delete(closed.id);
       },

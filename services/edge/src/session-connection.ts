@@ -42,6 +42,11 @@ export interface ConnectionDeps {
   readonly submitDrain: (sessionId: string, generation: number) => Promise<void>;
   readonly eventsPerSecond: number;
   readonly eventsBurst: number;
+  /**
+   * Runs a catch-up read when one of the edge's few read slots is free (see REPLAY_READS_IN_FLIGHT
+   * in edge-server.ts), so replays cannot starve handshakes and acks on the shared connection.
+   */
+  readonly readSlot: <T>(read: () => Promise<T>) => Promise<T>;
 }
 
 export interface AcceptedHandshake {
@@ -187,7 +192,7 @@ export class SessionConnection implements CursorDeps {
   // CursorDeps: what the delivery cursor asks of its connection.
 
   read(from: number, limit: number, maxBytes: number): Promise<ReadResult> {
-    return this.deps.log.read(this.handshake.sessionId, { from, limit, maxBytes });
+    return this.deps.readSlot(() => this.deps.log.read(this.handshake.sessionId, { from, limit, maxBytes }));
   }
 
   sendBatch(batch: BatchPayload): void {
