@@ -46,6 +46,12 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY --from=manifests /app ./
 RUN npm ci --omit=dev --no-audit --no-fund
+# A workspace's dependency whose version differs from the one hoisted to the root is installed
+# in that workspace's own node_modules (p-limit 7 for the edge, beside a hoisted p-limit 3):
+# gather those too, or the service cannot find it.
+RUN mkdir -p nested && for pkg in shared/* services/*; do \
+      if [ -d "$pkg/node_modules" ]; then mkdir -p "nested/$pkg" && cp -R "$pkg/node_modules" "nested/$pkg/"; fi; \
+    done
 
 # 4. What runs: node, production dependencies, compiled code. Files stay owned by root, so the
 #    service (user node) cannot change its own code.
@@ -54,6 +60,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules node_modules
+COPY --from=prod-deps /app/nested ./
 COPY --from=build /app/runtime ./
 COPY deploy/healthcheck.mjs deploy/healthcheck.mjs
 USER node

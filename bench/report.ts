@@ -111,7 +111,18 @@ function latencyTable(all: readonly Row[]): string {
   if (rows.length === 0) return '';
   const body = table(
     `unicast-latency: open loop (intended send time), ${rows[0]?.params.sessions} sessions, appendfsync ${rows[0]?.params.fsync}; ms`,
-    ['target msg/s', 'peer (producer pattern)', 'delivered msg/s', 'p50', 'p99', 'p99.9', 'lost', 'dup'],
+    [
+      'target msg/s',
+      'peer (producer pattern)',
+      'delivered msg/s',
+      'p50',
+      'p99',
+      'p99.9',
+      'append acked p50',
+      'append acked p99',
+      'lost',
+      'dup',
+    ],
     rows.map((r) => [
       int(Number(r.params.rate)),
       name(r),
@@ -119,6 +130,8 @@ function latencyTable(all: readonly Row[]): string {
       spread(r.metrics.p50Ms, (n) => fixed(n, 2)),
       spread(r.metrics.p99Ms, (n) => fixed(n, 2)),
       spread(r.metrics.p999Ms, (n) => fixed(n, 2)),
+      r.metrics.ackP50Ms ? spread(r.metrics.ackP50Ms, (n) => fixed(n, 2)) : '',
+      r.metrics.ackP99Ms ? spread(r.metrics.ackP99Ms, (n) => fixed(n, 2)) : '',
       int(med(r, 'lost')),
       int(med(r, 'duplicates')),
     ]),
@@ -130,7 +143,7 @@ function latencyTable(all: readonly Row[]): string {
         name(r) === peer && med(r, 'p99Ms') < limitMs && med(r, 'saturated') === 0 && med(r, 'lost') === 0,
     );
     const best = Math.max(...ok.map((r) => Number(r.params.rate)));
-    return Number.isFinite(best) ? int(best) : 'none tested';
+    return Number.isFinite(best) ? int(best) : 'none of the rates run';
   };
   const summary = peers.map(
     (p) => `- ${p}: highest tested rate with p99 < 50 ms: ${highest(p, 50)}; < 20 ms: ${highest(p, 20)}`,

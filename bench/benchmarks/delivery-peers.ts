@@ -139,6 +139,9 @@ export interface DeliveryFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly p999Ms: number;
+  /** Open loop, durable peers: intended send time to append acknowledged (NaN otherwise). */
+  readonly ackP50Ms: number;
+  readonly ackP99Ms: number;
   readonly lost: number;
   readonly duplicates: number;
   /** The producer could not keep up with the requested rate (open loop). */
@@ -168,7 +171,10 @@ export async function measureDelivery(
   await p.producer.call('start', { ...spec, ...sinkArgs });
   await sleep(ctx.profile.warmMs);
   // Open loop: latency counts from here. Closed loop: keep counting (the credit depends on it).
-  if (open) await p.clients.call('reset');
+  if (open) {
+    await p.clients.call('reset');
+    await p.producer.call('resetLatency', sinkArgs);
+  }
   const meter = new CpuMeter({ ...p.serverPids, redis: setup.redis.pid, clients: p.clients.pid });
   const cmd0 = await setup.redis.commandCalls();
   const snap0 = await p.clients.call<TrackerSnapshot>('snapshot');
@@ -195,6 +201,8 @@ export async function measureDelivery(
     p50Ms: snap1.latency.p50 / 1000,
     p99Ms: snap1.latency.p99 / 1000,
     p999Ms: snap1.latency.p999 / 1000,
+    ackP50Ms: (counts.ackLatency?.p50 ?? NaN) / 1000,
+    ackP99Ms: (counts.ackLatency?.p99 ?? NaN) / 1000,
     lost,
     duplicates: final.duplicates,
     saturated: counts.saturated ? 1 : 0,

@@ -1,5 +1,5 @@
-import hdr from 'hdr-histogram-js';
 import { parsePayload } from '../lib/payload.js';
+import { newHistogram, percentiles, type Percentiles } from '../lib/histogram.js';
 import { nowMicros } from '../lib/stats.js';
 
 export interface TrackerSnapshot {
@@ -7,7 +7,7 @@ export interface TrackerSnapshot {
   readonly duplicates: number;
   /** Messages skipped over (a later sequence number arrived first): lost unless redelivered. */
   readonly gaps: number;
-  readonly latency: { count: number; p50: number; p99: number; p999: number; max: number };
+  readonly latency: Percentiles;
 }
 
 /**
@@ -49,27 +49,11 @@ export class SessionTracker {
   }
 
   snapshot(): TrackerSnapshot {
-    const h = this.histogram;
     return {
       delivered: this.delivered,
       duplicates: this.duplicates,
       gaps: this.gaps,
-      latency: {
-        count: h.totalCount,
-        p50: h.getValueAtPercentile(50),
-        p99: h.getValueAtPercentile(99),
-        p999: h.getValueAtPercentile(99.9),
-        max: h.maxValue,
-      },
+      latency: percentiles(this.histogram),
     };
   }
-}
-
-function newHistogram(): hdr.Histogram {
-  // 1 µs to 10 min, 3 significant digits.
-  return hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
 }

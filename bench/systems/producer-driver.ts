@@ -1,3 +1,4 @@
+import { newHistogram, percentiles, type Percentiles } from '../lib/histogram.js';
 import { makePayload } from '../lib/payload.js';
 import { nowMicros, sleep } from '../lib/stats.js';
 
@@ -36,6 +37,11 @@ export interface RunCounts {
   readonly errors: number;
   readonly firstError?: string;
   readonly saturated: boolean;
+  /**
+   * From each message's intended send time to its append being acknowledged (durable sinks,
+   * since the last `resetLatency`): the durable half of the delivery latency.
+   */
+  readonly ackLatency?: Percentiles;
 }
 
 const BATCH = { batch16: 16, pipeline64: 64 } as const;
@@ -61,6 +67,7 @@ export class ProducerDriver {
   private done: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
   private cursor = 0;
+  private ackLatency = newHistogram();
 
   constructor(private readonly sink: Sink) {}
 
@@ -79,13 +86,20 @@ export class ProducerDriver {
     this.firstError = undefined;
     this.credited = 0;
     this.saturated = false;
+    this.ackLatency = newHistogram();
     this.done = (spec.rate === undefined ? this.closedLoop(spec) : this.openLoop(spec, spec.rate)).catch(
       (error: unknown) => this.fail(error),
     );
   }
 
+  /** Start the acknowledgement latency afresh (after the warm-up). */
+  resetLatency(): void {
+    this.ackLatency = newHistogram();
+  }
+
   counts(): RunCounts {
     return {
+      ...(this.ackLatency.totalCount > 0 ? { ackLatency: percentiles(this.ackLatency) } : {}),
       sent: this.sent,
       acked: this.acked,
       errors: this.errors,
@@ -188,7 +202,7 @@ export class ProducerDriver {
     if (pattern === 'batch16') {
       const session = this.nextSession(spec.sessions);
       const payloads = Array.from({ length: BATCH.batch16 }, () => this.payloadFor(session, intended));
-      this.track(this.sink.sendMany?.(session, payloads), payloads.length);
+      this.track(this.sink.sendMany?.(session, payloads), payloads.length, intended);
       return payloads.length;
     }
     if (pattern === 'pipeline64') {
@@ -197,15 +211,15 @@ export class ProducerDriver {
         const session = this.nextSession(spec.sessions);
         items.push([session, this.payloadFor(session, intended)]);
       }
-      this.track(this.sink.sendPipeline?.(items), items.length);
+      this.track(this.sink.sendPipeline?.(items), items.length, intended);
       return items.length;
     }
     const session = this.nextSession(spec.sessions);
-    this.track(this.sink.send(session, this.payloadFor(session, intended)), 1);
+    this.track(this.sink.send(session, this.payloadFor(session, intended)), 1, intended);
     return 1;
   }
 
-  private track(result: Promise<unknown> | undefined, count: number): void {
+  private track(result: Promise<unknown> | undefined, count: number, intended: number): void {
     this.sent += count;
     if (!result) {
       this.acked += count;
@@ -216,6 +230,7 @@ export class ProducerDriver {
       () => {
         this.inFlight -= count;
         this.acked += count;
+        this.ackLatency.recordValueWithCount(Math.max(1, nowMicros() - intended), count);
         this.wakeUp();
       },
       (error: unknown) => {

@@ -62,6 +62,7 @@ serve({
   },
   start: ({ sink, ...spec }: RunSpec & { sink: SinkName }) => drivers[sink].start(spec),
   counts: ({ sink }: { sink: SinkName }) => drivers[sink].counts(),
+  resetLatency: ({ sink }: { sink: SinkName }) => drivers[sink].resetLatency(),
   stop: ({ sink }: { sink: SinkName }) => drivers[sink].stop(),
   credit: (delivered: number) => drivers.holdfast.credit(delivered),
   /** Append `perSession` messages to each of the first `sessions` sessions, in batches (setup, not measured). */

@@ -55,6 +55,7 @@ serve({
   connections: () => io.engine.clientsCount,
   start: (spec: RunSpec) => driver.start(spec),
   counts: () => driver.counts(),
+  resetLatency: () => driver.resetLatency(),
   sent: () => driver.sentPerSession(),
   stop: () => driver.stop(),
   credit: (delivered: number) => driver.credit(delivered),

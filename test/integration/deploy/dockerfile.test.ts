@@ -100,13 +100,16 @@ describe('Dockerfile (replayed without Docker)', () => {
       for (const pkg of await readdir(join(app, dir))) {
         const entries = (await readdir(join(app, dir, pkg))).sort();
         expect(entries, `${dir}/${pkg}`).toEqual(expect.arrayContaining(['package.json']));
+        // node_modules: a workspace's own production dependencies (a version other than the
+        // hoisted one).
         expect(
-          entries.filter((e) => e !== 'package.json' && e !== 'dist'),
+          entries.filter((e) => e !== 'package.json' && e !== 'dist' && e !== 'node_modules'),
           `${dir}/${pkg}`,
         ).toEqual([]);
       }
     }
     expect(existsSync(join(app, 'services/edge/dist/main.js'))).toBe(true);
+    expect(existsSync(join(app, 'services/edge/node_modules/p-limit/package.json'))).toBe(true);
     expect(existsSync(join(app, 'shared/session-log/dist/lua'))).toBe(true);
     for (const devOnly of ['typescript', 'vitest', 'eslint', 'tsx', 'yaml']) {
       expect(existsSync(join(app, 'node_modules', devOnly)), devOnly).toBe(false);
