@@ -18,7 +18,7 @@ const scriptFiles = {
   touch: 'touch-3.lua',
   end: 'end-9.lua',
   claim: 'claim-3.lua',
-  lease: 'lease-2.lua',
+  lease: 'lease-3.lua',
   trim: 'trim-3.lua',
   inboxEnqueue: 'inbox-enqueue-7.lua',
   inboxNext: 'inbox-next-4.lua',

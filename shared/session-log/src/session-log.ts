@@ -286,8 +286,8 @@ export class SessionLog {
       const reply = await this.run(
         sessionId,
         'lease',
-        [keys.meta, keys.tomb],
-        [consumerId, generation, action, leaseMs],
+        [keys.meta, keys.log, keys.tomb],
+        [consumerId, generation, action, leaseMs, this.options.tombstoneTtlMs],
       );
       return Number(reply[1]);
     } catch (error) {

@@ -225,7 +225,7 @@ describe('session lifecycle', () => {
     }
   });
 
-  it('keeps a session with steady appends or acks alive past its idle ttl, then expires it', async () => {
+  it('keeps a session with steady appends, acks or an open connection alive past its idle ttl, then expires it', async () => {
     const idleTtlMs = 400;
     const log = await logs.open({ idleTtlMs });
     const sessionId = uniqueId();
@@ -243,6 +243,9 @@ describe('session lifecycle', () => {
     };
     await steadily(() => log.append(sessionId, 'tick'));
     await steadily(() => log.ack(sessionId, { epoch, offset: 1 }));
+    // A client that stays connected with no traffic: only its edge's lease renewals.
+    const { generation } = await log.claimLease(sessionId, 'default', 'conn-1', 1000);
+    await steadily(() => log.renewLease(sessionId, 'default', generation, 1000));
     await waitFor(async () => (await admin.exists(meta)) === 0, {
       timeoutMs: 5000,
       what: 'the session to expire once activity stopped',

@@ -5,7 +5,7 @@
 
   KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
   ARGV[1] consumer id   ARGV[2] holder (the new connection's id)   ARGV[3] tombTtlMs
-  ARGV[4] lease ms: the consumer counts as connected until then unless renewed (see lease-2.lua)
+  ARGV[4] lease ms: the consumer counts as connected until then unless renewed (see lease-3.lua)
 
   Returns {1, generation, previousHolder or ""} or {-1} / {-2, reason}.
 ]]

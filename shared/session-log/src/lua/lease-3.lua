@@ -1,0 +1,32 @@
+--[[
+  Renew or release a connection's consumer lease, and keep the consumer's presence current
+  (`seen:<consumer>` = until when the consumer counts as connected, in Redis time). An open
+  connection is activity: a renewal refreshes the idle expiry when due (lib.lua), so a session
+  whose client stays connected without traffic does not expire under it.
+
+  KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
+  ARGV[1] consumer id   ARGV[2] the connection's lease generation
+  ARGV[3] "renew" or "release"   ARGV[4] lease ms (renew: presence lasts this long)
+  ARGV[5] tombTtlMs
+
+  Returns {1, currentGeneration}: the lease is still held when it equals ARGV[2]; a renew or
+  release by an older connection changes nothing. Or {-1} / {-2, reason}.
+]]
+local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
+local consumer = ARGV[1]
+local m = redis.call('HMGET', metaKey, 'epoch', 'lease:' .. consumer, 'idleTtlMs', 'active')
+if not m[1] then return hf_missing(tombKey) end
+local current = tonumber(m[2] or '0')
+if current == tonumber(ARGV[2]) then
+  if ARGV[3] == 'renew' then
+    local now = hf_now_ms()
+    redis.call('HSET', metaKey, 'seen:' .. consumer, now + tonumber(ARGV[4]))
+    local idleTtlMs = tonumber(m[3])
+    if hf_housekeeping_due(m[4], now, idleTtlMs) then
+      hf_touch(metaKey, logKey, tombKey, idleTtlMs, tonumber(ARGV[5]), now)
+    end
+  else
+    redis.call('HDEL', metaKey, 'seen:' .. consumer)
+  end
+end
+return {1, current}
