@@ -5,6 +5,8 @@ import type { RedisServerOptions } from '../../helpers/redis-server.js';
 import { RawClient, assertContiguous, type RawClientOptions } from '../../helpers/raw-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { tokenFor } from '../../helpers/tokens.js';
+import type { ApiServer } from '@holdfast/api';
+import { ApiClient, startTestApi } from '../api/api-fixture.js';
 
 export interface BadInputEnvironment extends EdgeEnvironment {
   /** A fresh session id (created) in this file's Redis. */
@@ -95,4 +97,30 @@ export function useBadInputEnvironment(
     expectStillServing,
     expectRefused,
   }) as BadInputEnvironment;
+}
+
+/**
+ * An API for this file's Redis, writing under the edge's key prefix so its messages reach the
+ * edge's clients (the bystander included): started before the file's tests, closed after.
+ */
+export function useBadInputApi(env: BadInputEnvironment): { readonly http: ApiClient; readonly url: string } {
+  let api: ApiServer | undefined;
+  let http: ApiClient | undefined;
+  beforeAll(async () => {
+    api = await startTestApi(env.redis, { HOLDFAST_KEY_PREFIX: 'hf' });
+    http = new ApiClient(api.url);
+  });
+  afterAll(async () => api?.close());
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the API is started in beforeAll');
+    return value;
+  };
+  return {
+    get http() {
+      return started(http);
+    },
+    get url() {
+      return started(api).url;
+    },
+  };
 }

@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiServer } from '@holdfast/api';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
 import { tokenFor } from '../../helpers/tokens.js';
 import { WireClient } from '../../bad-input/wire-client.js';
-import { ApiClient, startTestApi, type ErrorBody } from '../api/api-fixture.js';
-import { useBadInputEnvironment } from './bad-input-fixture.js';
+import type { ErrorBody } from '../api/api-fixture.js';
+import { useBadInputApi, useBadInputEnvironment } from './bad-input-fixture.js';
 
 const env = useBadInputEnvironment();
 
-let api: ApiServer | undefined;
-let http: ApiClient;
-beforeAll(async () => {
-  // The API writes where the edge reads (the same key prefix), so its messages reach the bystander.
-  api = await startTestApi(env.redis, { HOLDFAST_KEY_PREFIX: 'hf' });
-  http = new ApiClient(api.url);
-});
-afterAll(async () => api?.close());
+const api = useBadInputApi(env);
 
 /** Ids no Holdfast id may be: Redis key syntax, control characters, broken UTF-16, sheer size. */
 const HOSTILE_IDS: ReadonlyArray<readonly [string, string]> = [
@@ -34,8 +26,8 @@ const HOSTILE_IDS: ReadonlyArray<readonly [string, string]> = [
 
 /** A healthy session gets a message through the API, and its client receives it. */
 async function expectApiStillServes(): Promise<void> {
-  const created = await http.createSession();
-  const res = await http.post(`/v1/sessions/${created.sessionId}/messages`, { data: { ok: true } });
+  const created = await api.http.createSession();
+  const res = await api.http.post(`/v1/sessions/${created.sessionId}/messages`, { data: { ok: true } });
   expect(res.status).toBe(200);
   await env.expectStillServing();
 }
@@ -94,7 +86,7 @@ describe('hostile ids over the HTTP API', () => {
       : encodeURIComponent(id);
 
   it.each(HOSTILE_IDS)('creating a session with %s → 400 invalid_session_id', async (_what, sessionId) => {
-    const res = await http.post<ErrorBody>('/v1/sessions', { sessionId });
+    const res = await api.http.post<ErrorBody>('/v1/sessions', { sessionId });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe(ErrorCode.InvalidSessionId);
     await expectApiStillServes();
@@ -107,14 +99,14 @@ describe('hostile ids over the HTTP API', () => {
         `/v1/sessions/${enc(sessionId)}`,
         `/v1/sessions/${enc(sessionId)}/messages?from=1`,
       ]) {
-        const res = await http.get<ErrorBody>(path);
+        const res = await api.http.get<ErrorBody>(path);
         expect({ path: path.slice(0, 60), status: res.status, code: res.body.code }).toEqual({
           path: path.slice(0, 60),
           status: 400,
           code: ErrorCode.InvalidSessionId,
         });
       }
-      const publish = await http.post<ErrorBody>(`/v1/sessions/${enc(sessionId)}/messages`, { data: 1 });
+      const publish = await api.http.post<ErrorBody>(`/v1/sessions/${enc(sessionId)}/messages`, { data: 1 });
       expect(publish.status).toBe(400);
       expect(publish.body.code).toBe(ErrorCode.InvalidSessionId);
       await expectApiStillServes();
@@ -124,8 +116,8 @@ describe('hostile ids over the HTTP API', () => {
   it.each(HOSTILE_IDS)(
     'a message id with %s → 400 invalid_message_id, nothing written',
     async (_what, id) => {
-      const { sessionId } = await http.createSession();
-      const res = await http.post<ErrorBody>(`/v1/sessions/${sessionId}/messages`, { data: 1, id });
+      const { sessionId } = await api.http.createSession();
+      const res = await api.http.post<ErrorBody>(`/v1/sessions/${sessionId}/messages`, { data: 1, id });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe(ErrorCode.InvalidMessageId);
       expect((await env.log.info(sessionId)).head).toBe(0);
@@ -134,8 +126,8 @@ describe('hostile ids over the HTTP API', () => {
   );
 
   it.each(HOSTILE_IDS)('a consumer id with %s → 400 invalid_consumer_id', async (_what, consumerId) => {
-    const { sessionId } = await http.createSession();
-    const res = await http.post<ErrorBody>(`/v1/sessions/${sessionId}/token`, { consumerId });
+    const { sessionId } = await api.http.createSession();
+    const res = await api.http.post<ErrorBody>(`/v1/sessions/${sessionId}/token`, { consumerId });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe(ErrorCode.InvalidConsumerId);
     await expectApiStillServes();
@@ -144,8 +136,8 @@ describe('hostile ids over the HTTP API', () => {
   it.each(
     HOSTILE_IDS.filter(([, id]) => /^[\x20-\x7e]+$/.test(id)), // what an HTTP header can carry at all
   )('an Idempotency-Key with %s → 400 invalid_message_id', async (_what, key) => {
-    const { sessionId } = await http.createSession();
-    const res = await http.post<ErrorBody>(
+    const { sessionId } = await api.http.createSession();
+    const res = await api.http.post<ErrorBody>(
       `/v1/sessions/${sessionId}/messages`,
       { data: 1 },
       {
@@ -159,16 +151,16 @@ describe('hostile ids over the HTTP API', () => {
   });
 
   it('a body that is not UTF-8 is refused with 400, not stored', async () => {
-    const { sessionId } = await http.createSession();
+    const { sessionId } = await api.http.createSession();
     const body = Buffer.concat([
       Buffer.from('{"data":"'),
       Buffer.from([0xff, 0xfe, 0xc3]),
       Buffer.from('"}'),
     ]);
-    const res = await fetch(`${api!.url}/v1/sessions/${sessionId}/messages`, {
+    const res = await fetch(`${api.url}/v1/sessions/${sessionId}/messages`, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${(http as unknown as { key: string }).key}`,
+        authorization: `Bearer ${(api.http as unknown as { key: string }).key}`,
         'content-type': 'application/json',
       },
       body,

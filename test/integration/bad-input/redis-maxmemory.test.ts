@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ApiServer } from '@holdfast/api';
+import { expect, it } from 'vitest';
 import { ErrorCode, isHoldfastError } from '@holdfast/protocol';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
 import { tokenFor } from '../../helpers/tokens.js';
-import { ApiClient, startTestApi, type ErrorBody } from '../api/api-fixture.js';
-import { useBadInputEnvironment } from './bad-input-fixture.js';
+import type { ErrorBody } from '../api/api-fixture.js';
+import { useBadInputApi, useBadInputEnvironment } from './bad-input-fixture.js';
 
 // noeviction: Redis refuses writes at maxmemory instead of dropping keys (BullMQ requires it).
 const env = useBadInputEnvironment({ redis: { maxmemoryPolicy: 'noeviction' } });
 
-let api: ApiServer | undefined;
-let http: ApiClient;
-beforeAll(async () => {
-  api = await startTestApi(env.redis, { HOLDFAST_KEY_PREFIX: 'hf' });
-  http = new ApiClient(api.url);
-});
-afterAll(async () => api?.close());
+const api = useBadInputApi(env);
 
 const PAYLOAD = 'x'.repeat(4096);
 
@@ -55,7 +48,7 @@ it('at maxmemory, producers, the API and clients get storage_full; nothing ackno
     await admin.config('SET', 'maxmemory', String(full - 256 * 1024));
 
     // While full: the HTTP API, a client's send and a new handshake are each told so.
-    const published = await http.post<ErrorBody>(`/v1/sessions/${sessionId}/messages`, {
+    const published = await api.http.post<ErrorBody>(`/v1/sessions/${sessionId}/messages`, {
       data: { payload: PAYLOAD },
     });
     expect(published.status).toBe(503);
