@@ -48,6 +48,7 @@ const SHARED_STATUS: Readonly<Record<ErrorCode, number>> = {
   session_not_found: 404,
   session_ended: 410,
   session_exists: 409,
+  session_completed: 409,
   epoch_mismatch: 409,
   ack_beyond_head: 409,
   replaced: 409,

@@ -2,7 +2,7 @@ import {
   DEFAULT_CONSUMER_ID,
   ErrorCode,
   HoldfastError,
-  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
   assertSessionId,
   isOffset,
   type LogPosition,
@@ -28,10 +28,10 @@ export function parseHandshake(auth: unknown): ParsedHandshake {
     fail(ErrorCode.InvalidHandshake, 'handshake auth must be an object { v, sessionId, token, position? }');
   }
   const { v, sessionId, token, position } = auth as Record<string, unknown>;
-  if (v !== PROTOCOL_VERSION) {
+  if (typeof v !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.includes(v)) {
     fail(
       ErrorCode.UnsupportedProtocol,
-      `protocol version ${JSON.stringify(v) ?? 'undefined'} is not supported; this edge speaks ${PROTOCOL_VERSION}`,
+      `protocol version ${JSON.stringify(v) ?? 'undefined'} is not supported; this edge speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
     );
   }
   assertSessionId(sessionId);

@@ -19,6 +19,11 @@ export const ErrorCode = {
   SessionNotFound: 'session_not_found',
   SessionEnded: 'session_ended',
   SessionExists: 'session_exists',
+  /**
+   * The session was completed (its normal end): it stays readable for its completed retention,
+   * but appends are refused. Not a transient error: do not retry the append.
+   */
+  SessionCompleted: 'session_completed',
   EpochMismatch: 'epoch_mismatch',
   AckBeyondHead: 'ack_beyond_head',
   /** A newer connection of the same consumer took over: stop this one, do not reconnect. */
@@ -85,6 +90,7 @@ export const errorActions: Readonly<Record<ErrorCode, ErrorAction>> = {
   session_not_found: 'stop',
   session_ended: 'stop',
   session_exists: 'fix_request',
+  session_completed: 'stop',
   epoch_mismatch: 'fix_request',
   ack_beyond_head: 'fix_request',
   replaced: 'stop',

@@ -31,6 +31,11 @@ export interface HelloPayload {
   readonly head: number;
   /** The first offset this connection delivers. */
   readonly startOffset: number;
+  /**
+   * Present when the session is completed: its last message's offset. Nothing is appended
+   * after it; the edge delivers up to it, then sends `complete` and closes.
+   */
+  readonly finalOffset?: number;
   /** The consumer's acknowledged offset as stored. */
   readonly ackedOffset: number;
   /** Most unacknowledged messages and bytes the edge keeps in flight on this connection. */
@@ -64,6 +69,16 @@ export interface ResetPayload {
   readonly newEpoch: string;
   readonly firstAvailable: number;
   readonly resumeFrom: number;
+}
+
+/**
+ * The session was completed (its normal end): every message up to and including `finalOffset`
+ * of `epoch` was sent on this connection before this event. Nothing more will be appended.
+ * The edge closes the connection after it; the client does not reconnect.
+ */
+export interface CompletePayload {
+  readonly epoch: string;
+  readonly finalOffset: number;
 }
 
 /** A terminal or advisory notice; `code` is from the code table. */
@@ -108,7 +123,9 @@ export interface ServerToClientEvents {
   hello: (payload: HelloPayload) => void;
   batch: (payload: BatchPayload) => void;
   reset: (payload: ResetPayload) => void;
-  /** The session ended: stop, do not reconnect. The edge then closes the connection. */
+  /** The session completed and everything up to its final offset was sent: stop, do not reconnect. */
+  complete: (payload: CompletePayload) => void;
+  /** The session was deleted or expired: stop, do not reconnect. The edge then closes the connection. */
   session_ended: (payload: NoticePayload) => void;
   /** A newer connection of this consumer took over: stop, do not reconnect. */
   replaced: (payload: NoticePayload) => void;

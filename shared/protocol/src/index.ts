@@ -1,4 +1,4 @@
-export { PROTOCOL_VERSION } from './version.js';
+export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version.js';
 export { ErrorCode, type ErrorAction, errorActions, isRetryable } from './error-codes.js';
 export { HoldfastError, isHoldfastError } from './holdfast-error.js';
 export {
@@ -16,6 +16,7 @@ export {
 export type {
   AckPayload,
   BatchPayload,
+  CompletePayload,
   ClientToServerEvents,
   ConnectErrorData,
   HandshakeAuth,
