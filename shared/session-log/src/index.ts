@@ -11,10 +11,12 @@ export type { MessageInput } from './payload.js';
 export type {
   AckInput,
   AppendResult,
+  CompleteSessionOptions,
   CreateSessionOptions,
   EndReason,
   LogEntry,
   ReadResult,
+  SessionCompleted,
   SessionCreated,
   SessionInfo,
 } from './types.js';
