@@ -25,6 +25,7 @@ export { LiveSubscriptions, type LiveListener } from './live-subscriptions.js';
 export {
   decodeLiveNotification,
   type LiveEntries,
+  type LiveCompleted,
   type LiveEnded,
   type LiveNotification,
   type LiveResync,
