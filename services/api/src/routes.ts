@@ -178,7 +178,11 @@ export const routes: readonly Route[] = [
     errors: [...SESSION_ERRORS, ErrorCode.InvalidOptions],
     async handler({ params, body }, { producer }) {
       const completed = await producer.completeSession(params.sessionId, body);
-      return { finalOffset: completed.finalOffset, epoch: completed.epoch, completedAt: completed.completedAt };
+      return {
+        finalOffset: completed.finalOffset,
+        epoch: completed.epoch,
+        completedAt: completed.completedAt,
+      };
     },
   }),
   defineRoute({

@@ -228,10 +228,12 @@ export class SessionConnection implements CursorDeps {
     if (this.closing) return;
     this.closing = true; // no more deliveries; acks are still taken and stored
     this.completion.onAck(this.cursor?.position.acked ?? 0); // a client already at the end
-    void this.completion.run(complete, () => this.acks.flush()).then(() => {
-      this.cleanUp();
-      this.disconnect();
-    });
+    void this.completion
+      .run(complete, () => this.acks.flush())
+      .then(() => {
+        this.cleanUp();
+        this.disconnect();
+      });
   }
 
   onWindowFull(): void {
