@@ -141,9 +141,9 @@ export const routes: readonly Route[] = [
         createdAt: info.createdAt,
         lastActiveAt: info.lastActiveAt,
         durable: info.durable,
-        ...(info.completedAt === undefined
-          ? {}
-          : { completedAt: info.completedAt, finalOffset: info.finalOffset }),
+        // Always present (null while open), so the body's shape does not depend on the state.
+        completedAt: info.completedAt ?? null,
+        finalOffset: info.finalOffset ?? null,
       };
     },
   }),

@@ -177,13 +177,13 @@ export const sessionInfoResponseSchema = z.object({
   completedAt: z
     .number()
     .int()
-    .optional()
-    .meta({ description: 'Epoch milliseconds of the completion; present once the session is completed.' }),
+    .nullable()
+    .meta({ description: 'Epoch milliseconds of the completion; null while the session is open.' }),
   finalOffset: z
     .number()
     .int()
-    .optional()
-    .meta({ description: 'Last message offset of a completed session; present once it is completed.' }),
+    .nullable()
+    .meta({ description: 'Last message offset of a completed session; null while it is open.' }),
 });
 
 export const completeSessionBodySchema = z
