@@ -17,6 +17,15 @@ describe('decodeLiveNotification', () => {
     expect(decodeLiveNotification('{"ended":"deleted"}')).toEqual({ kind: 'ended', reason: 'deleted' });
   });
 
+  it('reads completions (published by complete-9.lua)', () => {
+    expect(decodeLiveNotification('{"e":"E2","final":42}')).toEqual({
+      kind: 'completed',
+      epoch: 'E2',
+      finalOffset: 42,
+    });
+    expect(decodeLiveNotification('{"e":"E2","final":-1}')).toBeUndefined();
+  });
+
   it('ignores anything else', () => {
     for (const bad of [
       '',
