@@ -51,3 +51,18 @@ export { KEY_PREFIX_PATTERN } from '@holdfast/protocol';
 export function deadLetterKey(prefix: string): string {
   return `${prefix}:dead-letters`;
 }
+
+/** Every key of a session, in the order end-9.lua and complete-9.lua take them. */
+export function allSessionKeys(keys: SessionKeys): string[] {
+  return [
+    keys.meta,
+    keys.log,
+    keys.tomb,
+    keys.idsA,
+    keys.idsB,
+    keys.inbox,
+    keys.inboxState,
+    keys.inIdsA,
+    keys.inIdsB,
+  ];
+}

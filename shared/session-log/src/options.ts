@@ -190,3 +190,15 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
     },
   };
 }
+
+/** A per-session completed retention, validated; '' lets the script fall back to the default. */
+export function optionalRetentionMs(value: number | undefined): number | '' {
+  if (value === undefined) return '';
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new HoldfastError(
+      ErrorCode.InvalidOptions,
+      `completedRetentionMs must be an integer >= 1 (ms the completed session stays readable), got ${String(value)}`,
+    );
+  }
+  return value;
+}

@@ -10,8 +10,9 @@ import {
 } from '@holdfast/protocol';
 import { newEpoch } from './epoch-id.js';
 import { GroupCommitter } from './group-commit.js';
-import { sessionKeys, type SessionKeys } from './keys.js';
+import { allSessionKeys, sessionKeys, type SessionKeys } from './keys.js';
 import {
+  optionalRetentionMs,
   resolveOptions,
   resolveRetention,
   type ResolvedSessionLogOptions,
@@ -541,31 +542,4 @@ export class SessionLog {
     }
     return expectOk(reply, sessionId);
   }
-}
-
-/** Every key of a session, in the order end-9.lua and complete-9.lua take them. */
-function allSessionKeys(keys: SessionKeys): string[] {
-  return [
-    keys.meta,
-    keys.log,
-    keys.tomb,
-    keys.idsA,
-    keys.idsB,
-    keys.inbox,
-    keys.inboxState,
-    keys.inIdsA,
-    keys.inIdsB,
-  ];
-}
-
-/** A per-session completed retention, validated; '' lets the script fall back to the default. */
-function optionalRetentionMs(value: number | undefined): number | '' {
-  if (value === undefined) return '';
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new HoldfastError(
-      ErrorCode.InvalidOptions,
-      `completedRetentionMs must be an integer >= 1 (ms the completed session stays readable), got ${String(value)}`,
-    );
-  }
-  return value;
 }
