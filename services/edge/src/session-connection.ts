@@ -10,6 +10,7 @@ import {
   type NoticePayload,
   type ResetPayload,
   type SendReply,
+  type SizeLimits,
   assertMessageId,
   type ServerToClientEvents,
   type TokenRefreshReply,
@@ -30,6 +31,8 @@ export interface ConnectionDeps {
   readonly log: SessionLog;
   readonly live: LiveSubscriptions;
   readonly window: WindowLimits;
+  /** Told to clients in `hello`, so they refuse an oversize send instead of sending it. */
+  readonly limits: SizeLimits;
   readonly leaseMs: number;
   /** Verify a refreshed token for this session; resolves to its consumer and expiry. */
   readonly verifyToken: (
@@ -155,6 +158,7 @@ export class SessionConnection implements CursorDeps {
       ackedOffset: info.acks[consumerId] ?? 0,
       window: this.deps.window,
       tokenExpiresAt: this.handshake.tokenExpiresAt,
+      limits: this.deps.limits,
     });
     if (decision.reset) this.sendReset(decision.reset);
     // The connection is the cursor's CursorDeps itself: methods, not a closure per callback.

@@ -20,6 +20,8 @@ import { PositionSaver } from './position-saver.js';
 import { isLogPosition } from './position-store.js';
 import type { AttemptAbortedEvent, InboundErrorEvent, ReplyEvent } from './replies.js';
 import { START_EPOCH, initialPosition, isStartPosition } from './start-position.js';
+import { limitsFrom } from './send-limits.js';
+import { tokenFailure } from './token-failures.js';
 import { TokenKeeper } from './token-keeper.js';
 
 /**
@@ -84,6 +86,8 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
   private attempts = 0;
   /** Consecutive failures without progress: the retry strategy's `attempt`. */
   private failures = 0;
+  /** `getToken()` failures in a row; `maxTokenFailures` of them end the session. */
+  private tokenFailures = 0;
   /** A handler or the delivery contract failed and the app has not made progress since. */
   private stalled = false;
   private wasOpen = false;
@@ -112,8 +116,11 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     this.saver = new PositionSaver(options.store, options.sessionId, (error) =>
       this.report(storeError('save', error)),
     );
-    this.outbox = new Outbox(options.store, options.sessionId, (operation, error) =>
-      this.report(storeError(operation, error)),
+    this.outbox = new Outbox(
+      options.store,
+      options.sessionId,
+      (operation, error) => this.report(storeError(operation, error)),
+      (_id, error) => this.report(error), // a restored entry that can never be sent: dropped
     );
     void this.start();
   }
@@ -194,12 +201,9 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     let token: string;
     try {
       token = await this.tokens.forConnecting();
+      this.tokenFailures = 0;
     } catch (error) {
-      const failure = new HoldfastClientError(
-        ClientErrorCode.TokenUnavailable,
-        `getToken() failed: ${describe(error)}`,
-        { cause: error },
-      );
+      const failure = tokenFailure(error, ++this.tokenFailures, this.options.maxTokenFailures);
       this.report(failure);
       this.handleFailure(failure);
       return;
@@ -259,6 +263,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     if (!this.stalled) this.failures = 0;
     this.wasOpen = true;
     this.acks.setWindow(hello.window.messages);
+    this.outbox.setLimits(limitsFrom(hello.limits));
     const connection = this.connection;
     this.tokens.watch(hello.tokenExpiresAt, (token, timeoutMs) =>
       connection ? connection.refreshToken(token, timeoutMs) : Promise.reject(new Error('no connection')),
@@ -404,7 +409,9 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     }
     if (delay === null) return this.finish('retries_exhausted', cause);
     const wait = Math.max(Number.isFinite(delay) ? delay : 0, cause.retryAfterMs ?? 0, 0);
-    this.setState(this.wasOpen ? 'resuming' : 'connecting', cause.code, cause);
+    // Each token failure is told, though the state stays the same: no silent `connecting`.
+    const tell = cause.code === ClientErrorCode.TokenUnavailable;
+    this.setState(this.wasOpen ? 'resuming' : 'connecting', cause.code, cause, tell);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.openConnection(), wait);
   }
@@ -439,8 +446,13 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     return this.currentState === 'closed';
   }
 
-  private setState(state: SessionState, reason: string | undefined, error?: HoldfastClientError): void {
-    if (state === this.currentState) return;
+  private setState(
+    state: SessionState,
+    reason: string | undefined,
+    error?: HoldfastClientError,
+    evenIfSame = false,
+  ): void {
+    if (state === this.currentState && !evenIfSame) return;
     this.currentState = state;
     this.emit('state', error ? { state, reason, error } : { state, reason });
   }
