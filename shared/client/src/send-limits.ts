@@ -48,7 +48,9 @@ export function limitsFrom(announced: unknown): SizeLimits {
   const given = (typeof announced === 'object' && announced !== null ? announced : {}) as Partial<SizeLimits>;
   const valid = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
   return {
-    maxPayloadBytes: valid(given.maxPayloadBytes) ? given.maxPayloadBytes : DEFAULT_SIZE_LIMITS.maxPayloadBytes,
+    maxPayloadBytes: valid(given.maxPayloadBytes)
+      ? given.maxPayloadBytes
+      : DEFAULT_SIZE_LIMITS.maxPayloadBytes,
     maxFrameBytes: valid(given.maxFrameBytes) ? given.maxFrameBytes : DEFAULT_SIZE_LIMITS.maxFrameBytes,
   };
 }

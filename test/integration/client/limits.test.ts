@@ -65,7 +65,9 @@ describe('size limits', () => {
     const { sessionId } = await cluster.newSession();
     const store = memoryStore();
     // The edge refuses prototype-poisoning keys with invalid_payload (fix_request: never accepted).
-    await store.saveOutbox!(sessionId, [{ id: 'poison', data: JSON.parse('{"__proto__":{"x":1}}') as unknown }]);
+    await store.saveOutbox!(sessionId, [
+      { id: 'poison', data: JSON.parse('{"__proto__":{"x":1}}') as unknown },
+    ]);
     const session = cluster.track(
       connect((await cluster.sharedEdge()).url, {
         sessionId,
