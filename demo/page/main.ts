@@ -54,7 +54,13 @@ session.on('message', async ({ epoch, offset }) => {
   }
   showStatus({ epoch, offset, pending: session.pendingSends });
 });
+// A completed session (its normal end) shows as "complete" once every message was handled.
+session.on('complete', ({ finalOffset }) => {
+  showStatus({ state: 'complete' });
+  note(`complete: the session ended normally at offset ${finalOffset}`);
+});
 session.on('state', ({ state, reason }) => {
+  if (reason === 'session_completed') return; // shown by 'complete' above
   showStatus({ state: reason ? `${state} (${reason})` : state });
   note(reason ? `${state}: ${reason}` : state);
   if (state === 'resuming') lostAfter ??= session.position?.offset ?? 0;
