@@ -58,8 +58,7 @@ export interface ReplySource<R> {
   on(event: 'reply', listener: (event: ReplyEvent<R>) => void): () => void;
   on(event: 'attempt_aborted', listener: (event: AttemptAbortedEvent) => void): () => void;
   on(event: 'inbound_error', listener: (event: InboundErrorEvent) => void): () => void;
-  on(event: 'reset', listener: () => void): () => void;
-  on(event: 'complete', listener: () => void): () => void;
+  on(event: 'reset' | 'complete', listener: () => void): () => void;
 }
 
 export interface ReplyAssembler<R> {
