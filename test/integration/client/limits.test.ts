@@ -3,6 +3,7 @@ import { connect, HoldfastClientError, memoryStore } from '@holdfast/client';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { CountingProxy } from '../../helpers/client-counting-proxy.js';
 import { SessionRecorder } from '../../helpers/client-recorder.js';
+import { RawClient } from '../../helpers/raw-client.js';
 import { tokenFor } from '../../helpers/tokens.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -25,6 +26,19 @@ const HUGE = { blob: 'z'.repeat(5 * 2 ** 20) };
 const LARGE = { blob: 'z'.repeat(300 * 1024) };
 
 describe('size limits', () => {
+  it('the edge announces its limits in hello', async () => {
+    const { sessionId } = await cluster.newSession();
+    const raw = await RawClient.connect((await cluster.sharedEdge()).url, {
+      sessionId,
+      token: await tokenFor(sessionId),
+    });
+    try {
+      expect(raw.hellos[0]?.limits).toEqual({ maxPayloadBytes: 256 * 1024, maxFrameBytes: 1024 * 1024 });
+    } finally {
+      raw.close();
+    }
+  });
+
   it('an oversize send is rejected at once with payload_too_large, and later sends flow on the same connection', async () => {
     const proxy = await countingProxy();
     const { sessionId } = await cluster.newSession();
