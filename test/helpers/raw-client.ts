@@ -2,6 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
   type BatchPayload,
+  type CompletePayload,
   type ConnectErrorData,
   type HelloPayload,
   type LogPosition,
@@ -41,6 +42,8 @@ export class RawClient {
   readonly resets: ResetPayload[] = [];
   readonly notices: Array<{ event: string; payload: NoticePayload }> = [];
   readonly batchSizes: number[] = [];
+  /** `complete` events, with how many messages had been delivered when each came. */
+  readonly completes: Array<CompletePayload & { deliveredBefore: number }> = [];
   connectError: { message: string; data: ConnectErrorData | undefined } | undefined;
   disconnectReason: string | undefined;
   private epoch: string | undefined;
@@ -81,6 +84,9 @@ export class RawClient {
     for (const event of ['session_ended', 'replaced', 'drain', 'fault']) {
       this.socket.on(event, (payload: NoticePayload) => this.notices.push({ event, payload }));
     }
+    this.socket.on('complete', (complete: CompletePayload) =>
+      this.completes.push({ ...complete, deliveredBefore: this.delivered.length }),
+    );
     this.socket.on('connect_error', (error: Error & { data?: ConnectErrorData }) => {
       this.connectError = { message: error.message, data: error.data };
     });

@@ -27,6 +27,9 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     redis: config.redisUrl,
     keyPrefix: config.keyPrefix,
     commandTimeoutMs: config.redisCommandTimeoutMs,
+    ...(config.completedRetentionMs === undefined
+      ? {}
+      : { completedRetentionMs: config.completedRetentionMs }),
     token: config.token,
   });
   try {

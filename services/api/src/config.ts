@@ -20,6 +20,11 @@ export const apiEnvSchema = z
      * the request with 503 `timeout` / `redis_unavailable`.
      */
     REDIS_COMMAND_TIMEOUT_MS: positiveInt.default(5000),
+    /**
+     * How long a completed session stays readable (so a client that was away when it completed
+     * still gets the end), unless the session set its own at create or completion.
+     */
+    COMPLETED_RETENTION_MS: positiveInt.default(24 * 60 * 60 * 1000),
     /** Bearer keys accepted on /v1 routes (comma-separated: all valid, so keys can be rotated). */
     API_KEYS: csv
       .refine((keys) => keys.length > 0, 'set at least one API key (comma-separated)')
@@ -66,6 +71,8 @@ export interface ApiConfig {
   redisUrl: string;
   keyPrefix: string;
   redisCommandTimeoutMs: number;
+  /** Default completed retention of sessions completed through this API. */
+  completedRetentionMs?: number;
   apiKeys: string[];
   maxBodyBytes: number;
   token: IssuerConfig;
@@ -99,6 +106,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+    completedRetentionMs: e.COMPLETED_RETENTION_MS,
     apiKeys: e.API_KEYS,
     maxBodyBytes: e.API_MAX_BODY_BYTES,
     token,

@@ -10,6 +10,7 @@ export {
   CONSUMER_ID_PATTERN,
   MESSAGE_ID_PATTERN,
   SESSION_ID_PATTERN,
+  completeSessionResponseSchema,
   createSessionResponseSchema,
   errorBodySchema,
   publishResponseSchema,

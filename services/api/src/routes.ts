@@ -2,6 +2,8 @@ import { ErrorCode } from '@holdfast/protocol';
 import { ApiError, ApiErrorCode } from './api-errors.js';
 import { defineRoute, type Route } from './route-definition.js';
 import {
+  completeSessionBodySchema,
+  completeSessionResponseSchema,
   createSessionBodySchema,
   createSessionResponseSchema,
   healthResponseSchema,
@@ -102,6 +104,7 @@ export const routes: readonly Route[] = [
       ErrorCode.PayloadTooLarge,
       ErrorCode.BatchTooLarge,
       ErrorCode.StorageFull,
+      ErrorCode.SessionCompleted,
     ],
     async handler({ params, headers, body }, { producer }) {
       const idempotencyKey = headers['idempotency-key'];
@@ -138,6 +141,9 @@ export const routes: readonly Route[] = [
         createdAt: info.createdAt,
         lastActiveAt: info.lastActiveAt,
         durable: info.durable,
+        // Always present (null while open), so the body's shape does not depend on the state.
+        completedAt: info.completedAt ?? null,
+        finalOffset: info.finalOffset ?? null,
       };
     },
   }),
@@ -158,12 +164,34 @@ export const routes: readonly Route[] = [
     },
   }),
   defineRoute({
+    method: 'POST',
+    path: '/v1/sessions/{sessionId}/complete',
+    operationId: 'completeSession',
+    summary: 'Complete a session: no more messages, every client still receives all of them',
+    description:
+      'Writes the completion at the end of the log, atomically with publishes: a publish racing with it lands before it or fails with 409 `session_completed`. Clients receive every message up to `finalOffset`, then `complete`, then the connection closes; a client that reconnects later gets the rest, then `complete`. The session stays readable for its completed retention (default 24 h), then expires. Idempotent: completing again returns the same body.',
+    tag: SESSIONS,
+    auth: true,
+    params: sessionPathSchema,
+    body: completeSessionBodySchema,
+    response: { status: 200, description: 'Completed.', schema: completeSessionResponseSchema },
+    errors: [...SESSION_ERRORS, ErrorCode.InvalidOptions],
+    async handler({ params, body }, { producer }) {
+      const completed = await producer.completeSession(params.sessionId, body);
+      return {
+        finalOffset: completed.finalOffset,
+        epoch: completed.epoch,
+        completedAt: completed.completedAt,
+      };
+    },
+  }),
+  defineRoute({
     method: 'DELETE',
     path: '/v1/sessions/{sessionId}',
     operationId: 'endSession',
-    summary: 'End a session',
+    summary: 'Delete (purge) a session',
     description:
-      'Deletes the log and leaves a tombstone (7 days): connected clients get `session_ended`, later calls get 410.',
+      'Deletes the log now and leaves a tombstone (7 days): connected clients get `session_ended` (after the messages their edge was already notified of), later calls get 410. To end a conversation normally, complete it instead.',
     tag: SESSIONS,
     auth: true,
     params: sessionPathSchema,

@@ -69,6 +69,10 @@ export const createSessionBodySchema = z
       description:
         'Delete the session after this long without an append, ack or connection; 0 disables. Default 24 h.',
     }),
+    completedRetentionMs: safeInt(1).optional().meta({
+      description:
+        'How long the session stays readable once completed (POST …/complete); activity after completion does not extend it. Default: the API’s HOLDFAST_COMPLETED_RETENTION_MS (24 h).',
+    }),
     tokenTtlSeconds: z
       .number()
       .int()
@@ -170,6 +174,34 @@ export const sessionInfoResponseSchema = z.object({
   durable: z
     .boolean()
     .meta({ description: 'True when every write of this epoch was made by a Redis that cannot lose it.' }),
+  completedAt: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: 'Epoch milliseconds of the completion; null while the session is open.' }),
+  finalOffset: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: 'Last message offset of a completed session; null while it is open.' }),
+});
+
+export const completeSessionBodySchema = z
+  .strictObject({
+    completedRetentionMs: safeInt(1).optional().meta({
+      description:
+        "How long the session stays readable from now; default the session's own (set at create), else the API's. Ignored when the session is already completed.",
+    }),
+  })
+  .default({});
+
+export const completeSessionResponseSchema = z.object({
+  finalOffset: z
+    .number()
+    .int()
+    .meta({ description: 'Last message offset; every message up to it is delivered, then `complete`.' }),
+  epoch: z.string(),
+  completedAt: z.number().int().meta({ description: 'Epoch milliseconds of the completion.' }),
 });
 
 export const readQuerySchema = z.strictObject({
@@ -195,6 +227,11 @@ export const readResponseSchema = z.object({
   trimmed: z.boolean().meta({
     description: 'True when `from` is older than retention kept: messages start at `firstAvailable`.',
   }),
+  finalOffset: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'Present once the session is completed: no message will follow this offset.' }),
   messages: z.array(z.object({ offset: z.number().int(), data: jsonValue })),
 });
 

@@ -1,6 +1,7 @@
-import type { BatchPayload, ResetPayload } from '@holdfast/protocol';
+import type { BatchPayload, CompletePayload, ResetPayload } from '@holdfast/protocol';
 import type { LiveNotification, ReadResult } from '@holdfast/session-log';
 import { FlowWindow, type WindowLimits } from './flow-window.js';
+import { HeldNotifications } from './held-notifications.js';
 
 export interface CursorDeps {
   /** Read the session's log (the stream is the truth; notifications are only hints). */
@@ -15,6 +16,11 @@ export interface CursorDeps {
   onWindowFull?(): void;
   /** An ack made room again after the window had filled. */
   onWindowOpen?(): void;
+  /**
+   * The session is completed and every message up to its final offset has been sent (and
+   * flushed): called once, after the last batch.
+   */
+  onComplete?(complete: CompletePayload): void;
 }
 
 /** How long to wait before re-reading after a failed read (Redis blip). */
@@ -64,15 +70,20 @@ export class DeliveryCursor {
   private flushScheduled = false;
   private readonly minReadMessages: number;
   private readonly minReadBytes: number;
+  private readonly held = new HeldNotifications();
+  /** The session's final offset in `epoch`, once it is known to be completed. */
+  private finalOffset: number | undefined;
+  private completeSent = false;
 
   constructor(
     private readonly deps: CursorDeps,
     limits: WindowLimits,
-    start: { epoch: string; offset: number; head: number },
+    start: { epoch: string; offset: number; head: number; finalOffset?: number },
   ) {
     this.epoch = start.epoch;
     this.nextOffset = start.offset;
     this.knownHead = start.head;
+    if (start.finalOffset !== undefined) this.setFinal(start.finalOffset);
     this.window = new FlowWindow(limits, start.offset - 1);
     this.minReadMessages = Math.max(1, Math.floor(limits.messages / MIN_READ_SHARE));
     this.minReadBytes = Math.max(1, Math.floor(limits.bytes / MIN_READ_SHARE));
@@ -108,11 +119,35 @@ export class DeliveryCursor {
     clearTimeout(this.retryTimer);
   }
 
+  /**
+   * The session was deleted: send what this connection was told of and has room for, from the
+   * live notifications it holds (the stream is gone, and a read in flight will fail), then stop.
+   * What `session_ended` may promise rests on this (docs/protocol.md, "Deletion").
+   */
+  finish(): void {
+    if (!this.stopped && this.deps.mayDeliver()) {
+      for (const slice of [...this.held.from(this.nextOffset)]) {
+        if (!this.window.fits(slice.data.length, slice.bytes)) break;
+        this.send({ epoch: this.epoch, from: slice.from, data: slice.data }, slice.bytes);
+      }
+    }
+    this.stop();
+  }
+
   onLive(notification: LiveNotification): void {
     if (this.stopped) return;
     if (notification.kind === 'resync') {
       this.mustRead = true;
       this.pump();
+      return;
+    }
+    if (notification.kind === 'completed') {
+      // In another epoch the read tells what is true now; in this one the stream before the
+      // completion is already announced or being read, so the cursor knows where to stop.
+      if (notification.epoch === this.epoch) this.setFinal(notification.finalOffset);
+      else this.mustRead = true;
+      this.pump();
+      this.maybeComplete();
       return;
     }
     if (notification.kind !== 'entries') return;
@@ -136,6 +171,7 @@ export class DeliveryCursor {
         notification.bytes,
       );
     } else {
+      this.held.hold(notification, this.window.room());
       this.pump();
     }
   }
@@ -165,6 +201,7 @@ export class DeliveryCursor {
   private send(batch: BatchPayload, bytes: number): void {
     this.window.recordSent(batch.from + batch.data.length - 1, bytes);
     this.nextOffset = batch.from + batch.data.length;
+    this.held.forget(this.nextOffset);
     const pending = this.pending;
     if (pending && pending.epoch === batch.epoch && pending.from + pending.count === batch.from) {
       pending.chunks.push(batch.data);
@@ -235,6 +272,7 @@ export class DeliveryCursor {
           this.apply(result);
         }
       } while (this.readAgain && !this.stopped);
+      this.maybeComplete();
     } catch (error) {
       if (this.stopped) return;
       if (isRetryable(error)) {
@@ -255,9 +293,28 @@ export class DeliveryCursor {
     return room.messages >= this.minReadMessages && room.bytes >= this.minReadBytes;
   }
 
+  private setFinal(finalOffset: number): void {
+    this.finalOffset = finalOffset;
+    this.knownHead = Math.max(this.knownHead, finalOffset);
+  }
+
+  /** Everything up to the final offset was sent: flush it, then tell the connection, once. */
+  private maybeComplete(): void {
+    const finalOffset = this.finalOffset;
+    if (finalOffset === undefined || this.completeSent || this.stopped) return;
+    if (this.nextOffset <= finalOffset || !this.deps.mayDeliver()) return;
+    this.completeSent = true;
+    this.flush();
+    this.deps.onComplete?.({ epoch: this.epoch, finalOffset });
+  }
+
   private apply(result: ReadResult): void {
     this.knownHead = Math.max(result.head, result.epoch === this.epoch ? this.knownHead : 0);
     if (result.epoch !== this.epoch || result.trimmed) {
+      if (result.epoch !== this.epoch) {
+        this.held.clear();
+        this.finalOffset = undefined;
+      }
       this.flush(); // what was sent before the reset arrives before it
       this.deps.sendReset({
         reason: result.epoch !== this.epoch ? 'epoch_changed' : 'trimmed',
@@ -271,6 +328,9 @@ export class DeliveryCursor {
       this.nextOffset = result.firstAvailable;
       this.window.restart(result.firstAvailable - 1);
     }
+    // The read is the truth about completion too: a notification missed (paused, resubscribed)
+    // cannot leave a client waiting for an end that already came.
+    if (result.finalOffset !== undefined) this.setFinal(result.finalOffset);
     const entries = result.entries.filter((entry) => entry.offset >= this.nextOffset);
     const first = entries[0];
     if (!first) return;

@@ -323,6 +323,7 @@ export class EdgeServer {
         tokenExpiresAt: verified.expiresAt,
         position: handshake.position,
         leaseGeneration: lease.generation,
+        protocolVersion: handshake.version,
       };
       // Released once, when the session connection ends or its transport closes, whichever is
       // first (the transport may already be gone: the client left during the handshake).

@@ -12,6 +12,8 @@ import {
 export interface ParsedHandshake {
   readonly sessionId: string;
   readonly token: string;
+  /** The protocol version the client speaks (1 has no `complete` event). */
+  readonly version: number;
   readonly position: LogPosition | undefined;
 }
 
@@ -39,7 +41,7 @@ export function parseHandshake(auth: unknown): ParsedHandshake {
     fail(ErrorCode.TokenMissing, 'handshake auth has no token');
   }
   if (typeof token !== 'string') fail(ErrorCode.TokenInvalid, 'token must be a string');
-  return { sessionId, token, position: parsePosition(position) };
+  return { sessionId, token, version: v, position: parsePosition(position) };
 }
 
 function parsePosition(position: unknown): LogPosition | undefined {

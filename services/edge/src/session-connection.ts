@@ -6,6 +6,7 @@ import {
   isOffset,
   type BatchPayload,
   type ClientToServerEvents,
+  type CompletePayload,
   type LogPosition,
   type NoticePayload,
   type ResetPayload,
@@ -17,6 +18,7 @@ import {
 } from '@holdfast/protocol';
 import type { LiveNotification, LiveSubscriptions, ReadResult, SessionLog } from '@holdfast/session-log';
 import { AckWriter } from './ack-writer.js';
+import { CompletionClose } from './completion.js';
 import { DeliveryCursor, type CursorDeps } from './delivery-cursor.js';
 import type { WindowLimits } from './flow-window.js';
 import { LeaseKeeper, type LeaseCheck } from './lease-keeper.js';
@@ -58,6 +60,8 @@ export interface AcceptedHandshake {
   readonly tokenExpiresAt: number;
   readonly position: LogPosition | undefined;
   readonly leaseGeneration: number;
+  /** The protocol version the client speaks. */
+  readonly protocolVersion: number;
 }
 
 const KNOWN_EVENTS = new Set(['ack', 'token', 'send']);
@@ -70,6 +74,12 @@ const ACK_FLUSH_LIMIT_MS = 2000;
 const ACK_FINISH_LIMIT_MS = 10_000;
 /** A connection whose window has stayed full this long leaves its live channel (see pauseLive). */
 const LIVE_PAUSE_AFTER_MS = 1000;
+/**
+ * Told of a delete by a failed call (ack, read, lease renewal) rather than by the live channel,
+ * a connection waits this long at most for the channel's `ended` notice: it is published after
+ * the notification of every earlier message, which may still be on its way.
+ */
+const END_NOTICE_WAIT_MS = 1000;
 /** Retry of a failed re-subscription (Redis blip) while the connection lasts. */
 const LIVE_RESUBSCRIBE_RETRY_MS = 250;
 
@@ -100,6 +110,8 @@ export class SessionConnection implements CursorDeps {
   private livePaused = false;
   private liveResuming = false;
   private readonly events: RateLimiter;
+  private readonly completion: CompletionClose;
+  private endNoticeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: EdgeSocket,
@@ -123,11 +135,12 @@ export class SessionConnection implements CursorDeps {
       () => this.checkLease(),
       () => this.cursor?.resume(),
       (why) => {
-        if (why === 'session_gone') this.end(ErrorCode.SessionEnded, 'the session has ended');
+        if (why === 'session_gone') this.awaitEndNotice('the session has ended');
         else this.leaseEnded(why);
       },
     );
     this.events = new RateLimiter(deps.eventsPerSecond, deps.eventsBurst);
+    this.completion = new CompletionClose(socket, handshake.protocolVersion, ACK_FLUSH_LIMIT_MS);
     this.scheduleTokenExpiry(handshake.tokenExpiresAt);
     socket.on('disconnect', () => this.cleanUp());
   }
@@ -159,6 +172,7 @@ export class SessionConnection implements CursorDeps {
       window: this.deps.window,
       tokenExpiresAt: this.handshake.tokenExpiresAt,
       limits: this.deps.limits,
+      ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
     });
     if (decision.reset) this.sendReset(decision.reset);
     // The connection is the cursor's CursorDeps itself: methods, not a closure per callback.
@@ -166,6 +180,7 @@ export class SessionConnection implements CursorDeps {
       epoch: info.epoch,
       offset: decision.startOffset,
       head: info.head,
+      ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
     });
     this.socket.use(([event, payload], next) => {
       if (!KNOWN_EVENTS.has(event)) {
@@ -210,6 +225,19 @@ export class SessionConnection implements CursorDeps {
 
   onFatal(error: unknown): void {
     this.endFor(error);
+  }
+
+  /** Everything up to the final offset was sent: say so, let the last ack land, close cleanly. */
+  onComplete(complete: CompletePayload): void {
+    if (this.closing) return;
+    this.closing = true; // no more deliveries; acks are still taken and stored
+    this.completion.onAck(this.cursor?.position.acked ?? 0); // a client already at the end
+    void this.completion
+      .run(complete, () => this.acks.flush())
+      .then(() => {
+        this.cleanUp();
+        this.disconnect();
+      });
   }
 
   onWindowFull(): void {
@@ -324,14 +352,33 @@ export class SessionConnection implements CursorDeps {
     if (isHoldfastError(error)) {
       // A fenced ack carries the consumer's current generation: the same test as a lease check.
       if (error.code === ErrorCode.Replaced) this.leaseEnded(this.compareLease(error.details?.generation));
+      else if (error.code === ErrorCode.SessionEnded && error.details?.reason === 'deleted')
+        this.awaitEndNotice(error.message);
       else this.end(error.code, error.message);
     } else {
       this.end(ErrorCode.RedisUnavailable, 'the edge failed to serve this session; reconnect');
     }
   }
 
+  /**
+   * The session was deleted, learnt from a failed call: the channel's `ended` notice may still
+   * be behind notifications of messages the producer was told were stored. Keep forwarding what
+   * comes until the notice (which then closes, see onLive), or until END_NOTICE_WAIT_MS.
+   */
+  private awaitEndNotice(message: string): void {
+    if (this.closing || this.endNoticeTimer) return;
+    if (!this.unsubscribe) {
+      this.end(ErrorCode.SessionEnded, message); // off the channel: no notice will come
+      return;
+    }
+    this.endNoticeTimer = setTimeout(() => this.end(ErrorCode.SessionEnded, message), END_NOTICE_WAIT_MS);
+    this.endNoticeTimer.unref();
+  }
+
   private onLive(notification: LiveNotification): void {
     if (notification.kind === 'ended') {
+      // Messages announced before the delete go out first, from the notifications themselves.
+      this.cursor?.finish();
       this.closeWith('session_ended', {
         code: ErrorCode.SessionEnded,
         message: `the session has ended (${notification.reason})`,
@@ -367,7 +414,10 @@ export class SessionConnection implements CursorDeps {
         this.fault(ErrorCode.InvalidAck, `ack ${offset} goes backwards from ${cursor.position.acked}`);
         return;
       }
-      if (cursor.onAck(offset)) this.acks.submit(epoch, offset);
+      if (cursor.onAck(offset)) {
+        this.acks.submit(epoch, offset);
+        this.completion.onAck(offset);
+      }
     } catch (error) {
       if (isHoldfastError(error)) this.fault(error.code, error.message);
       else throw error;
@@ -498,6 +548,7 @@ export class SessionConnection implements CursorDeps {
     this.lease.stop();
     clearTimeout(this.tokenTimer);
     clearTimeout(this.livePauseTimer);
+    clearTimeout(this.endNoticeTimer);
     this.acks.finish(ACK_FINISH_LIMIT_MS);
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;

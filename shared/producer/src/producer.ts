@@ -57,6 +57,9 @@ export function createProducer(options: ProducerOptions): Producer {
       const created = await log.createSession(sessionId, {
         ...(input.retention === undefined ? {} : { retention: input.retention }),
         ...(input.idleTtlMs === undefined ? {} : { idleTtlMs: input.idleTtlMs }),
+        ...(input.completedRetentionMs === undefined
+          ? {}
+          : { completedRetentionMs: input.completedRetentionMs }),
       });
       const result: CreatedSession = { ...created };
       return token ? { ...result, token: token.token, tokenExpiresAt: token.tokenExpiresAt } : result;
@@ -102,10 +105,12 @@ export function createProducer(options: ProducerOptions): Producer {
         head: page.head,
         firstAvailable: page.firstAvailable,
         trimmed: page.trimmed,
+        ...(page.finalOffset === undefined ? {} : { finalOffset: page.finalOffset }),
         messages: page.entries.map(({ offset, data }) => ({ offset, data })),
       };
     },
 
+    completeSession: (sessionId, options) => log.completeSession(sessionId, options),
     endSession: (sessionId) => log.endSession(sessionId),
     ready: () => log.ready(),
     get connected() {

@@ -1,5 +1,11 @@
 import type { IssuerConfig } from '@holdfast/auth';
-import type { Retention, SessionInfo, SessionLogOptions } from '@holdfast/session-log';
+import type {
+  CompleteSessionOptions,
+  Retention,
+  SessionCompleted,
+  SessionInfo,
+  SessionLogOptions,
+} from '@holdfast/session-log';
 
 export interface ProducerOptions extends SessionLogOptions {
   /**
@@ -17,6 +23,8 @@ export interface CreateSessionInput {
   retention?: Partial<Retention>;
   /** Delete the session after this long without an append, ack or connection; 0 disables. */
   idleTtlMs?: number;
+  /** How long the session stays readable once completed. @default the producer's (24 hours) */
+  completedRetentionMs?: number;
   /** The consumer the returned token is for. @default none (the edge uses `default`) */
   consumerId?: string;
   /** Lifetime of the returned token, 1 second to 30 days. @default 3600 */
@@ -86,6 +94,8 @@ export interface ReadPage {
   readonly firstAvailable: number;
   /** True when `from` was older than what retention kept: `messages` then start at `firstAvailable`. */
   readonly trimmed: boolean;
+  /** Present once the session is completed: its last message offset. */
+  readonly finalOffset?: number;
   readonly messages: ReadonlyArray<{ readonly offset: number; readonly data: unknown }>;
 }
 
@@ -102,7 +112,13 @@ export interface Producer {
   issueToken(sessionId: string, input?: IssueTokenInput): Promise<SessionToken>;
   info(sessionId: string): Promise<SessionInfo>;
   read(sessionId: string, input?: ReadInput): Promise<ReadPage>;
-  /** Delete the session's log; connected clients get `session_ended`. */
+  /**
+   * Complete the session: the normal end of a reply or conversation. Later publishes fail with
+   * `session_completed`; every message up to `finalOffset` stays readable for the completed
+   * retention, and clients receive all of them, then `complete`. Idempotent.
+   */
+  completeSession(sessionId: string, options?: CompleteSessionOptions): Promise<SessionCompleted>;
+  /** Purge the session's log now; connected clients get `session_ended`. */
   endSession(sessionId: string): Promise<void>;
   /** Resolves once Redis is reachable. */
   ready(): Promise<void>;

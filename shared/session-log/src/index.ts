@@ -11,10 +11,12 @@ export type { MessageInput } from './payload.js';
 export type {
   AckInput,
   AppendResult,
+  CompleteSessionOptions,
   CreateSessionOptions,
   EndReason,
   LogEntry,
   ReadResult,
+  SessionCompleted,
   SessionCreated,
   SessionInfo,
 } from './types.js';
@@ -23,6 +25,7 @@ export { LiveSubscriptions, type LiveListener } from './live-subscriptions.js';
 export {
   decodeLiveNotification,
   type LiveEntries,
+  type LiveCompleted,
   type LiveEnded,
   type LiveNotification,
   type LiveResync,

@@ -3,7 +3,7 @@
  * scripts). Pub/sub is only a hint that something happened: readers check offsets and refill
  * gaps from the stream, which is the truth.
  */
-export type LiveNotification = LiveEntries | LiveEnded | LiveResync;
+export type LiveNotification = LiveEntries | LiveEnded | LiveCompleted | LiveResync;
 
 /** Entries `from` … `from + count - 1` were appended together in `epoch` (none: the epoch changed). */
 export interface LiveEntries {
@@ -27,6 +27,16 @@ export interface LiveEnded {
 }
 
 /**
+ * The session was completed: nothing follows `finalOffset` in `epoch`. Published after the
+ * notification of every earlier entry, so a reader that forwarded those has them all.
+ */
+export interface LiveCompleted {
+  readonly kind: 'completed';
+  readonly epoch: string;
+  readonly finalOffset: number;
+}
+
+/**
  * The subscription was re-established after a disconnect: notifications may have been missed,
  * so every reader must re-read from where it is.
  */
@@ -38,6 +48,7 @@ export interface LiveResync {
 // parsing the data: {"e":"<epoch>","o":<from>,"n":<count>,"d":[…]}
 const ENTRIES_HEADER = /^\{"e":"([A-Za-z0-9_-]{1,64})","o":(\d{1,16}),"n":(\d{1,7}),"d":/;
 const ENDED = /^\{"ended":"([a-z_]{1,32})"\}$/;
+const COMPLETED = /^\{"e":"([A-Za-z0-9_-]{1,64})","final":(\d{1,16})\}$/;
 
 /** Decode a channel message; undefined for anything malformed (it is ignored, never trusted). */
 export function decodeLiveNotification(message: string): LiveNotification | undefined {
@@ -59,5 +70,7 @@ export function decodeLiveNotification(message: string): LiveNotification | unde
   }
   const reason = ENDED.exec(message)?.[1];
   if (reason) return { kind: 'ended', reason };
+  const completed = COMPLETED.exec(message);
+  if (completed) return { kind: 'completed', epoch: String(completed[1]), finalOffset: Number(completed[2]) };
   return undefined;
 }

@@ -59,6 +59,13 @@ export interface SessionLogOptions {
    */
   tombstoneTtlMs?: number;
   /**
+   * How long a completed session stays readable after its completion (then it expires as an
+   * idle session does, leaving its tombstone). Sessions may set their own at create or at
+   * completion. Activity after completion does not extend it.
+   * @default 86_400_000 (24 hours)
+   */
+  completedRetentionMs?: number;
+  /**
    * An append repeating a message id seen this recently returns the original offset and
    * writes nothing (ids are remembered between one and two windows).
    * @default 300_000 (5 minutes)
@@ -146,6 +153,11 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
     tombstoneTtlMs: nonNegativeInteger(
       'tombstoneTtlMs',
       options.tombstoneTtlMs ?? 7 * 24 * 60 * 60 * 1000,
+      1,
+    ),
+    completedRetentionMs: nonNegativeInteger(
+      'completedRetentionMs',
+      options.completedRetentionMs ?? 24 * 60 * 60 * 1000,
       1,
     ),
     dedupeWindowMs: nonNegativeInteger('dedupeWindowMs', options.dedupeWindowMs ?? 5 * 60 * 1000, 1),

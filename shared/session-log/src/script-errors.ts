@@ -11,6 +11,7 @@ export const ScriptStatus = {
   BeyondHead: -5,
   Fenced: -6,
   RateLimited: -9,
+  Completed: -10,
 } as const;
 
 /**
@@ -50,6 +51,12 @@ export function scriptError(reply: ScriptReply, sessionId: string): HoldfastErro
       return new HoldfastError(ErrorCode.RateLimited, `session ${sessionId} is sending too fast`, {
         details: { retryAfterMs: Number(detail) },
       });
+    case ScriptStatus.Completed:
+      return new HoldfastError(
+        ErrorCode.SessionCompleted,
+        `session ${sessionId} is completed (final offset ${String(detail)}); it takes no more messages`,
+        { details: { finalOffset: Number(detail) } },
+      );
     default:
       return new HoldfastError(
         ErrorCode.RedisUnavailable,

@@ -17,6 +17,7 @@ const scriptFiles = {
   info: 'info-3.lua',
   touch: 'touch-3.lua',
   end: 'end-9.lua',
+  complete: 'complete-9.lua',
   claim: 'claim-3.lua',
   lease: 'lease-3.lua',
   trim: 'trim-3.lua',

@@ -26,10 +26,12 @@ import type { InboundAccepted, InboundInput, InboundNext } from './inbox-types.j
 import type {
   AckInput,
   AppendResult,
+  CompleteSessionOptions,
   CreateSessionOptions,
   EndReason,
   LogEntry,
   ReadResult,
+  SessionCompleted,
   SessionCreated,
   SessionInfo,
 } from './types.js';
@@ -102,6 +104,7 @@ export class SessionLog {
         `idleTtlMs must be an integer >= 0, got ${String(idleTtlMs)}`,
       );
     }
+    const completedRetentionMs = optionalRetentionMs(options.completedRetentionMs);
     const identity = await this.identity.current(this.options.commandTimeoutMs);
     const reply = await this.run(
       sessionId,
@@ -115,6 +118,7 @@ export class SessionLog {
         retention.maxAgeMs,
         idleTtlMs,
         this.options.tombstoneTtlMs,
+        completedRetentionMs,
       ],
     );
     return { sessionId, epoch: String(reply[1]), createdAt: Number(reply[2]) };
@@ -191,8 +195,9 @@ export class SessionLog {
     ]);
     const head = Number(reply[3]);
     const firstAvailable = Number(reply[4]);
+    const finalOffset = Number(reply[5]);
     const entries: LogEntry[] = [];
-    for (let i = 5; i < reply.length; i += 2) {
+    for (let i = 6; i < reply.length; i += 2) {
       const json = String(reply[i + 1]);
       entries.push({ offset: Number(reply[i]), data: JSON.parse(json) as unknown, bytes: json.length });
     }
@@ -202,6 +207,8 @@ export class SessionLog {
       firstAvailable,
       trimmed: from < firstAvailable && from <= head,
       entries,
+      // -1: not completed (a session completed with no messages has final offset 0).
+      ...(finalOffset >= 0 ? { finalOffset } : {}),
     };
   }
 
@@ -327,6 +334,7 @@ export class SessionLog {
       retention: { maxMessages: num('maxLen'), maxAgeMs: num('maxAgeMs') },
       idleTtlMs: num('idleTtlMs'),
       durable: meta.get('durable') === '1',
+      ...(meta.has('completed') ? { completedAt: num('completed'), finalOffset: num('final') } : {}),
     };
   }
 
@@ -375,25 +383,26 @@ export class SessionLog {
     await this.run(sessionId, 'touch', [keys.meta, keys.log, keys.tomb], [this.options.tombstoneTtlMs]);
   }
 
+  /**
+   * Complete a session: no more appends (they fail with `session_completed`), everything up to
+   * the returned final offset stays readable for the completed retention. Atomic with appends
+   * and idempotent (a second call returns the first call's answer).
+   */
+  async completeSession(sessionId: string, options: CompleteSessionOptions = {}): Promise<SessionCompleted> {
+    const keys = this.keys(sessionId);
+    const retentionMs = optionalRetentionMs(options.completedRetentionMs);
+    const reply = await this.runWithIdentity(sessionId, 'complete', allSessionKeys(keys), keys, [
+      retentionMs,
+      this.options.tombstoneTtlMs,
+      this.options.completedRetentionMs,
+    ]);
+    return { epoch: String(reply[1]), finalOffset: Number(reply[2]), completedAt: Number(reply[3]) };
+  }
+
   /** End a session: delete its keys, leave a tombstone, tell live readers. */
   async endSession(sessionId: string, reason: EndReason = 'deleted'): Promise<void> {
     const keys = this.keys(sessionId);
-    await this.run(
-      sessionId,
-      'end',
-      [
-        keys.meta,
-        keys.log,
-        keys.tomb,
-        keys.idsA,
-        keys.idsB,
-        keys.inbox,
-        keys.inboxState,
-        keys.inIdsA,
-        keys.inIdsB,
-      ],
-      [keys.live, reason, this.options.tombstoneTtlMs],
-    );
+    await this.run(sessionId, 'end', allSessionKeys(keys), [keys.live, reason, this.options.tombstoneTtlMs]);
   }
 
   /**
@@ -532,4 +541,31 @@ export class SessionLog {
     }
     return expectOk(reply, sessionId);
   }
+}
+
+/** Every key of a session, in the order end-9.lua and complete-9.lua take them. */
+function allSessionKeys(keys: SessionKeys): string[] {
+  return [
+    keys.meta,
+    keys.log,
+    keys.tomb,
+    keys.idsA,
+    keys.idsB,
+    keys.inbox,
+    keys.inboxState,
+    keys.inIdsA,
+    keys.inIdsB,
+  ];
+}
+
+/** A per-session completed retention, validated; '' lets the script fall back to the default. */
+function optionalRetentionMs(value: number | undefined): number | '' {
+  if (value === undefined) return '';
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new HoldfastError(
+      ErrorCode.InvalidOptions,
+      `completedRetentionMs must be an integer >= 1 (ms the completed session stays readable), got ${String(value)}`,
+    );
+  }
+  return value;
 }

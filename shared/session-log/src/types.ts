@@ -27,6 +27,11 @@ export interface ReadResult {
    */
   readonly trimmed: boolean;
   readonly entries: readonly LogEntry[];
+  /**
+   * Set once the session is completed: its last message offset (= head). A reader that has
+   * delivered everything up to it has delivered the whole session.
+   */
+  readonly finalOffset?: number;
 }
 
 export interface CreateSessionOptions {
@@ -34,6 +39,25 @@ export interface CreateSessionOptions {
   retention?: Partial<Retention>;
   /** This session's idle expiry; defaults to the log's `idleTtlMs`. 0 disables it. */
   idleTtlMs?: number;
+  /**
+   * How long this session stays readable once completed; defaults to the log's
+   * `completedRetentionMs` (a `completeSession` call may still set its own).
+   */
+  completedRetentionMs?: number;
+}
+
+export interface CompleteSessionOptions {
+  /** How long the session stays readable from now; defaults to the session's own, else the log's. */
+  completedRetentionMs?: number;
+}
+
+/** A session's completion: the same answer every time it is asked for (idempotent). */
+export interface SessionCompleted {
+  /** Last message offset of the session; the completion entry sits right after it. */
+  readonly finalOffset: number;
+  readonly epoch: string;
+  /** When the session was completed (Redis ms). */
+  readonly completedAt: number;
 }
 
 export interface SessionCreated {
@@ -66,6 +90,9 @@ export interface SessionInfo {
   readonly idleTtlMs: number;
   /** True when every write of this epoch was made by a Redis that cannot lose it on restart. */
   readonly durable: boolean;
+  /** Set once the session is completed: when (Redis ms), and its last message offset. */
+  readonly completedAt?: number;
+  readonly finalOffset?: number;
 }
 
 export interface AckInput {

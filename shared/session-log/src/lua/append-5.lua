@@ -15,15 +15,17 @@
   new entries, so live delivery needs no read.
 
   Returns {1, epoch, epochRotated (0/1), offset1, duplicate1 (0/1), offset2, duplicate2, ...}
-          or {-1} / {-2, reason} (see lib.lua).
+          or {-1} / {-2, reason} / {-10, final} (see lib.lua).
 ]]
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
 local runId, durableNow, candidate, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local dedupeWindowMs, tombTtlMs = tonumber(ARGV[5]), tonumber(ARGV[6])
 
 local m = redis.call('HMGET', metaKey,
-  'epoch', 'head', 'runId', 'durable', 'maxLen', 'maxAgeMs', 'idleTtlMs', 'idsCur', 'idsSince', 'active')
+  'epoch', 'head', 'runId', 'durable', 'maxLen', 'maxAgeMs', 'idleTtlMs', 'idsCur', 'idsSince', 'active', 'final')
 if not m[1] then return hf_missing(tombKey) end
+-- Completion is an entry at the end of the log; nothing may land after it.
+if m[11] then return {HF_COMPLETED, tonumber(m[11])} end
 local head = tonumber(m[2])
 local epoch, rotated = hf_check_epoch(metaKey, channel, m[1], head, m[3], m[4], runId, durableNow, candidate)
 local now = hf_now_ms()

@@ -4,6 +4,7 @@
   KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
   ARGV[1] new epoch   ARGV[2] runId   ARGV[3] durable ("1"/"0")
   ARGV[4] maxLen      ARGV[5] maxAgeMs   ARGV[6] idleTtlMs   ARGV[7] tombTtlMs
+  ARGV[8] completedRetentionMs of this session, or "" for the log's default at completion
 
   Returns {1, epoch, createdMs}
           {-3} when the session exists, {-2, reason} when it ended (tombstone present):
@@ -24,5 +25,6 @@ redis.call('HSET', metaKey,
 -- The tombstone exists for the whole life of the session, saying what a reader should be
 -- told if the meta hash ever disappears by idle expiry; endSession rewrites the reason.
 redis.call('SET', tombKey, 'expired')
+if ARGV[8] ~= '' then redis.call('HSET', metaKey, 'completedTtlMs', ARGV[8]) end
 hf_touch(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs, now)
 return {1, ARGV[1], now}

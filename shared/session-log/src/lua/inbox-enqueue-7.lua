@@ -17,11 +17,14 @@
 
   Returns {1, seq, duplicate (0/1), generation}: the caller (re)submits the drain job named
   after the generation; submitting it twice is harmless, forgetting it is not.
-  Or {-9, retryAfterMs} when the session is over its rate, or {-1} / {-2, reason}.
+  Or {-9, retryAfterMs} when the session is over its rate, {-10, final} when it is completed
+  (a completed conversation takes no more input), or {-1} / {-2, reason}.
 ]]
 local metaKey, tombKey, inKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local idleTtlMs = redis.call('HGET', metaKey, 'idleTtlMs')
 if not idleTtlMs then return hf_missing(tombKey) end
+local final = redis.call('HGET', metaKey, 'final')
+if final then return {HF_COMPLETED, tonumber(final)} end
 local now = hf_now_ms()
 local windowMs = tonumber(ARGV[4])
 

@@ -15,12 +15,21 @@
     holder:<consumer>  id of that connection, so the edge serving it can be told to let go
     seen:<consumer>    until when (Redis ms) that consumer counts as connected: set by the lease
                        claim and renewals, removed when its connection closes cleanly
+    final, completed   set once by complete-9.lua: the last message offset (the head at
+                       completion) and when (Redis ms). A completed session takes no appends;
+                       its keys expire completedRetention after `completed`, and no refresh
+                       (ack, lease, touch) extends that.
+
+  The completion entry: complete-9.lua writes stream id <final+1>-0 with fields
+  c = "1", t = completion time. It is not a message: `head` stays at final, reads stop at
+  head so never return it, and its `t` keeps age trimming working (it is the newest entry).
 
   Reply codes shared by all scripts (mapped to typed errors by script-errors.ts):
     -1 session not found        -2 session ended (+ reason)
     -3 session already exists   -4 epoch mismatch (+ current epoch)
     -5 offset beyond head (+ head)   -6 fenced: a newer connection holds the lease (+ its generation)
     -7 stale drain run (inbox)       -9 rate limited (+ retry after ms)
+    -10 session completed (+ final offset): it takes no more appends or inbound messages
 ]]
 
 local HF_NOT_FOUND = -1
@@ -29,6 +38,7 @@ local HF_EXISTS = -3
 local HF_EPOCH_MISMATCH = -4
 local HF_BEYOND_HEAD = -5
 local HF_FENCED = -6
+local HF_COMPLETED = -10
 
 local function hf_now_ms()
   local t = redis.call('TIME')
@@ -97,8 +107,10 @@ local function hf_housekeeping_due(active, now, idleTtlMs)
 end
 
 -- The PEXPIREs of a refresh (the caller writes `active`, often with other fields).
+-- A completed session's expiry was fixed at completion (completedRetention), so activity after
+-- it (acks, lease renewals, connections) must not push it further out.
 local function hf_refresh_expiry(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs)
-  if idleTtlMs > 0 then
+  if idleTtlMs > 0 and redis.call('HEXISTS', metaKey, 'completed') == 0 then
     local ttl = idleTtlMs + hf_housekeeping_ms(idleTtlMs)
     redis.call('PEXPIRE', metaKey, ttl)
     redis.call('PEXPIRE', logKey, ttl)
