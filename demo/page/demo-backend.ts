@@ -89,6 +89,11 @@ export async function freshToken(session: DemoSession): Promise<string> {
   return token;
 }
 
+/** Ends the conversation for good (the session's normal end): the page then shows "complete". */
+export async function completeSession(sessionId: string): Promise<void> {
+  await call('POST', `/api/sessions/${encodeURIComponent(sessionId)}/complete`);
+}
+
 export function logStatus(sessionId: string): Promise<LogStatus> {
   return call<LogStatus>('GET', `/api/sessions/${encodeURIComponent(sessionId)}/status`);
 }

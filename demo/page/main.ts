@@ -2,6 +2,7 @@
 import { dropConnections } from './tracked-websocket.js';
 import { connect, createReplyAssembler, localStorageStore } from '@holdfast/client';
 import {
+  completeSession,
   forgetEverything,
   freshToken,
   logStatus,
@@ -54,7 +55,13 @@ session.on('message', async ({ epoch, offset }) => {
   }
   showStatus({ epoch, offset, pending: session.pendingSends });
 });
+// A completed session (its normal end) shows as "complete" once every message was handled.
+session.on('complete', ({ finalOffset }) => {
+  showStatus({ state: 'complete' });
+  note(`complete: the session ended normally at offset ${finalOffset}; press "New session" to start another`);
+});
 session.on('state', ({ state, reason }) => {
+  if (reason === 'session_completed') return; // shown by 'complete' above
   showStatus({ state: reason ? `${state} (${reason})` : state });
   note(reason ? `${state}: ${reason}` : state);
   if (state === 'resuming') lostAfter ??= session.position?.offset ?? 0;
@@ -95,6 +102,12 @@ element<HTMLInputElement>('stall').addEventListener('change', (event) => {
   note(
     stalled ? `stalled after offset ${session.position?.offset ?? 0}: no more acks` : 'released the stall',
   );
+});
+
+// Completing the session is its normal end, so it is a button of its own: one conversation takes
+// many prompts, and the worker ends each reply (a 'final' part), not the session.
+element('end-conversation').addEventListener('click', () => {
+  completeSession(demo.sessionId).catch((error: unknown) => note(`could not end: ${String(error)}`));
 });
 
 element('new-session').addEventListener('click', async () => {

@@ -34,6 +34,7 @@ export interface DemoServer {
  *   POST /api/sessions                  → { sessionId, token, tokenExpiresAt, edgeUrl }
  *   POST /api/sessions/:id/token        → { token, tokenExpiresAt }  (demo sessions only)
  *   GET  /api/sessions/:id/status       → { epoch, head, acked }     (the page's ack in Redis)
+ *   POST /api/sessions/:id/complete     → { epoch, finalOffset }     (ends the conversation)
  */
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
   const [html, bundle] = await Promise.all([
@@ -57,7 +58,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     if (req.method === 'POST' && pathname === '/api/sessions') {
       return json(201, { ...(await api.createSession()), edgeUrl: options.edgeUrl });
     }
-    const match = /^\/api\/sessions\/([^/]+)\/(token|status)$/.exec(pathname);
+    const match = /^\/api\/sessions\/([^/]+)\/(token|status|complete)$/.exec(pathname);
     if (match) {
       const [, sessionId = '', what] = match;
       if (!DEMO_SESSION_PATTERN.test(sessionId)) {
@@ -65,6 +66,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       }
       if (what === 'token' && req.method === 'POST') return json(200, await api.issueToken(sessionId));
       if (what === 'status' && req.method === 'GET') return json(200, await api.logStatus(sessionId));
+      if (what === 'complete' && req.method === 'POST') return json(200, await api.complete(sessionId));
     }
     return json(404, { code: 'not_found', message: `no route ${req.method} ${pathname}` });
   };

@@ -47,6 +47,11 @@ export class HoldfastApi {
     });
   }
 
+  /** Ends the conversation normally: the page gets every message, then `complete`. */
+  complete(sessionId: string): Promise<{ epoch: string; finalOffset: number }> {
+    return this.#call('POST', `/v1/sessions/${sessionId}/complete`, {});
+  }
+
   async logStatus(sessionId: string): Promise<{ epoch: string; head: number; acked: number }> {
     const info = await this.#call<{ epoch: string; head: number; acks: Record<string, number> }>(
       'GET',

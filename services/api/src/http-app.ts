@@ -5,7 +5,9 @@ import type { Producer } from '@holdfast/producer';
 import { ApiError, ApiErrorCode, retryAfterSeconds, toErrorBody } from './api-errors.js';
 import type { ApiKeys } from './api-keys.js';
 import type { LogLevel } from './config.js';
+import { drainRequest } from './drain-request.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { poisonedKey } from './poisoned-key.js';
 import { toFastifyPath, type Route, type RouteContext } from './route-definition.js';
 import { parseRequestPart } from './request-validation.js';
 
@@ -68,7 +70,19 @@ export function createHttpApp(routes: readonly Route[], options: HttpAppOptions)
       done(new ApiError(ApiErrorCode.InvalidJson, 'the body is not UTF-8'), undefined);
       return;
     }
-    parseJson(request, bytes.toString('utf8'), done);
+    parseJson(request, bytes.toString('utf8'), (error, parsed) => {
+      // Fastify calls valid JSON with a forbidden key "not valid JSON": say what is wrong with it.
+      const poisoned = error !== null && error !== undefined && poisonedKey(bytes);
+      done(
+        poisoned
+          ? new ApiError(
+              ApiErrorCode.InvalidJson,
+              `the body has a ${poisoned} key, which the API refuses (prototype poisoning)`,
+            )
+          : error,
+        parsed,
+      );
+    });
   });
   const registeredRoutes: RegisteredRoute[] = [];
   fastify.addHook('onRoute', (route) => {
@@ -99,6 +113,7 @@ export function createHttpApp(routes: readonly Route[], options: HttpAppOptions)
     const retryAfter = retryAfterSeconds(body.code);
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     if (body.code === ApiErrorCode.Unauthorized) void reply.header('www-authenticate', 'Bearer');
+    await drainRequest(request.raw);
     return reply.code(status).send(body);
   });
 

@@ -99,6 +99,7 @@ export class EdgeServer {
       log,
       live,
       window: config.window,
+      limits: { maxPayloadBytes: log.options.maxPayloadBytes, maxFrameBytes: config.maxFrameBytes },
       leaseMs: config.leaseMs,
       verifyToken: async (token, sessionId) => {
         const verified = await verifier.verify(token, { sessionId });

@@ -11,6 +11,7 @@ import {
   type NoticePayload,
   type ResetPayload,
   type SendReply,
+  type SizeLimits,
   assertMessageId,
   type ServerToClientEvents,
   type TokenRefreshReply,
@@ -32,6 +33,8 @@ export interface ConnectionDeps {
   readonly log: SessionLog;
   readonly live: LiveSubscriptions;
   readonly window: WindowLimits;
+  /** Told to clients in `hello`, so they refuse an oversize send instead of sending it. */
+  readonly limits: SizeLimits;
   readonly leaseMs: number;
   /** Verify a refreshed token for this session; resolves to its consumer and expiry. */
   readonly verifyToken: (
@@ -168,6 +171,7 @@ export class SessionConnection implements CursorDeps {
       ackedOffset: info.acks[consumerId] ?? 0,
       window: this.deps.window,
       tokenExpiresAt: this.handshake.tokenExpiresAt,
+      limits: this.deps.limits,
       ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
     });
     if (decision.reset) this.sendReset(decision.reset);

@@ -43,6 +43,13 @@ export class ArrivalCursor {
     else this.next = known.epoch === hello.epoch ? known.offset + 1 : undefined;
   }
 
+  /** The last offset the app has or will have once the queue drains; undefined while a reset is due. */
+  get arrived(): LogPosition | undefined {
+    return this.epoch !== undefined && this.next !== undefined
+      ? { epoch: this.epoch, offset: this.next - 1 }
+      : undefined;
+  }
+
   onReset(reset: ResetPayload): void {
     this.epoch = reset.newEpoch;
     this.next = reset.resumeFrom;

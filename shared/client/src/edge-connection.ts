@@ -3,6 +3,7 @@ import {
   ErrorCode,
   type BatchPayload,
   type ClientToServerEvents,
+  type CompletePayload,
   type HandshakeAuth,
   type HelloPayload,
   type LogPosition,
@@ -22,6 +23,8 @@ export interface ConnectionEvents {
   hello(hello: HelloPayload): void;
   batch(batch: BatchPayload): void;
   reset(reset: ResetPayload): void;
+  /** The session completed; the edge closes the connection next (and `end` follows). */
+  complete(payload: CompletePayload): void;
   /** The edge is about to close this connection after storing acks: send the latest ack now. */
   drain(): void;
   /** The edge refused or dropped an event (`rate_limited`); the connection stays open. */
@@ -62,6 +65,7 @@ export class EdgeConnection {
     this.socket.on('hello', (hello) => events.hello(hello));
     this.socket.on('batch', (batch) => events.batch(batch));
     this.socket.on('reset', (reset) => events.reset(reset));
+    this.socket.on('complete', (payload) => events.complete(payload));
     this.socket.on('replaced', (notice) => end(noticeError(notice, ErrorCode.Replaced)));
     this.socket.on('session_ended', (notice) => end(noticeError(notice, ErrorCode.SessionEnded)));
     this.socket.on('drain', (notice) => {

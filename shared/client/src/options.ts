@@ -3,6 +3,7 @@ import { HoldfastClientError } from './client-error.js';
 import type { SocketIoOptions } from './edge-connection.js';
 import { memoryStore, type PositionStore } from './position-store.js';
 import { defaultRetryStrategy, type RetryStrategy } from './retry-strategy.js';
+import { DEFAULT_MAX_TOKEN_FAILURES } from './token-failures.js';
 
 export interface ConnectOptions {
   /** The session to follow (1–64 characters of `A-Z a-z 0-9 _ -`). */
@@ -15,6 +16,14 @@ export interface ConnectOptions {
    * a token that expires within `tokenRefreshMarginMs`, and to refresh a live connection's token.
    */
   getToken?: () => Promise<string> | string;
+  /**
+   * `getToken()` failures in a row after which the session closes with `token_unavailable`
+   * (each failure emits `error` and `state`; between them the retry strategy's wait). A
+   * `getToken` that throws an error whose `code` is a stop code (`session_not_found`,
+   * `session_ended`, `session_completed`, …) closes the session at once. `Infinity`: never give up.
+   * @default 8
+   */
+  maxTokenFailures?: number;
   /**
    * Where the handled position is kept across restarts.
    * @default memoryStore()
@@ -65,6 +74,7 @@ export interface ResolvedOptions {
   readonly sessionId: string;
   readonly token: string | undefined;
   readonly getToken: (() => Promise<string> | string) | undefined;
+  readonly maxTokenFailures: number;
   readonly store: PositionStore;
   readonly from: 'start' | number | undefined;
   readonly retryStrategy: RetryStrategy;
@@ -129,6 +139,10 @@ export function resolveOptions(
     sessionId,
     token: options.token,
     getToken: options.getToken,
+    maxTokenFailures:
+      options.maxTokenFailures === Infinity
+        ? Infinity
+        : nonNegativeInt('maxTokenFailures', options.maxTokenFailures, DEFAULT_MAX_TOKEN_FAILURES, 1),
     store: options.store ?? memoryStore(),
     from,
     retryStrategy: options.retryStrategy ?? defaultRetryStrategy,

@@ -1,6 +1,7 @@
-import { ErrorCode, type SendPayload, type SendReply } from '@holdfast/protocol';
+import { ErrorCode, type SendPayload, type SendReply, type SizeLimits } from '@holdfast/protocol';
 import { HoldfastClientError } from './client-error.js';
 import { actionFor } from './code-table.js';
+import { DEFAULT_SIZE_LIMITS, oversize } from './send-limits.js';
 import { isMessageId, isOutboxEntry, type OutboxEntry, type PositionStore } from './position-store.js';
 
 export interface SendOptions {
@@ -51,11 +52,14 @@ export class Outbox {
   private stopped: HoldfastClientError | undefined;
   private saving: Promise<void> | undefined;
   private dirty = false;
+  private limits: SizeLimits = DEFAULT_SIZE_LIMITS;
 
   constructor(
     private readonly store: PositionStore,
     private readonly sessionId: string,
     private readonly onStoreError: (operation: 'load' | 'save', error: unknown) => void,
+    /** A stored entry (restored, no promise) was dropped: the app hears of it only this way. */
+    private readonly onRefused: (id: string, error: HoldfastClientError) => void = () => {},
   ) {}
 
   get size(): number {
@@ -101,11 +105,19 @@ export class Outbox {
         new HoldfastClientError(ErrorCode.InvalidPayload, 'send() needs data (a JSON value)'),
       );
     }
+    // Refused at once, never stored: an oversize head would block every send behind it.
+    const tooLarge = oversize(id, data, this.limits);
+    if (tooLarge) return Promise.reject(tooLarge);
     return new Promise((resolve, reject) => {
       this.items.push({ entry: { id, data }, resolve, reject, emissions: 0 });
       this.save();
       this.pump();
     });
+  }
+
+  /** The limits the edge announced in `hello`; call before `attach`. */
+  setLimits(limits: SizeLimits): void {
+    this.limits = limits;
   }
 
   /** A connection opened: send the outbox (the head first, again) over it. */
@@ -173,6 +185,9 @@ export class Outbox {
       }
       return;
     }
+    // A stored entry from before the limits were known (or changed): settle it, never send it.
+    const tooLarge = oversize(head.entry.id, head.entry.data, this.limits);
+    if (tooLarge) return this.refuse(head, tooLarge);
     this.inFlight = true;
     const emission = ++head.emissions;
     const generation = this.generation;
@@ -203,9 +218,15 @@ export class Outbox {
       return this.pump();
     }
     // Will never be accepted as it is: give up on this one, go on with the next.
+    this.refuse(item, new HoldfastClientError(reply.code, reply.message, { action: 'stop' }));
+  }
+
+  /** The head can never be accepted: settle it with `error`, remove it, go on with the next. */
+  private refuse(item: Item, error: HoldfastClientError): void {
     this.items.shift();
     this.save();
-    item.reject?.(new HoldfastClientError(reply.code, reply.message));
+    if (item.reject) item.reject(error);
+    else this.onRefused(item.entry.id, error);
     this.pump();
   }
 

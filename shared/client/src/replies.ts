@@ -58,7 +58,7 @@ export interface ReplySource<R> {
   on(event: 'reply', listener: (event: ReplyEvent<R>) => void): () => void;
   on(event: 'attempt_aborted', listener: (event: AttemptAbortedEvent) => void): () => void;
   on(event: 'inbound_error', listener: (event: InboundErrorEvent) => void): () => void;
-  on(event: 'reset', listener: () => void): () => void;
+  on(event: 'reset' | 'complete', listener: () => void): () => void;
 }
 
 export interface ReplyAssembler<R> {
@@ -76,6 +76,11 @@ export interface ReplyAssembler<R> {
    * `get` and `onChange` always show the current state.)
    */
   settled(messageId: string): Promise<AssembledReply<R>>;
+  /**
+   * The session completed: nothing more will arrive, so every reply still open fails with
+   * `session_completed` (and `settled` of any id resolves at once). Attached, `complete` does this.
+   */
+  sessionCompleted(): void;
   /** Forgets everything (the session's `reset` does this when attached). */
   clear(): void;
 }
@@ -99,6 +104,13 @@ interface State<R> {
  */
 export function createReplyAssembler<R = unknown>(options: ReplyAssemblerOptions<R>): ReplyAssembler<R> {
   const states = new Map<string, State<R>>();
+  /** Set once the session completed: replies still open never finish. */
+  let ended = false;
+  const endedError = (attempts: number) => ({
+    code: 'session_completed',
+    message: 'the session completed before this reply did',
+    attempts,
+  });
   const waiters = new Map<string, Array<(reply: AssembledReply<R>) => void>>();
 
   const stateOf = (messageId: string): State<R> => {
@@ -142,6 +154,7 @@ export function createReplyAssembler<R = unknown>(options: ReplyAssemblerOptions
         session.on('attempt_aborted', (event) => assembler.attemptAborted(event)),
         session.on('inbound_error', (event) => assembler.inboundError(event)),
         session.on('reset', () => assembler.clear()),
+        session.on('complete', () => assembler.sessionCompleted()),
       ];
       return () => offs.forEach((off) => off());
     },
@@ -173,9 +186,22 @@ export function createReplyAssembler<R = unknown>(options: ReplyAssemblerOptions
     all() {
       return [...states.values()].map(snapshot);
     },
+    sessionCompleted() {
+      ended = true;
+      for (const s of states.values()) {
+        if (s.complete || s.error) continue;
+        s.error = endedError(s.attempt);
+        changed(s);
+      }
+    },
     settled(messageId) {
       const s = states.get(messageId);
       if (s && (s.complete || s.error)) return Promise.resolve(snapshot(s));
+      if (ended) {
+        const closed = stateOf(messageId);
+        closed.error = endedError(closed.attempt);
+        return Promise.resolve(snapshot(closed));
+      }
       return new Promise((resolve) => waiters.set(messageId, [...(waiters.get(messageId) ?? []), resolve]));
     },
     clear() {

@@ -3,6 +3,7 @@ import {
   PROTOCOL_VERSION,
   isWorkerEnvelope,
   type BatchPayload,
+  type CompletePayload,
   type HandshakeAuth,
   type HelloPayload,
   type LogPosition,
@@ -11,6 +12,7 @@ import {
 import { AckBatcher } from './ack-batcher.js';
 import { ArrivalCursor, type ClientMessage } from './arrival-cursor.js';
 import { ClientErrorCode, HoldfastClientError } from './client-error.js';
+import { completeViolation } from './completion.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import { EdgeConnection } from './edge-connection.js';
 import { Emitter } from './emitter.js';
@@ -20,13 +22,16 @@ import { PositionSaver } from './position-saver.js';
 import { isLogPosition } from './position-store.js';
 import type { AttemptAbortedEvent, InboundErrorEvent, ReplyEvent } from './replies.js';
 import { START_EPOCH, initialPosition, isStartPosition } from './start-position.js';
+import { limitsFrom } from './send-limits.js';
+import { tokenFailure } from './token-failures.js';
 import { TokenKeeper } from './token-keeper.js';
 
 /**
  * - `connecting`: no connection has been open yet (first attempt, or retrying it);
  * - `open`: connected, messages flow;
  * - `resuming`: the connection was lost; reconnecting and resuming from the position;
- * - `closed`: for good (`close()`, or a code that says stop). Nothing more happens.
+ * - `closed`: for good (`close()`, a code that says stop, or `session_completed` after the
+ *   `complete` event). Nothing more happens.
  */
 export type SessionState = 'connecting' | 'open' | 'resuming' | 'closed';
 
@@ -46,6 +51,11 @@ export interface SessionEvents<T> {
   message: (message: ClientMessage<T>) => void | Promise<void>;
   /** The app's view cannot continue: rebuild it; messages continue at `resumeFrom` in `newEpoch`. */
   reset: (reset: ResetPayload) => void | Promise<void>;
+  /**
+   * The session completed and the app has handled every message up to `finalOffset` (the
+   * position is saved). The state then becomes `closed` with reason `session_completed`.
+   */
+  complete: (complete: CompletePayload) => void;
   state: (change: StateChange) => void;
   error: (error: HoldfastClientError) => void;
   /**
@@ -64,7 +74,8 @@ const SEND_TIMEOUT_MS = 10_000;
 
 type Delivery<T> =
   | { readonly kind: 'message'; readonly message: ClientMessage<T>; readonly endOfBatch: boolean }
-  | { readonly kind: 'reset'; readonly reset: ResetPayload };
+  | { readonly kind: 'reset'; readonly reset: ResetPayload }
+  | { readonly kind: 'complete'; readonly complete: CompletePayload };
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -84,10 +95,14 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
   private attempts = 0;
   /** Consecutive failures without progress: the retry strategy's `attempt`. */
   private failures = 0;
+  /** `getToken()` failures in a row; `maxTokenFailures` of them end the session. */
+  private tokenFailures = 0;
   /** A handler or the delivery contract failed and the app has not made progress since. */
   private stalled = false;
   private wasOpen = false;
   private retryTimer: Timer | undefined;
+  /** A valid `complete` arrived: the edge's close that follows must not clear the queue. */
+  private completing = false;
   private closing: Promise<void> | undefined;
   private readonly reported = new WeakSet<HoldfastClientError>();
   private readonly queue: DeliveryQueue<Delivery<T>>;
@@ -112,8 +127,11 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     this.saver = new PositionSaver(options.store, options.sessionId, (error) =>
       this.report(storeError('save', error)),
     );
-    this.outbox = new Outbox(options.store, options.sessionId, (operation, error) =>
-      this.report(storeError(operation, error)),
+    this.outbox = new Outbox(
+      options.store,
+      options.sessionId,
+      (operation, error) => this.report(storeError(operation, error)),
+      (_id, error) => this.report(error), // a restored entry that can never be sent: dropped
     );
     void this.start();
   }
@@ -194,12 +212,9 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     let token: string;
     try {
       token = await this.tokens.forConnecting();
+      this.tokenFailures = 0;
     } catch (error) {
-      const failure = new HoldfastClientError(
-        ClientErrorCode.TokenUnavailable,
-        `getToken() failed: ${describe(error)}`,
-        { cause: error },
-      );
+      const failure = tokenFailure(error, ++this.tokenFailures, this.options.maxTokenFailures);
       this.report(failure);
       this.handleFailure(failure);
       return;
@@ -244,10 +259,11 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
       hello: (hello) => live() && this.onHello(cursor, hello, live),
       batch: (batch) => live() && this.onBatch(cursor, batch),
       reset: (reset) => live() && this.onReset(cursor, reset),
+      complete: (complete) => live() && this.onComplete(cursor, complete),
       drain: () => live() && this.acks.flushNow(),
       fault: (error) => live() && this.onFault(cursor, error),
       end: (cause) => {
-        if (!live()) return;
+        if (!live() || this.completing) return;
         this.dropConnection();
         this.handleFailure(cause);
       },
@@ -259,6 +275,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     if (!this.stalled) this.failures = 0;
     this.wasOpen = true;
     this.acks.setWindow(hello.window.messages);
+    this.outbox.setLimits(limitsFrom(hello.limits));
     const connection = this.connection;
     this.tokens.watch(hello.tokenExpiresAt, (token, timeoutMs) =>
       connection ? connection.refreshToken(token, timeoutMs) : Promise.reject(new Error('no connection')),
@@ -299,8 +316,30 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     this.queue.push([{ kind: 'reset', reset: forApp }]);
   }
 
+  /** Checked against what arrived, then queued: it takes effect once the app handled everything before it. */
+  private onComplete(cursor: ArrivalCursor, complete: CompletePayload): void {
+    const violation = completeViolation(complete, cursor.arrived, this.handled);
+    if (violation) return this.protocolViolation(violation);
+    this.completing = true;
+    this.queue.push([
+      { kind: 'complete', complete: { epoch: complete.epoch, finalOffset: complete.finalOffset } },
+    ]);
+  }
+
+  /** Every message up to the final offset is handled: last ack, position saved, then the end. */
+  private async completed(complete: CompletePayload): Promise<void> {
+    this.acks.flushNow();
+    if (this.handled && !isStartPosition(this.handled)) this.saver.save(this.handled);
+    await this.saver.flush();
+    if (this.isClosed()) return;
+    this.emit('complete', complete);
+    const reason = `the session completed at offset ${complete.finalOffset}; it takes no more messages`;
+    this.finish(ErrorCode.SessionCompleted, new HoldfastClientError(ErrorCode.SessionCompleted, reason));
+  }
+
   /** Hands one item to the app; runs strictly one at a time (DeliveryQueue). */
   private async deliver(item: Delivery<T>): Promise<void> {
+    if (item.kind === 'complete') return this.completed(item.complete);
     if (item.kind === 'reset') {
       try {
         await this.emitInOrder('reset', item.reset);
@@ -378,6 +417,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
   }
 
   private failBack(error: HoldfastClientError): void {
+    this.completing = false; // the next connection resumes, gets the rest, and `complete` again
     this.report(error);
     this.stalled = true;
     this.dropConnection();
@@ -404,7 +444,9 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     }
     if (delay === null) return this.finish('retries_exhausted', cause);
     const wait = Math.max(Number.isFinite(delay) ? delay : 0, cause.retryAfterMs ?? 0, 0);
-    this.setState(this.wasOpen ? 'resuming' : 'connecting', cause.code, cause);
+    // Each token failure is told, though the state stays the same: no silent `connecting`.
+    const tell = cause.code === ClientErrorCode.TokenUnavailable;
+    this.setState(this.wasOpen ? 'resuming' : 'connecting', cause.code, cause, tell);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.openConnection(), wait);
   }
@@ -425,12 +467,16 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     this.dropConnection();
     this.acks.stop();
     // An ended session accepts nothing any more; otherwise the store keeps the outbox.
-    const ended = reason === ErrorCode.SessionEnded || reason === ErrorCode.SessionNotFound;
+    const ended =
+      reason === ErrorCode.SessionEnded ||
+      reason === ErrorCode.SessionNotFound ||
+      reason === ErrorCode.SessionCompleted;
     this.outbox.stop(
       ended && error ? error : sessionClosedError(reason, this.options.store.saveOutbox !== undefined),
       ended,
     );
-    if (error && reason !== ErrorCode.Replaced && reason !== ErrorCode.SessionEnded) this.report(error);
+    const normalEnd = [ErrorCode.Replaced, ErrorCode.SessionEnded, ErrorCode.SessionCompleted] as string[];
+    if (error && !normalEnd.includes(reason)) this.report(error);
     this.setState('closed', reason, error);
   }
 
@@ -439,8 +485,13 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     return this.currentState === 'closed';
   }
 
-  private setState(state: SessionState, reason: string | undefined, error?: HoldfastClientError): void {
-    if (state === this.currentState) return;
+  private setState(
+    state: SessionState,
+    reason: string | undefined,
+    error?: HoldfastClientError,
+    evenIfSame = false,
+  ): void {
+    if (state === this.currentState && !evenIfSame) return;
     this.currentState = state;
     this.emit('state', error ? { state, reason, error } : { state, reason });
   }

@@ -1,5 +1,6 @@
 import type { TokenRefreshReply } from '@holdfast/protocol';
 import { ClientErrorCode, HoldfastClientError } from './client-error.js';
+import { tokenFailure } from './token-failures.js';
 import { expiresSoon, refreshDelay } from './token-refresh.js';
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -12,7 +13,10 @@ const RETRY_MIN_MS = 1000;
 export interface TokenKeeperEvents {
   /** `getToken()` failed during a live refresh; the connection is kept and the refresh retried. */
   error(error: HoldfastClientError): void;
-  /** The edge refused the fresh token or did not answer: reconnect with a fresh one. */
+  /**
+   * The edge refused the fresh token or did not answer: reconnect with a fresh one; or
+   * `getToken()` said stop (`action: 'stop'`): the session ends with that code.
+   */
   refreshFailed(error: HoldfastClientError): void;
 }
 
@@ -84,6 +88,9 @@ export class TokenKeeper {
       token = await this.fetch();
     } catch (error) {
       if (generation !== this.generation) return;
+      // getToken said stop (a stop code, e.g. session_ended): end the session, do not retry.
+      const verdict = tokenFailure(error, 1, Infinity);
+      if (verdict.action === 'stop') return this.events.refreshFailed(verdict);
       this.events.error(
         new HoldfastClientError(ClientErrorCode.TokenUnavailable, `getToken() failed: ${describe(error)}`, {
           cause: error,

@@ -42,6 +42,18 @@ export interface HelloPayload {
   readonly window: { readonly messages: number; readonly bytes: number };
   /** When the connection's token expires (epoch ms): refresh it with `token` before then. */
   readonly tokenExpiresAt: number;
+  /** The edge's size limits (v2 edges send them; absent from older edges). */
+  readonly limits?: SizeLimits;
+}
+
+/**
+ * Sizes an edge accepts. `maxPayloadBytes`: a `send`'s `data` as JSON (UTF-8); above it the
+ * edge answers `payload_too_large`. `maxFrameBytes`: one Socket.IO frame; above it the edge
+ * closes the transport without an answer (Engine.IO's `maxHttpBufferSize`).
+ */
+export interface SizeLimits {
+  readonly maxPayloadBytes: number;
+  readonly maxFrameBytes: number;
 }
 
 /** Consecutive messages: `data[i]` is at offset `from + i`. One frame per batch. */

@@ -28,6 +28,7 @@ export type {
   SendPayload,
   SendReply,
   ServerToClientEvents,
+  SizeLimits,
   TokenRefreshPayload,
   TokenRefreshReply,
 } from './events.js';
