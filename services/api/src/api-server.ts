@@ -27,6 +27,7 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     redis: config.redisUrl,
     keyPrefix: config.keyPrefix,
     commandTimeoutMs: config.redisCommandTimeoutMs,
+    linkProbe: config.redisProbe,
     token: config.token,
   });
   try {

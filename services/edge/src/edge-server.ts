@@ -128,9 +128,10 @@ export class EdgeServer {
       redis: config.redisUrl,
       keyPrefix: config.keyPrefix,
       inboundRatePerSession: config.inboundSessionRate,
+      linkProbe: config.redisProbe,
     });
     const inbound = new InboundQueue({ url: config.redisUrl }, config.keyPrefix);
-    const live = new LiveSubscriptions(config.redisUrl);
+    const live = new LiveSubscriptions(config.redisUrl, config.redisProbe);
     const pub = new Redis(config.redisUrl, { connectionName: 'holdfast-edge-adapter-pub' });
     const sub = pub.duplicate({ connectionName: 'holdfast-edge-adapter-sub' });
     for (const client of [pub, sub]) client.on('error', () => undefined);

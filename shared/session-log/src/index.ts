@@ -28,3 +28,10 @@ export {
   type LiveResync,
 } from './live-notification.js';
 export type { InboundAccepted, InboundInput, InboundNext } from './inbox-types.js';
+export {
+  DEFAULT_LINK_PROBE,
+  RedisLinkProbe,
+  linkProbeBound,
+  type LinkProbeOptions,
+  type ResolvedLinkProbeOptions,
+} from './redis-link-probe.js';
