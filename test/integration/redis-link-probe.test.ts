@@ -97,7 +97,10 @@ describe('Redis link probe', () => {
     const link = await proxy();
     const log = new SessionLog({ redis: link.url('redis') });
     const live = new LiveSubscriptions(link.url('redis'));
-    closers.push(() => log.close(), () => live.close());
+    closers.push(
+      () => log.close(),
+      () => live.close(),
+    );
     await log.ready();
     await waitFor(() => live.connected);
     link.setLatency(600); // each way: a PING round trip takes 1.2 s
