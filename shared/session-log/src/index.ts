@@ -33,5 +33,6 @@ export {
   RedisLinkProbe,
   linkProbeBound,
   type LinkProbeOptions,
+  type ProbedConnection,
   type ResolvedLinkProbeOptions,
 } from './redis-link-probe.js';

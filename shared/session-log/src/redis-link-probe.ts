@@ -1,4 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+
+/** What the probe needs of a connection: ioredis's own, or the one BullMQ opened. */
+export type ProbedConnection = Pick<Redis | Cluster, 'status' | 'ping' | 'disconnect' | 'on'>;
 
 export interface LinkProbeOptions {
   /** A PING is sent this often. @default 1000 */
@@ -41,7 +44,7 @@ export class RedisLinkProbe {
   private handshakeSince: number | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ProbedConnection,
     options: LinkProbeOptions = {},
     private readonly onDead: () => void = () => undefined,
   ) {
