@@ -30,6 +30,7 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     ...(config.completedRetentionMs === undefined
       ? {}
       : { completedRetentionMs: config.completedRetentionMs }),
+    linkProbe: config.redisProbe,
     token: config.token,
   });
   try {

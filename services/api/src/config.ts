@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { csv, keyPrefix, parseEnv, port, positiveInt, redisUrl } from '@holdfast/config';
+import { csv, keyPrefix, parseEnv, port, positiveInt, redisProbeFields, redisUrl } from '@holdfast/config';
 import { MIN_HS256_SECRET_BYTES, createTokenIssuer, type IssuerConfig } from '@holdfast/auth';
 
 /**
@@ -15,6 +15,7 @@ export const apiEnvSchema = z
     HOST: z.string().default('0.0.0.0'),
     REDIS_URL: redisUrl,
     HOLDFAST_KEY_PREFIX: keyPrefix,
+    ...redisProbeFields,
     /**
      * A Redis command (or, while Redis is unreachable, the wait for it) that takes longer fails
      * the request with 503 `timeout` / `redis_unavailable`.
@@ -73,6 +74,7 @@ export interface ApiConfig {
   redisCommandTimeoutMs: number;
   /** Default completed retention of sessions completed through this API. */
   completedRetentionMs?: number;
+  redisProbe: { intervalMs: number; timeoutMs: number };
   apiKeys: string[];
   maxBodyBytes: number;
   token: IssuerConfig;
@@ -107,6 +109,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     completedRetentionMs: e.COMPLETED_RETENTION_MS,
+    redisProbe: { intervalMs: e.REDIS_PROBE_INTERVAL_MS, timeoutMs: e.REDIS_PROBE_TIMEOUT_MS },
     apiKeys: e.API_KEYS,
     maxBodyBytes: e.API_MAX_BODY_BYTES,
     token,

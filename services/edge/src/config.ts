@@ -7,6 +7,7 @@ import {
   parseEnv,
   port,
   positiveInt,
+  redisProbeFields,
   redisUrl,
 } from '@holdfast/config';
 import { parseTrustedProxies } from './client-address.js';
@@ -21,6 +22,7 @@ export const edgeEnvSchema = z
     HOST: z.string().default('0.0.0.0'),
     REDIS_URL: redisUrl,
     HOLDFAST_KEY_PREFIX: keyPrefix,
+    ...redisProbeFields,
     /** Shared secrets for HS256 tokens (comma-separated: all verify, for rotation). */
     TOKEN_HS256_SECRETS: csv.optional(),
     /** SPKI PEM public key for RS256/ES256/EdDSA tokens (with TOKEN_PUBLIC_KEY_ALG). */
@@ -87,6 +89,7 @@ export interface EdgeConfig {
   host: string;
   redisUrl: string;
   keyPrefix: string;
+  redisProbe: { intervalMs: number; timeoutMs: number };
   token: {
     hs256Secrets: string[];
     publicKeys: Array<{ algorithm: 'RS256' | 'ES256' | 'EdDSA'; publicKey: string }>;
@@ -119,6 +122,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
+    redisProbe: { intervalMs: e.REDIS_PROBE_INTERVAL_MS, timeoutMs: e.REDIS_PROBE_TIMEOUT_MS },
     token: {
       hs256Secrets: e.TOKEN_HS256_SECRETS ?? [],
       publicKeys:

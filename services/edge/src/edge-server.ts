@@ -20,7 +20,7 @@ import {
   type ServerToClientEvents,
 } from '@holdfast/protocol';
 import { InboundQueue } from '@holdfast/inbound-queue';
-import { LiveSubscriptions, SessionLog } from '@holdfast/session-log';
+import { LiveSubscriptions, SessionLog, type ProbedConnection } from '@holdfast/session-log';
 import type { EdgeConfig } from './config.js';
 import { consumerOf, parseHandshake } from './handshake.js';
 import { enforceHandshakeDeadline } from './handshake-deadline.js';
@@ -28,6 +28,7 @@ import { EdgeMetrics } from './metrics.js';
 import { clientAddress, parseTrustedProxies } from './client-address.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { isOriginAllowed } from './origin-check.js';
+import { SideLinkProbes } from './side-links.js';
 import {
   SessionConnection,
   type AcceptedHandshake,
@@ -94,6 +95,7 @@ export class EdgeServer {
     private readonly verifier: TokenVerifier,
     private readonly adapterClients: Redis[],
     private readonly inbound: InboundQueue,
+    private readonly sideLinks: SideLinkProbes,
   ) {
     this.connectionDeps = {
       log,
@@ -129,9 +131,10 @@ export class EdgeServer {
       redis: config.redisUrl,
       keyPrefix: config.keyPrefix,
       inboundRatePerSession: config.inboundSessionRate,
+      linkProbe: config.redisProbe,
     });
     const inbound = new InboundQueue({ url: config.redisUrl }, config.keyPrefix);
-    const live = new LiveSubscriptions(config.redisUrl);
+    const live = new LiveSubscriptions(config.redisUrl, config.redisProbe);
     const pub = new Redis(config.redisUrl, { connectionName: 'holdfast-edge-adapter-pub' });
     const sub = pub.duplicate({ connectionName: 'holdfast-edge-adapter-sub' });
     for (const client of [pub, sub]) client.on('error', () => undefined);
@@ -158,7 +161,15 @@ export class EdgeServer {
       },
       adapter: createAdapter(pub, sub, { key: `${config.keyPrefix}:socket.io` }),
     });
-    const edge = new EdgeServer(config, http, io, log, live, verifier, [pub, sub], inbound);
+    const sideLinks = new SideLinkProbes(
+      [pub, sub],
+      [
+        // BullMQ types its connection narrowly; at run time it is an ioredis client.
+        inbound.connection() as Promise<unknown> as Promise<ProbedConnection>,
+      ],
+      config.redisProbe,
+    );
+    const edge = new EdgeServer(config, http, io, log, live, verifier, [pub, sub], inbound, sideLinks);
     http.on('request', (req, res) => edge.handleHttp(req, res));
     // engine.io answers a refused WebSocket upgrade with 400 whatever the reason; a foreign
     // Origin deserves 403 with a code, before engine.io sees the request at all.
@@ -240,6 +251,7 @@ export class EdgeServer {
   async close(): Promise<void> {
     this.draining = true;
     clearInterval(this.healthTimer);
+    this.sideLinks.stop();
     await new Promise<void>((resolve) => {
       void this.io.close(() => resolve());
     });

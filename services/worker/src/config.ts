@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { keyPrefix, nonNegativeInt, parseEnv, positiveInt, redisUrl } from '@holdfast/config';
+import {
+  keyPrefix,
+  nonNegativeInt,
+  parseEnv,
+  positiveInt,
+  redisProbeFields,
+  redisUrl,
+} from '@holdfast/config';
 
 /**
  * The worker's configuration, read from environment variables and validated once at start-up:
@@ -8,6 +15,7 @@ import { keyPrefix, nonNegativeInt, parseEnv, positiveInt, redisUrl } from '@hol
 export const workerEnvSchema = z.object({
   REDIS_URL: redisUrl,
   HOLDFAST_KEY_PREFIX: keyPrefix,
+  ...redisProbeFields,
   /** Sessions drained at once by this process. */
   WORKER_CONCURRENCY: positiveInt.max(10_000).default(16),
   /** Path (or package name) of a module whose default export is the handler. */
@@ -26,6 +34,7 @@ export const workerEnvSchema = z.object({
 export interface WorkerConfig {
   redisUrl: string;
   keyPrefix: string;
+  redisProbe: { intervalMs: number; timeoutMs: number };
   concurrency: number;
   handlerModule: string | undefined;
   maxAttempts: number;
@@ -43,6 +52,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   return {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
+    redisProbe: { intervalMs: e.REDIS_PROBE_INTERVAL_MS, timeoutMs: e.REDIS_PROBE_TIMEOUT_MS },
     concurrency: e.WORKER_CONCURRENCY,
     handlerModule: e.HANDLER_MODULE,
     maxAttempts: e.MAX_ATTEMPTS,

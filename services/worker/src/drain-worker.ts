@@ -9,6 +9,7 @@ import { DrainRun } from './drain-run.js';
 import { FencedError } from './fenced-error.js';
 import type { Handler } from './handler.js';
 import { Maintenance } from './maintenance.js';
+import { WorkerLinks } from './worker-links.js';
 import { WorkerStoppingError } from './worker-stopping-error.js';
 import { errorMessage, silentLog, type WorkerLog } from './worker-log.js';
 
@@ -107,6 +108,7 @@ export class DrainWorker {
   private closing: Promise<void> | undefined;
   private worker: Worker<DrainJobData, DrainOutcome> | undefined;
   private maintenance: Maintenance | undefined;
+  private links: WorkerLinks | undefined;
 
   private constructor(
     private readonly log: SessionLog,
@@ -170,6 +172,7 @@ export class DrainWorker {
         },
       );
       self.worker = worker;
+      self.links = new WorkerLinks(worker, redis, options.sessionLog?.linkProbe ?? {}, report);
       self.listen(worker);
       worker
         .run()
@@ -207,6 +210,7 @@ export class DrainWorker {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopping = true;
+      this.links?.stop();
       for (const { run } of this.runs.values()) run.requestStop();
       const grace = setTimeout(() => {
         for (const { run } of this.runs.values()) run.abort(new WorkerStoppingError());

@@ -26,3 +26,12 @@ export const keyPrefix = z
   .string()
   .regex(KEY_PREFIX_PATTERN, 'must be 1-32 characters of A-Z a-z 0-9 _ . -')
   .default('hf');
+
+/**
+ * The Redis liveness probe (see the session log's redis-link-probe.ts): a PING every interval,
+ * each with this deadline; two misses in a row declare the link dead.
+ */
+export const redisProbeFields = {
+  REDIS_PROBE_INTERVAL_MS: positiveInt.default(1000),
+  REDIS_PROBE_TIMEOUT_MS: positiveInt.default(2000),
+};

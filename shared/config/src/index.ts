@@ -1,2 +1,11 @@
-export { booleanFlag, csv, keyPrefix, nonNegativeInt, port, positiveInt, redisUrl } from './env-fields.js';
+export {
+  booleanFlag,
+  csv,
+  keyPrefix,
+  nonNegativeInt,
+  port,
+  positiveInt,
+  redisProbeFields,
+  redisUrl,
+} from './env-fields.js';
 export { parseEnv } from './parse-env.js';

@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type RedisClient } from 'bullmq';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 import {
   DRAIN_JOB_NAME,
@@ -44,6 +44,11 @@ export class InboundQueue {
         },
       );
     }
+  }
+
+  /** The queue's own Redis connection, so the service can probe its liveness (issue 14). */
+  connection(): Promise<RedisClient> {
+    return this.queue.client;
   }
 
   async close(): Promise<void> {

@@ -31,3 +31,11 @@ export {
   type LiveResync,
 } from './live-notification.js';
 export type { InboundAccepted, InboundInput, InboundNext } from './inbox-types.js';
+export {
+  DEFAULT_LINK_PROBE,
+  RedisLinkProbe,
+  linkProbeBound,
+  type LinkProbeOptions,
+  type ProbedConnection,
+  type ResolvedLinkProbeOptions,
+} from './redis-link-probe.js';

@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { decodeLiveNotification, type LiveNotification } from './live-notification.js';
 import { toHoldfastError } from './redis-errors.js';
+import { RedisLinkProbe, type LinkProbeOptions } from './redis-link-probe.js';
 
 export type LiveListener = (notification: LiveNotification) => void;
 
@@ -14,8 +15,9 @@ export class LiveSubscriptions {
   private readonly redis: Redis;
   private readonly listeners = new Map<string, Set<LiveListener>>();
   private connectedBefore = false;
+  private readonly probe: RedisLinkProbe;
 
-  constructor(redis: string | RedisOptions) {
+  constructor(redis: string | RedisOptions, linkProbe: LinkProbeOptions = {}) {
     const options: RedisOptions = {
       ...(typeof redis === 'string' ? {} : redis),
       connectionName: 'holdfast-live',
@@ -28,6 +30,8 @@ export class LiveSubscriptions {
       if (this.connectedBefore) void this.announceResync();
       this.connectedBefore = true;
     });
+    // A silent subscriber link loses every notification without a word: probe it too.
+    this.probe = new RedisLinkProbe(this.redis, linkProbe);
   }
 
   /** Subscribe to a channel; resolves once Redis confirms, returns the unsubscribe function. */
@@ -62,9 +66,9 @@ export class LiveSubscriptions {
     };
   }
 
-  /** True while the pub/sub connection is up. */
+  /** True while the pub/sub connection is up and answers its liveness probe in time. */
   get connected(): boolean {
-    return this.redis.status === 'ready';
+    return this.probe.alive;
   }
 
   get channelCount(): number {
@@ -73,6 +77,7 @@ export class LiveSubscriptions {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.probe.stop();
     // QUIT would wait for a reconnection while Redis is away; then just drop the socket.
     if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
     this.redis.disconnect();

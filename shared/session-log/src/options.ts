@@ -1,6 +1,11 @@
 import type { RedisOptions } from 'ioredis';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 import { KEY_PREFIX_PATTERN } from './keys.js';
+import {
+  DEFAULT_LINK_PROBE,
+  type LinkProbeOptions,
+  type ResolvedLinkProbeOptions,
+} from './redis-link-probe.js';
 
 /** How much of a session's log is kept. 0 means no limit of that kind. */
 export interface Retention {
@@ -106,11 +111,16 @@ export interface SessionLogOptions {
    * @default 10_000
    */
   durabilityCheckIntervalMs?: number;
+  /** Liveness probe of the Redis connection (see redis-link-probe.ts). */
+  linkProbe?: LinkProbeOptions;
 }
 
-export type ResolvedSessionLogOptions = Required<Omit<SessionLogOptions, 'retention' | 'groupCommit'>> & {
+export type ResolvedSessionLogOptions = Required<
+  Omit<SessionLogOptions, 'retention' | 'groupCommit' | 'linkProbe'>
+> & {
   retention: Retention;
   groupCommit: GroupCommitOptions;
+  linkProbe: ResolvedLinkProbeOptions;
 };
 
 export const DEFAULT_RETENTION: Retention = { maxMessages: 100_000, maxAgeMs: 24 * 60 * 60 * 1000 };
@@ -175,6 +185,23 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
       options.durabilityCheckIntervalMs ?? 10_000,
       1,
     ),
+    linkProbe: {
+      intervalMs: nonNegativeInteger(
+        'linkProbe.intervalMs',
+        options.linkProbe?.intervalMs ?? DEFAULT_LINK_PROBE.intervalMs,
+        1,
+      ),
+      timeoutMs: nonNegativeInteger(
+        'linkProbe.timeoutMs',
+        options.linkProbe?.timeoutMs ?? DEFAULT_LINK_PROBE.timeoutMs,
+        1,
+      ),
+      misses: nonNegativeInteger(
+        'linkProbe.misses',
+        options.linkProbe?.misses ?? DEFAULT_LINK_PROBE.misses,
+        1,
+      ),
+    },
     groupCommit: {
       maxMessagesPerCall: nonNegativeInteger(
         'groupCommit.maxMessagesPerCall',

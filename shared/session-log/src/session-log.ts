@@ -20,6 +20,7 @@ import {
 } from './options.js';
 import { encodeMessage, type EncodedMessage, type MessageInput } from './payload.js';
 import { toHoldfastError } from './redis-errors.js';
+import { RedisLinkProbe } from './redis-link-probe.js';
 import { expectOk, scriptError } from './script-errors.js';
 import { defineScripts, runScript, type ScriptName, type ScriptReply } from './scripts.js';
 import { ServerIdentityTracker, type ServerIdentity } from './server-identity.js';
@@ -50,6 +51,7 @@ export class SessionLog {
   private readonly redis: Redis;
   private readonly identity: ServerIdentityTracker;
   private readonly committer: GroupCommitter;
+  private readonly probe: RedisLinkProbe;
 
   constructor(options: SessionLogOptions) {
     this.options = resolveOptions(options);
@@ -69,6 +71,7 @@ export class SessionLog {
     // Errors surface through the calls that fail; without a listener ioredis logs each one.
     this.redis.on('error', () => undefined);
     defineScripts(this.redis);
+    this.probe = new RedisLinkProbe(this.redis, this.options.linkProbe);
     this.identity = new ServerIdentityTracker(this.redis, this.options.durabilityCheckIntervalMs);
     this.committer = new GroupCommitter({
       redis: this.redis,
@@ -84,9 +87,9 @@ export class SessionLog {
     await this.identity.current(this.options.commandTimeoutMs);
   }
 
-  /** True while the log's Redis connection is up. */
+  /** True while the log's Redis connection is up and answers its liveness probe in time. */
   get connected(): boolean {
-    return this.redis.status === 'ready';
+    return this.probe.alive;
   }
 
   keys(sessionId: string): SessionKeys {
@@ -489,6 +492,7 @@ export class SessionLog {
 
   async close(): Promise<void> {
     this.identity.stop();
+    this.probe.stop();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
