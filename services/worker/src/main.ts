@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
     deadLetterRetentionMs: config.deadLetterRetentionMs,
+    inboxSweepEveryMs: config.inboxSweepEveryMs,
     report: jsonLineLog,
   });
   console.log(
