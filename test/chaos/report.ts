@@ -63,6 +63,7 @@ export function replayCommand(options: ChaosOptions): string {
   if (options.sessions !== (options.profile === 'short' ? 200 : 300))
     parts.push(`--sessions ${options.sessions}`);
   if (!options.lossPhases) parts.push('--no-loss-phases');
+  if (!options.inboxSweep) parts.push('--no-inbox-sweep');
   return parts.join(' ');
 }
 

@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     if (options.verbose) console.log(`  ${name} | ${line}`);
   };
   console.log('chaos: starting Redis, 3 edges, 2 workers, the API and HAProxy ...');
-  const topology = await startTopology(onLine);
+  const topology = await startTopology(onLine, { inboxSweep: options.inboxSweep });
   const stopTopology = once(() => topology.stop());
   process.once('SIGINT', () => void stopTopology().finally(() => process.exit(130)));
   try {

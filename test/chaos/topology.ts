@@ -57,13 +57,16 @@ export interface Topology {
   stop(): Promise<void>;
 }
 
-export async function startTopology(onLine?: (name: string, line: string) => void): Promise<Topology> {
+export async function startTopology(
+  onLine?: (name: string, line: string) => void,
+  { inboxSweep = true }: { inboxSweep?: boolean } = {},
+): Promise<Topology> {
   const redisLinks: RedisLink[] = [];
   const closeLinks = (): Promise<unknown> => Promise.all(redisLinks.map((link) => link.proxy.close()));
   const cluster = await startCluster({
     detached: true,
     checkInterval: '300ms',
-    env: { edge: EDGE_ENV, worker: WORKER_ENV },
+    env: { edge: EDGE_ENV, worker: inboxSweep ? WORKER_ENV : { ...WORKER_ENV, INBOX_SWEEP_EVERY_MS: '0' } },
     redisLink: async (name, redisPort) => {
       const proxy = await FaultProxy.start({ targetPort: redisPort });
       redisLinks.push({ name, proxy });

@@ -14,6 +14,7 @@ export class InboxSweep {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private suspects: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly deps: OrphanSweepDeps,
@@ -46,8 +47,9 @@ export class InboxSweep {
 
   private async pass(): Promise<void> {
     try {
-      const found = await resubmitOrphanedDrains(this.deps);
-      for (const orphan of found) {
+      const { resubmitted, suspects } = await resubmitOrphanedDrains(this.deps, this.suspects);
+      this.suspects = suspects;
+      for (const orphan of resubmitted) {
         this.report('warn', 'orphaned inbox drain re-submitted', { ...orphan });
       }
     } catch (error) {

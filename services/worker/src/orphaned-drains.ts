@@ -15,6 +15,10 @@
  * number of workers: the job id is derived from the generation, so a job that exists is not
  * added twice, and a job whose generation is no longer the scheduled one stops at its first
  * step (the inbox fences it, `stale`).
+ *
+ * A drain is only taken for orphaned when a pass finds it missing that an earlier pass already
+ * found missing: between the inbox write and the edge's submission the job is missing for a
+ * moment, and re-submitting it then (harmless) would be counted and logged as an orphan.
  */
 export interface InboxProgress {
   /** Last inbound sequence number assigned. */
@@ -40,9 +44,23 @@ export interface OrphanedDrain {
   readonly pending: number;
 }
 
-/** One pass over every session; returns the drains it re-submitted. */
-export async function resubmitOrphanedDrains(deps: OrphanSweepDeps): Promise<OrphanedDrain[]> {
-  const found: OrphanedDrain[] = [];
+export interface SweepResult {
+  /** Drains found missing in this pass and the one before: re-submitted. */
+  readonly resubmitted: OrphanedDrain[];
+  /** Drains found missing for the first time: the next pass re-submits them if still missing. */
+  readonly suspects: ReadonlySet<string>;
+}
+
+/**
+ * One pass over every session. `suspects` are the previous pass's (empty on the first pass);
+ * pass the returned ones to the next pass.
+ */
+export async function resubmitOrphanedDrains(
+  deps: OrphanSweepDeps,
+  suspects: ReadonlySet<string> = new Set(),
+): Promise<SweepResult> {
+  const resubmitted: OrphanedDrain[] = [];
+  const next = new Set<string>();
   let cursor = '0';
   do {
     const page = await deps.scanSessions(cursor);
@@ -50,10 +68,15 @@ export async function resubmitOrphanedDrains(deps: OrphanSweepDeps): Promise<Orp
       const progress = await deps.inboxProgress(sessionId);
       if (!progress || progress.scheduled === 0 || progress.done >= progress.seq) continue;
       if (await deps.drainExists(sessionId, progress.scheduled)) continue;
+      const key = `${sessionId}@${progress.scheduled}`;
+      if (!suspects.has(key)) {
+        next.add(key);
+        continue;
+      }
       await deps.submitDrain(sessionId, progress.scheduled);
-      found.push({ sessionId, generation: progress.scheduled, pending: progress.seq - progress.done });
+      resubmitted.push({ sessionId, generation: progress.scheduled, pending: progress.seq - progress.done });
     }
     cursor = page.cursor;
   } while (cursor !== '0');
-  return found;
+  return { resubmitted, suspects: next };
 }

@@ -71,7 +71,7 @@ it('a worker re-submits the drain of an inbox whose job was lost, and the prompt
   expect(handled).toEqual(['p1', 'p2', 'p3']);
 });
 
-it('the sweep re-submits only drains that are missing, and re-submitting is idempotent', async () => {
+it('the sweep re-submits only drains missing in two passes in a row, and re-submitting is idempotent', async () => {
   const log = await logs.open({ inboundRatePerSession: 0 });
   const queue = new InboundQueue({ url: server.url }, log.options.keyPrefix);
   closers.push(() => queue.close());
@@ -91,10 +91,16 @@ it('the sweep re-submits only drains that are missing, and re-submitting is idem
     drainExists: (sessionId: string, generation: number) => queue.drainExists(sessionId, generation),
     submitDrain: (sessionId: string, generation: number) => queue.submitDrain(sessionId, generation),
   };
-  expect(await resubmitOrphanedDrains(deps)).toEqual([
-    { sessionId: orphan, generation: lost.generation, pending: 1 },
-  ]);
+  // First seen missing: only a suspect (the edge may be about to submit it).
+  const first = await resubmitOrphanedDrains(deps);
+  expect(first.resubmitted).toEqual([]);
+  expect([...first.suspects]).toEqual([`${orphan}@${lost.generation}`]);
+  expect(await queue.drainExists(orphan, lost.generation)).toBe(false);
+  // Still missing a pass later: orphaned, re-submitted.
+  const second = await resubmitOrphanedDrains(deps, first.suspects);
+  expect(second.resubmitted).toEqual([{ sessionId: orphan, generation: lost.generation, pending: 1 }]);
   expect(await queue.drainExists(orphan, lost.generation)).toBe(true);
-  // The job now exists (no worker runs here): a second pass finds nothing to do.
-  expect(await resubmitOrphanedDrains(deps)).toEqual([]);
+  // The job now exists (no worker runs here): a further pass finds nothing to do.
+  const third = await resubmitOrphanedDrains(deps, second.suspects);
+  expect(third).toEqual({ resubmitted: [], suspects: new Set() });
 });
