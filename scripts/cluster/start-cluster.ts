@@ -51,6 +51,12 @@ export interface ClusterOptions {
   onLine?: (name: string, line: string) => void;
   /** Children in their own process groups (see ServiceProcess). @default false */
   detached?: boolean;
+  /**
+   * The port one service process (`edge-2`, `worker-1`, `api-1`, ...) reaches Redis on, given
+   * Redis's own port. The chaos suite puts a fault proxy on each process's link this way, so a
+   * fault can hit one service's Redis connection. @default every process connects to Redis directly
+   */
+  redisLink?: (processName: string, redisPort: number) => Promise<number>;
 }
 
 export interface Cluster {
@@ -143,10 +149,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       }),
     );
     const byService = new Map<string, ServiceProcess[]>();
+    const redisEndpoint = `${redisService.name}:${REDIS_CONTAINER_PORT}`;
     await Promise.all(
       plans.flatMap(({ service, ports }) =>
         ports.map(async (port, i) => {
-          const child = nodeProcess(service, i, port, endpoints, options, common);
+          const linkPort = await options.redisLink?.(processName(service, i), redis.port);
+          // Only this process's Redis address changes; every other endpoint is shared.
+          const own =
+            linkPort === undefined
+              ? endpoints
+              : new Map([...endpoints, [redisEndpoint, `${HOST}:${linkPort}`]]);
+          const child = nodeProcess(service, i, port, own, options, common);
           const list = byService.get(service.name) ?? [];
           list[i] = child;
           byService.set(service.name, list);
@@ -239,7 +252,7 @@ function nodeProcess(
   Object.assign(env, options.env?.[service.name]);
   return new ServiceProcess({
     ...common,
-    name: `${service.name}-${index + 1}`,
+    name: processName(service, index),
     command: process.execPath,
     args: ['--conditions=source', '--import', 'tsx', source],
     env,
@@ -250,6 +263,10 @@ function nodeProcess(
         ? (p) => /"msg":"[^"]*ready"/.test(p.output)
         : async () => (await fetch(`http://${HOST}:${port}/readyz`)).ok,
   });
+}
+
+function processName(service: ComposeService, index: number): string {
+  return `${service.name}-${index + 1}`;
 }
 
 /** Rewrites `scheme://[user@]service:port` to the local address of that service's port. */

@@ -1,6 +1,7 @@
 import type { ServiceProcess } from '../../scripts/cluster.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { waitForProcessState } from './redis-control.js';
+import { injectRedisLinkFault } from './redis-link-faults.js';
 import type { FaultKind } from './schedule.js';
 import { sleep } from './sleep.js';
 import { EDGE_DEAD_AFTER_MS, type Topology } from './topology.js';
@@ -76,6 +77,11 @@ export async function injectFault(topology: Topology, kind: FaultKind, target: n
       await sleep(DOWN_BEFORE_RESTART_MS);
       await restart(topology, cluster.edges);
       return `all ${cluster.edges.length} edges SIGKILL at once, restarted (reconnect storm)`;
+    case 'redis_link_latency':
+    case 'redis_link_throttle':
+    case 'redis_link_blackhole':
+    case 'redis_link_reset':
+      return injectRedisLinkFault(topology, kind, target, () => busiestEdge(cluster.edges, target));
   }
 }
 

@@ -23,6 +23,11 @@ export interface ChaosOptions {
   readonly faultGapMs: readonly [number, number];
   /** Redis restarted with `everysec` and without persistence, losing data, after the chaos phase. */
   readonly lossPhases: boolean;
+  /**
+   * The workers re-submit drains lost with Redis data (their inbox sweep). Off only to see what
+   * it repairs: the inbox census then shows the orphaned inboxes.
+   */
+  readonly inboxSweep: boolean;
   /** Every session must reach its head within this long once load stops. */
   readonly drainTimeoutMs: number;
   readonly progressEveryMs: number;
@@ -33,7 +38,7 @@ export interface ChaosOptions {
 
 const PROFILES: Record<
   ProfileName,
-  Omit<ChaosOptions, 'profile' | 'seed' | 'reportPath' | 'verbose' | 'faultKinds'>
+  Omit<ChaosOptions, 'profile' | 'seed' | 'reportPath' | 'verbose' | 'faultKinds' | 'inboxSweep'>
 > = {
   // About 2.5 minutes in all on a 2-core machine: start-up ~15 s, one round of every fault
   // (~60 s), the two data-loss phases ~30 s, the drain a few seconds.
@@ -75,6 +80,8 @@ export const USAGE = `npm run chaos -- [options]
   --faults K1,K2,...     only these kinds of fault (to chase one finding), of:
                          ${FAULT_KINDS.join(', ')}
   --no-loss-phases       skip the Redis restarts with everysec / without persistence
+  --no-inbox-sweep       workers do not re-submit drains lost with Redis data (to see what
+                         the sweep repairs; the run then fails on orphaned inboxes)
   --report PATH          JSON report (default test-artifacts/chaos-report.json)
   --verbose              print every line the cluster processes write
 `;
@@ -86,7 +93,7 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'\n\n${USAGE}`);
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (['no-loss-phases', 'verbose', 'help'].includes(name)) {
+    if (['no-loss-phases', 'no-inbox-sweep', 'verbose', 'help'].includes(name)) {
       args.set(name, true);
       continue;
     }
@@ -95,7 +102,17 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     args.set(name, value);
   }
   if (args.has('help')) throw new Error(USAGE);
-  const known = ['profile', 'duration', 'seed', 'sessions', 'faults', 'no-loss-phases', 'report', 'verbose'];
+  const known = [
+    'profile',
+    'duration',
+    'seed',
+    'sessions',
+    'faults',
+    'no-loss-phases',
+    'no-inbox-sweep',
+    'report',
+    'verbose',
+  ];
   for (const name of args.keys()) {
     if (!known.includes(name)) throw new Error(`unknown option --${name}\n\n${USAGE}`);
   }
@@ -117,6 +134,7 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     sessions: sessions === undefined ? profile.sessions : integer('--sessions', sessions, 1),
     faultKinds: faults === undefined ? FAULT_KINDS : faultKinds(faults),
     lossPhases: !args.has('no-loss-phases'),
+    inboxSweep: !args.has('no-inbox-sweep'),
     reportPath: str(args.get('report')) ?? 'test-artifacts/chaos-report.json',
     verbose: args.has('verbose'),
   };

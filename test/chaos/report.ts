@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
 import type { Accounts } from './accounting.js';
 import type { FaultEvent, FaultLog } from './fault-log.js';
+import { formatCensus, type InboxCensus } from './inbox-census.js';
 import type { ChaosOptions } from './options.js';
 import { FAULT_KINDS } from './schedule.js';
 
@@ -27,6 +28,8 @@ export interface ChaosReport {
   faultCounts: Record<string, number>;
   resumeMs: Record<string, { reconnect?: LatencySummary; fresh?: LatencySummary }>;
   edgePeakRssBytes: Record<string, number>;
+  /** Backlog or orphaned: the inboxes when load stopped and after the drain. */
+  inboxes: { atDrainStart: InboxCensus; atEnd: InboxCensus; drainsResubmitted: number };
   producer: unknown;
   clients: unknown;
 }
@@ -60,6 +63,7 @@ export function replayCommand(options: ChaosOptions): string {
   if (options.sessions !== (options.profile === 'short' ? 200 : 300))
     parts.push(`--sessions ${options.sessions}`);
   if (!options.lossPhases) parts.push('--no-loss-phases');
+  if (!options.inboxSweep) parts.push('--no-inbox-sweep');
   return parts.join(' ');
 }
 
@@ -102,6 +106,9 @@ export function formatReport(r: ChaosReport): string {
       'resets',
       `${n(a.resets.total)} in ${n(a.resets.sessions)} sessions ${JSON.stringify(a.resets.byReason)}`,
     ],
+    ['inboxes when load stopped', formatCensus(r.inboxes.atDrainStart)],
+    ['inboxes at the end', formatCensus(r.inboxes.atEnd)],
+    ['orphaned drains re-submitted by workers', n(r.inboxes.drainsResubmitted)],
     ['sessions not drained', n(a.undrained.length)],
     [
       'edge peak RSS',

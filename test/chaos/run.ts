@@ -14,6 +14,8 @@ import { settle, failures } from './accounting.js';
 import { ClientFleet, type ClientKind } from './clients.js';
 import { FaultLog } from './fault-log.js';
 import { injectFault } from './faults.js';
+import { healRedisLinks } from './redis-link-faults.js';
+import { formatCensus, takeInboxCensus, type InboxCensus } from './inbox-census.js';
 import { SessionLedger } from './ledger.js';
 import { runLossPhase, type LossWindow } from './loss-phases.js';
 import { RssSampler } from './memory.js';
@@ -41,15 +43,18 @@ async function main(): Promise<number> {
   );
   console.log(`chaos: replay with: ${replayCommand(options)}`);
 
-  const onLine = options.verbose
-    ? (name: string, line: string) => console.log(`  ${name} | ${line}`)
-    : undefined;
+  const workerEvents: WorkerEvents = { drainsResubmitted: 0 };
+  const onLine = (name: string, line: string): void => {
+    // The workers say when their inbox sweep found a drain lost with Redis data.
+    if (line.includes('orphaned inbox drain re-submitted')) workerEvents.drainsResubmitted++;
+    if (options.verbose) console.log(`  ${name} | ${line}`);
+  };
   console.log('chaos: starting Redis, 3 edges, 2 workers, the API and HAProxy ...');
-  const topology = await startTopology(onLine);
+  const topology = await startTopology(onLine, { inboxSweep: options.inboxSweep });
   const stopTopology = once(() => topology.stop());
   process.once('SIGINT', () => void stopTopology().finally(() => process.exit(130)));
   try {
-    return await runLoad(options, topology, random, startedAt);
+    return await runLoad(options, topology, random, startedAt, workerEvents);
   } finally {
     await stopTopology();
   }
@@ -60,6 +65,7 @@ async function runLoad(
   topology: Topology,
   random: Random,
   startedAt: number,
+  workerEvents: WorkerEvents,
 ): Promise<number> {
   const { cluster } = topology;
   console.log(
@@ -166,7 +172,14 @@ async function runLoad(
     progress.phase = 'drain';
     console.log(progressLine(progress));
     await Promise.all([producers.stop(), fleet.stopLoad()]);
+    const sessionIds = ledgers.map((l) => l.sessionId);
+    const census = (): Promise<InboxCensus> =>
+      takeInboxCensus(topology.redis.url, topology.keyPrefix, sessionIds);
+    const inboxesAtDrainStart = await census();
+    console.log(`chaos: inboxes as the drain starts: ${formatCensus(inboxesAtDrainStart)}`);
     const undrained = await drain(ledgers, fleet, producer, options.drainTimeoutMs);
+    const inboxesAtEnd = await census();
+    console.log(`chaos: inboxes at the end: ${formatCensus(inboxesAtEnd)}`);
     stopProgress();
     rss.stop();
     await rss.sample();
@@ -176,7 +189,16 @@ async function runLoad(
       const resets = ledgers.reduce((n, l) => n + l.resets.filter((r) => r.at >= w.crashedAt).length, 0);
       return resets === 0 ? [`${w.kind}: Redis lost data but no client got a reset`] : [];
     });
-    const failed = [...failures(accounts, faultErrors, unsurfaced), ...recoveryFailures];
+    const stuckInboxes = inboxesAtEnd.orphaned + inboxesAtEnd.unscheduled;
+    const failed = [
+      ...failures(accounts, faultErrors, unsurfaced),
+      ...recoveryFailures,
+      ...(stuckInboxes > 0
+        ? [
+            `${stuckInboxes} inboxes hold messages no drain job will run (${inboxesAtEnd.examples.join('; ')})`,
+          ]
+        : []),
+    ];
     const faultCounts: Record<string, number> = {};
     for (const event of faults.events) faultCounts[event.kind] = (faultCounts[event.kind] ?? 0) + 1;
     const report: ChaosReport = {
@@ -196,6 +218,11 @@ async function runLoad(
       faultCounts,
       resumeMs: resumeTimes(faults),
       edgePeakRssBytes: Object.fromEntries(rss.peakBytes),
+      inboxes: {
+        atDrainStart: inboxesAtDrainStart,
+        atEnd: inboxesAtEnd,
+        drainsResubmitted: workerEvents.drainsResubmitted,
+      },
       producer: producers.stats,
       clients: fleet.stats,
     };
@@ -209,6 +236,12 @@ async function runLoad(
     await fleet.closeAll();
     await producer.close();
   }
+}
+
+/** What the run learns from the workers' log lines. */
+interface WorkerEvents {
+  /** Drains the workers' inbox sweep found lost (with Redis data) and submitted again. */
+  drainsResubmitted: number;
 }
 
 /** After a fault ends, every client must be connected again within this long. */
@@ -283,6 +316,7 @@ async function drain(
 /** After a fault that failed half-way: every process running again, every link restored. */
 async function heal(topology: Topology): Promise<void> {
   for (const proxy of topology.clientProxies) proxy.restore();
+  healRedisLinks(topology);
   if (!topology.redis.running) await topology.redis.start().catch(() => undefined);
   else await topology.redis.freeze(false).catch(() => undefined);
   for (const p of [...topology.cluster.edges, ...topology.cluster.workers]) {

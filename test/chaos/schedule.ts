@@ -1,4 +1,5 @@
 import type { Random } from './random.js';
+import { REDIS_LINK_FAULT_KINDS } from './redis-link-faults.js';
 
 /** Every kind of fault the chaos phase injects (the data-loss phases are separate). */
 export const FAULT_KINDS = [
@@ -12,6 +13,7 @@ export const FAULT_KINDS = [
   'redis_stop',
   'worker_kill',
   'all_edges_kill',
+  ...REDIS_LINK_FAULT_KINDS,
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

@@ -28,27 +28,56 @@ const WORKER_ENV = {
   MAX_ATTEMPTS: '20',
   RETRY_BASE_MS: '200',
   RETRY_MAX_MS: '2000',
+  // Drains lost with Redis data (the data-loss phases) are re-submitted within seconds, inside
+  // the final drain's wait (orphaned-drains.ts; default a minute).
+  INBOX_SWEEP_EVERY_MS: '3000',
 } as const;
 
 export const CLIENT_PROXIES = 4;
+
+/** One service process's connection to Redis, through its own fault proxy. */
+export interface RedisLink {
+  /** The process it serves: `edge-1`, `worker-2`, `api-1`. */
+  readonly name: string;
+  readonly proxy: FaultProxy;
+}
 
 export interface Topology {
   readonly cluster: Cluster;
   readonly redis: RedisControl;
   /** Clients connect through these (each to one), which forward to HAProxy. */
   readonly clientProxies: readonly FaultProxy[];
+  /**
+   * Every service process reaches Redis through its own proxy (REDIS_URL points at it), so a
+   * fault can hit one service's link. They outlive restarts of the process and of Redis.
+   */
+  readonly redisLinks: readonly RedisLink[];
   readonly issuer: TokenIssuer;
   readonly keyPrefix: string;
   stop(): Promise<void>;
 }
 
-export async function startTopology(onLine?: (name: string, line: string) => void): Promise<Topology> {
+export async function startTopology(
+  onLine?: (name: string, line: string) => void,
+  { inboxSweep = true }: { inboxSweep?: boolean } = {},
+): Promise<Topology> {
+  const redisLinks: RedisLink[] = [];
+  const closeLinks = (): Promise<unknown> => Promise.all(redisLinks.map((link) => link.proxy.close()));
   const cluster = await startCluster({
     detached: true,
     checkInterval: '300ms',
-    env: { edge: EDGE_ENV, worker: WORKER_ENV },
+    env: { edge: EDGE_ENV, worker: inboxSweep ? WORKER_ENV : { ...WORKER_ENV, INBOX_SWEEP_EVERY_MS: '0' } },
+    redisLink: async (name, redisPort) => {
+      const proxy = await FaultProxy.start({ targetPort: redisPort });
+      redisLinks.push({ name, proxy });
+      return proxy.port;
+    },
     ...(onLine ? { onLine } : {}),
+  }).catch(async (error: unknown) => {
+    await closeLinks();
+    throw error;
   });
+  redisLinks.sort((a, b) => a.name.localeCompare(b.name));
   const redis = new RedisControl(cluster.redis, join(cluster.dataDir, 'redis'));
   const haproxyPort = Number(new URL(cluster.haproxyUrl).port);
   const clientProxies = await Promise.all(
@@ -64,11 +93,13 @@ export async function startTopology(onLine?: (name: string, line: string) => voi
     cluster,
     redis,
     clientProxies,
+    redisLinks,
     issuer,
     keyPrefix: edgeEnv.HOLDFAST_KEY_PREFIX ?? 'hf',
     async stop() {
       await Promise.all(clientProxies.map((proxy) => proxy.close()));
       await cluster.stop();
+      await closeLinks();
       // A Redis restarted with other flags is a process the cluster does not know.
       if (redis.running) await redis.stop();
     },

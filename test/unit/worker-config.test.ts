@@ -26,6 +26,7 @@ describe('worker configuration', () => {
       lockDurationMs: 15_000,
       stalledIntervalMs: 5_000,
       deadLetterRetentionMs: 604_800_000,
+      inboxSweepEveryMs: 60_000,
     });
   });
 

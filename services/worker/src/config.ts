@@ -29,6 +29,8 @@ export const workerEnvSchema = z.object({
   LOCK_DURATION_MS: z.coerce.number().int().min(100).default(15_000),
   STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   DEAD_LETTER_RETENTION_MS: positiveInt.default(7 * 24 * 60 * 60 * 1000),
+  /** How often inboxes whose drain job was lost are looked for and re-submitted (0: never). */
+  INBOX_SWEEP_EVERY_MS: nonNegativeInt.default(60_000),
 });
 
 export interface WorkerConfig {
@@ -44,6 +46,7 @@ export interface WorkerConfig {
   lockDurationMs: number;
   stalledIntervalMs: number;
   deadLetterRetentionMs: number;
+  inboxSweepEveryMs: number;
 }
 
 /** Parse the environment; throws one Error listing every bad variable by name. */
@@ -62,5 +65,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     lockDurationMs: e.LOCK_DURATION_MS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     deadLetterRetentionMs: e.DEAD_LETTER_RETENTION_MS,
+    inboxSweepEveryMs: e.INBOX_SWEEP_EVERY_MS,
   };
 }

@@ -1,13 +1,14 @@
 import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
-import { INBOUND_QUEUE_NAME, bullPrefix, type DrainJobData } from '@holdfast/inbound-queue';
+import { INBOUND_QUEUE_NAME, InboundQueue, bullPrefix, type DrainJobData } from '@holdfast/inbound-queue';
 import { SessionLog, type SessionLogOptions } from '@holdfast/session-log';
 import { DeadLetterStream } from './dead-letters.js';
 import { drainInbox, type DrainDeps, type DrainOutcome } from './drain.js';
 import { DrainRun } from './drain-run.js';
 import { FencedError } from './fenced-error.js';
 import type { Handler } from './handler.js';
+import { InboxSweep } from './inbox-sweep.js';
 import { Maintenance } from './maintenance.js';
 import { WorkerLinks } from './worker-links.js';
 import { WorkerStoppingError } from './worker-stopping-error.js';
@@ -64,6 +65,13 @@ export interface DrainWorkerOptions {
    * @default true
    */
   maintenance?: boolean;
+  /**
+   * How often this process looks for inboxes holding messages whose drain job is gone (lost
+   * with Redis data, or failed for good) and re-submits it; 0 turns the sweep off. See
+   * orphaned-drains.ts.
+   * @default 60_000
+   */
+  inboxSweepEveryMs?: number;
   /** Further options for the session log this worker opens. */
   sessionLog?: Omit<SessionLogOptions, 'redis' | 'keyPrefix'>;
   /** @default silent */
@@ -109,6 +117,8 @@ export class DrainWorker {
   private worker: Worker<DrainJobData, DrainOutcome> | undefined;
   private maintenance: Maintenance | undefined;
   private links: WorkerLinks | undefined;
+  private inboxSweep: InboxSweep | undefined;
+  private sweepQueue: InboundQueue | undefined;
 
   private constructor(
     private readonly log: SessionLog,
@@ -127,6 +137,7 @@ export class DrainWorker {
     const shutdownGraceMs = intAtLeast('shutdownGraceMs', options.shutdownGraceMs ?? 20_000, 0);
     const lockDuration = intAtLeast('lockDurationMs', options.lockDurationMs ?? 15_000, 100);
     const stalledInterval = intAtLeast('stalledIntervalMs', options.stalledIntervalMs ?? 5_000, 100);
+    const inboxSweepEveryMs = intAtLeast('inboxSweepEveryMs', options.inboxSweepEveryMs ?? 60_000, 0);
     const deadLetterRetentionMs = intAtLeast(
       'deadLetterRetentionMs',
       options.deadLetterRetentionMs ?? 7 * 24 * 60 * 60 * 1000,
@@ -190,6 +201,7 @@ export class DrainWorker {
           report,
         });
       }
+      if (inboxSweepEveryMs > 0) self.startInboxSweep(connection, keyPrefix, inboxSweepEveryMs);
     } catch (error) {
       await self.close();
       throw error;
@@ -221,11 +233,38 @@ export class DrainWorker {
       } finally {
         clearTimeout(grace);
       }
+      await this.inboxSweep?.stop();
+      await this.sweepQueue?.close();
       await this.maintenance?.close();
       await this.log.close();
       await this.redis.quit().catch(() => this.redis.disconnect());
     })();
     return this.closing;
+  }
+
+  private startInboxSweep(connection: ConnectionOptions, keyPrefix: string, everyMs: number): void {
+    const queue = new InboundQueue(connection, keyPrefix);
+    this.sweepQueue = queue;
+    this.inboxSweep = new InboxSweep(
+      {
+        scanSessions: (cursor) => this.log.scanSessions(cursor),
+        inboxProgress: async (sessionId) => {
+          const [seq, done, sched] = await this.redis.hmget(
+            this.log.keys(sessionId).inboxState,
+            'seq',
+            'done',
+            'sched',
+          );
+          if (seq === null) return undefined;
+          return { seq: Number(seq), done: Number(done ?? 0), scheduled: Number(sched ?? 0) };
+        },
+        drainExists: (sessionId, generation) => queue.drainExists(sessionId, generation),
+        submitDrain: (sessionId, generation) => queue.submitDrain(sessionId, generation),
+      },
+      everyMs,
+      this.report,
+    );
+    this.inboxSweep.start();
   }
 
   private async process(

@@ -16,6 +16,12 @@ export {
   sweepRetention,
   type RetentionLog,
 } from './maintenance.js';
+export {
+  resubmitOrphanedDrains,
+  type InboxProgress,
+  type OrphanSweepDeps,
+  type OrphanedDrain,
+} from './orphaned-drains.js';
 export { loadWorkerConfig, workerEnvSchema, type WorkerConfig } from './config.js';
 export { loadHandler } from './load-handler.js';
 export {

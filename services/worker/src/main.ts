@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     stalledIntervalMs: config.stalledIntervalMs,
     deadLetterRetentionMs: config.deadLetterRetentionMs,
     sessionLog: { linkProbe: config.redisProbe },
+    inboxSweepEveryMs: config.inboxSweepEveryMs,
     report: jsonLineLog,
   });
   console.log(

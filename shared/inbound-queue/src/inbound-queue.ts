@@ -51,6 +51,24 @@ export class InboundQueue {
     return this.queue.client;
   }
 
+  /**
+   * Whether the drain job of `generation` exists (waiting, delayed, running or being retried).
+   * A finished or failed job is removed, so false means nothing will ever run it.
+   */
+  async drainExists(sessionId: string, generation: number): Promise<boolean> {
+    try {
+      return (await this.queue.getJobState(drainJobId(sessionId, generation))) !== 'unknown';
+    } catch (error) {
+      throw new HoldfastError(
+        ErrorCode.RedisUnavailable,
+        `could not look up the inbox drain: ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
   async close(): Promise<void> {
     await this.queue.close();
   }

@@ -1,0 +1,80 @@
+import { Redis } from 'ioredis';
+import { InboundQueue } from '@holdfast/inbound-queue';
+import { sessionKeys } from '@holdfast/session-log';
+
+/**
+ * Where every session's inbound messages stand, read straight from Redis: tells a backlog the
+ * workers are still working through apart from inboxes nothing will ever drain.
+ *
+ * - `settled`: every message handled;
+ * - `draining`: messages pending and the scheduled drain's job exists (waiting, running or
+ *   retrying): a backlog;
+ * - `orphaned`: messages pending and the scheduled drain's job does not exist: nothing will run
+ *   it until the workers' inbox sweep re-submits it (services/worker/src/orphaned-drains.ts);
+ * - `unscheduled`: messages pending and no drain scheduled at all (the inbox scripts never
+ *   leave that state; counted so that it would show).
+ */
+export interface InboxCensus {
+  settled: number;
+  draining: number;
+  orphaned: number;
+  unscheduled: number;
+  /** Messages pending across all inboxes. */
+  pendingMessages: number;
+  /** A few orphaned or unscheduled sessions, to start an investigation from. */
+  examples: string[];
+}
+
+export async function takeInboxCensus(
+  redisUrl: string,
+  keyPrefix: string,
+  sessionIds: readonly string[],
+): Promise<InboxCensus> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  redis.on('error', () => undefined);
+  const queue = new InboundQueue({ url: redisUrl, maxRetriesPerRequest: null }, keyPrefix);
+  const census: InboxCensus = {
+    settled: 0,
+    draining: 0,
+    orphaned: 0,
+    unscheduled: 0,
+    pendingMessages: 0,
+    examples: [],
+  };
+  try {
+    for (const sessionId of sessionIds) {
+      const [seq, done, sched] = (
+        await redis.hmget(sessionKeys(keyPrefix, sessionId).inboxState, 'seq', 'done', 'sched')
+      ).map(Number) as [number, number, number];
+      const pending = seq - done;
+      if (!(pending > 0)) {
+        census.settled++;
+        continue;
+      }
+      census.pendingMessages += pending;
+      if (sched === 0) {
+        census.unscheduled++;
+        if (census.examples.length < 5)
+          census.examples.push(`${sessionId}: ${pending} pending, no drain scheduled`);
+      } else if (await queue.drainExists(sessionId, sched)) {
+        census.draining++;
+      } else {
+        census.orphaned++;
+        if (census.examples.length < 5) {
+          census.examples.push(`${sessionId}: ${pending} pending, drain generation ${sched} has no job`);
+        }
+      }
+    }
+  } finally {
+    await queue.close().catch(() => undefined);
+    redis.disconnect();
+  }
+  return census;
+}
+
+export function formatCensus(c: InboxCensus): string {
+  return (
+    `${c.settled} settled, ${c.draining} draining (backlog), ${c.orphaned} orphaned, ` +
+    `${c.unscheduled} unscheduled; ${c.pendingMessages} messages pending`
+  );
+}
