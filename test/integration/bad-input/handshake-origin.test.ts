@@ -59,9 +59,9 @@ interface RejectionCase {
 
 const handshakeCases: RejectionCase[] = [
   {
-    name: 'protocol version 2',
+    name: 'protocol version 3 (newer than this edge speaks)',
     code: ErrorCode.UnsupportedProtocol,
-    options: async (sessionId) => ({ sessionId, token: await tokenFor(sessionId), auth: { v: 2 } }),
+    options: async (sessionId) => ({ sessionId, token: await tokenFor(sessionId), auth: { v: 3 } }),
   },
   {
     name: 'protocol version missing',
