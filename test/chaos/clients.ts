@@ -14,7 +14,7 @@ export interface ChaosClient {
   readonly session: HoldfastSession<unknown>;
   /** While set, the app's handler waits on it: the client stalls with messages in flight. */
   stall: Promise<void> | undefined;
-  /** The last state changes, for the report on a client that did not come back. */
+  /** The last state changes, errors and resets, for the report on a client that did not come back. */
   readonly history: string[];
 }
 
@@ -28,6 +28,13 @@ export interface ClientStats {
 }
 
 const SLOW_HANDLER_MS = 40;
+/** State changes, errors and resets kept per client for the report on one that did not drain. */
+const HISTORY_LENGTH = 16;
+
+function remember(client: ChaosClient, what: string): void {
+  client.history.push(`${new Date().toISOString().slice(11, 23)} ${what}`);
+  if (client.history.length > HISTORY_LENGTH) client.history.shift();
+}
 
 /**
  * One SDK client per session, each through one of the client fault proxies (which forward to
@@ -72,12 +79,17 @@ export class ClientFleet {
       if (kind === 'slow') await sleep(SLOW_HANDLER_MS);
       if (client.stall) await client.stall;
     });
-    session.on('reset', (reset) => ledger.onReset(reset, Date.now()));
+    session.on('reset', (reset) => {
+      ledger.onReset(reset, Date.now());
+      remember(
+        client,
+        `reset:${reset.reason} ${reset.oldEpoch ?? '-'} -> ${reset.newEpoch}@${reset.resumeFrom}`,
+      );
+    });
     session.on('state', ({ state, reason }) => {
       const key = `${state}${reason ? `:${reason}` : ''}`;
       this.stats.statesByReason[key] = (this.stats.statesByReason[key] ?? 0) + 1;
-      client.history.push(`${new Date().toISOString().slice(11, 23)} ${key}`);
-      if (client.history.length > 8) client.history.shift();
+      remember(client, key);
       if (state === 'closed') {
         const examples = (this.stats.errorExamples[key] ??= []);
         if (examples.length < 5)
@@ -87,6 +99,7 @@ export class ClientFleet {
       if (state === 'open') this.faults.clientOpened(index, Date.now());
     });
     session.on('error', (error) => {
+      remember(client, `error:${error.code} ${error.message.slice(0, 160)}`);
       this.stats.errorsByCode[error.code] = (this.stats.errorsByCode[error.code] ?? 0) + 1;
       const examples = (this.stats.errorExamples[error.code] ??= []);
       if (examples.length < 5) examples.push(`${new Date().toISOString()} ${sessionId}: ${error.message}`);

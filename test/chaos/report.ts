@@ -6,6 +6,7 @@ import type { FaultEvent, FaultLog } from './fault-log.js';
 import { formatCensus, type InboxCensus } from './inbox-census.js';
 import type { ChaosOptions } from './options.js';
 import { FAULT_KINDS } from './schedule.js';
+import type { StuckSession } from './stuck-sessions.js';
 
 export interface LatencySummary {
   n: number;
@@ -32,6 +33,8 @@ export interface ChaosReport {
   inboxes: { atDrainStart: InboxCensus; atEnd: InboxCensus; drainsResubmitted: number };
   producer: unknown;
   clients: unknown;
+  /** Each session that did not drain: its client's state and its log's, at the end. */
+  stuck: StuckSession[];
 }
 
 export function summarize(histogram: Histogram | undefined): LatencySummary | undefined {

@@ -25,6 +25,7 @@ import { progressLine, startProgress, type ProgressSource } from './progress.js'
 import { Random } from './random.js';
 import { formatReport, replayCommand, resumeTimes, writeReport, type ChaosReport } from './report.js';
 import { LOSS_KINDS, faultSchedule } from './schedule.js';
+import { describeStuckSessions, formatStuckSession } from './stuck-sessions.js';
 import { startTopology, type Topology } from './topology.js';
 
 async function main(): Promise<number> {
@@ -178,6 +179,14 @@ async function runLoad(
     const inboxesAtDrainStart = await census();
     console.log(`chaos: inboxes as the drain starts: ${formatCensus(inboxesAtDrainStart)}`);
     const undrained = await drain(ledgers, fleet, producer, options.drainTimeoutMs);
+    // Before anything else changes: what the stuck clients and their logs look like now.
+    const stuck = await describeStuckSessions(
+      fleet.clients,
+      new Set(undrained),
+      topology.redis,
+      topology.keyPrefix,
+    );
+    for (const s of stuck) console.log(`chaos: not drained: ${formatStuckSession(s)}`);
     const inboxesAtEnd = await census();
     console.log(`chaos: inboxes at the end: ${formatCensus(inboxesAtEnd)}`);
     stopProgress();
@@ -225,6 +234,7 @@ async function runLoad(
       },
       producer: producers.stats,
       clients: fleet.stats,
+      stuck,
     };
     console.log(formatReport(report));
     await writeReport(options.reportPath, report);
