@@ -400,7 +400,11 @@ export class SessionConnection implements CursorDeps {
       this.fault(ErrorCode.InvalidAck, 'ack must be { epoch: string, offset: non-negative integer }');
       return;
     }
-    if (!this.lease.isValid()) return; // a fenced connection acks nothing
+    // Taken even while the lease is unconfirmed (Redis slow or restarting): the client sends
+    // each ack once, so one dropped here would leave the flow window full of messages it has
+    // handled, and nothing more would be delivered on this connection once the lease is back.
+    // The stored write is still fenced by the lease generation in Redis (ack-3.lua): a
+    // replaced connection's ack is refused there and ends it, as a lease check would.
     if (epoch !== cursor.position.epoch) {
       if (this.leftEpochs?.has(epoch)) return; // crossed the reset on the wire: nothing to store
       this.fault(
