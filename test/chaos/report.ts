@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
 import type { Accounts } from './accounting.js';
-import type { CompletionAccounts } from './completion-accounts.js';
+import type { CompletionAccounts, CompletionRequest } from './completion-accounts.js';
 import type { FaultEvent, FaultLog } from './fault-log.js';
 import { formatCensus, type InboxCensus } from './inbox-census.js';
 import type { ChaosOptions } from './options.js';
@@ -26,6 +26,8 @@ export interface ChaosReport {
   failures: string[];
   accounts: Accounts;
   completions: CompletionAccounts;
+  /** Every completion the run asked for, as completions.ts recorded it. */
+  completionRequests: CompletionRequest[];
   faults: Array<FaultEvent & { durationMs: number | undefined }>;
   faultCounts: Record<string, number>;
   resumeMs: Record<string, { reconnect?: LatencySummary; fresh?: LatencySummary }>;

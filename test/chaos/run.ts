@@ -247,6 +247,7 @@ async function runLoad(
       failures: failed,
       accounts,
       completions: completionAccounts,
+      completionRequests: [...completions.requests.values()],
       faults: faults.events.map((e) => ({
         ...e,
         durationMs: e.endedAt === undefined ? undefined : e.endedAt - e.startedAt,
@@ -344,7 +345,20 @@ async function drain(
     );
     if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 500)); // poll pace
   }
-  if (pending.size > 0) console.log(`chaos: ${pending.size} sessions not drained after ${timeoutMs} ms`);
+  if (pending.size > 0) {
+    console.log(`chaos: ${pending.size} sessions not drained after ${timeoutMs} ms`);
+    // Where each one stands, to start the investigation from.
+    for (const i of [...pending].slice(0, 5)) {
+      const ledger = ledgers[i]!;
+      const info = await producer.info(ledger.sessionId).catch((error: Error) => error.message);
+      const head = typeof info === 'string' ? info : `${info.epoch}:${info.head}`;
+      const at = ledger.position ? `${ledger.position.epoch}:${ledger.position.offset}` : 'none';
+      console.log(
+        `  ${ledger.sessionId}: app at ${at}, log head ${head}, client ${fleet.clients[i]!.session.state}, ` +
+          `pending sends ${fleet.clients[i]!.session.pendingSends}; ${fleet.clients[i]!.history.join(' > ')}`,
+      );
+    }
+  }
   // Answers to sends made before a reset may still come (not every one was lost): wait until
   // they stop coming, so only the ones really lost count as lost.
   const answered = (): number =>
