@@ -11,6 +11,8 @@ export interface Accounts {
     acknowledgedAsDuplicate: number;
     /** Never acknowledged (the run ended while retrying, or refused). */
     indeterminate: number;
+    /** Of those, refused with `session_completed`: they lost the race with the session's completion. */
+    refusedByCompletion: number;
     /** Acknowledged, never handed to the app, and no reset told the app its epoch was gone. */
     lost: number;
     /** Acknowledged and gone with an epoch the app was told (reset) was gone: Redis lost it, loudly. */
@@ -30,6 +32,11 @@ export interface Accounts {
     lost: number;
     /** Acknowledged and unanswered after a reset (Redis lost the inbox with the data). */
     lostSurfaced: number;
+    /**
+     * Acknowledged, unanswered, in a session the producer completed: no reply can be appended
+     * after the completion, so none comes. Not lost (completion-accounts.ts checks the session).
+     */
+    cutByCompletion: number;
     processedTwice: number;
     deadLettered: number;
     /** Answered after an attempt was cut short (`attempt_aborted`): a worker died mid-reply. */
@@ -43,7 +50,11 @@ export interface Accounts {
 }
 
 /** Settles the books once every session drained: what was acknowledged against what the apps got. */
-export function settle(ledgers: readonly SessionLedger[], undrained: string[]): Accounts {
+export function settle(
+  ledgers: readonly SessionLedger[],
+  undrained: string[],
+  isCompleted: (sessionId: string) => boolean = () => false,
+): Accounts {
   const a: Accounts = {
     sessions: ledgers.length,
     appends: {
@@ -52,6 +63,7 @@ export function settle(ledgers: readonly SessionLedger[], undrained: string[]): 
       acknowledgedAfterRetry: 0,
       acknowledgedAsDuplicate: 0,
       indeterminate: 0,
+      refusedByCompletion: 0,
       lost: 0,
       lostSurfaced: 0,
     },
@@ -62,6 +74,7 @@ export function settle(ledgers: readonly SessionLedger[], undrained: string[]): 
       processed: 0,
       lost: 0,
       lostSurfaced: 0,
+      cutByCompletion: 0,
       processedTwice: 0,
       deadLettered: 0,
       answeredAfterAbort: 0,
@@ -79,11 +92,13 @@ export function settle(ledgers: readonly SessionLedger[], undrained: string[]): 
     const finalView = ledger.view;
     const goneEpochs = ledger.resetEpochs();
     const resetAfter = (at: number): boolean => ledger.resets.some((r) => r.at >= at);
+    const completed = isCompleted(ledger.sessionId);
 
     for (const record of ledger.appends.values()) {
       a.appends.attempted++;
       if (record.state !== 'acked') {
         a.appends.indeterminate++;
+        if (record.refusedCode === 'session_completed') a.appends.refusedByCompletion++;
         continue;
       }
       a.appends.acknowledged++;
@@ -124,6 +139,7 @@ export function settle(ledgers: readonly SessionLedger[], undrained: string[]): 
       if (outcome.completions > 0) a.inbound.processed++;
       else if (outcome.errored) a.inbound.deadLettered++;
       else if (resetAfter(send.ackedAt ?? 0)) a.inbound.lostSurfaced++;
+      else if (completed) a.inbound.cutByCompletion++;
       else {
         a.inbound.lost++;
         example(

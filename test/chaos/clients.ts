@@ -1,7 +1,7 @@
 import { connect, exponentialBackoff, memoryStore, type HoldfastSession } from '@holdfast/client';
 import type { TokenIssuer } from '@holdfast/auth';
 import type { FaultLog } from './fault-log.js';
-import type { SessionLedger } from './ledger.js';
+import type { SendRecord, SessionLedger } from './ledger.js';
 import type { Random } from './random.js';
 import { sleep } from './sleep.js';
 
@@ -86,7 +86,9 @@ export class ClientFleet {
         `reset:${reset.reason} ${reset.oldEpoch ?? '-'} -> ${reset.newEpoch}@${reset.resumeFrom}`,
       );
     });
+    session.on('complete', (complete) => ledger.onComplete(complete, Date.now()));
     session.on('state', ({ state, reason }) => {
+      ledger.onState(state, reason, Date.now());
       const key = `${state}${reason ? `:${reason}` : ''}`;
       this.stats.statesByReason[key] = (this.stats.statesByReason[key] ?? 0) + 1;
       remember(client, key);
@@ -135,13 +137,16 @@ export class ClientFleet {
       // Keep the outbox short: during an outage new prompts wait instead of piling up.
       if (client.session.pendingSends < 3) {
         const id = `${client.ledger.sessionId}.m${n}`;
-        const record = { id, acked: false, duplicateAck: false };
+        // A completed (closed) session goes on sending: each send must reject with
+        // `session_completed`, which the completion accounting checks.
+        const record: SendRecord = { id, sentAt: Date.now(), acked: false, duplicateAck: false };
         client.ledger.sends.set(id, record);
         client.session.send({ text: id }, { id }).then(
           (result) =>
             Object.assign(record, { acked: true, ackedAt: Date.now(), duplicateAck: result.duplicate }),
           (error: { code?: string }) => {
             const code = error.code ?? 'error';
+            Object.assign(record, { rejectedCode: code, rejectedAt: Date.now() });
             this.stats.sendRejections[code] = (this.stats.sendRejections[code] ?? 0) + 1;
           },
         );

@@ -1,7 +1,7 @@
 import type { ServiceProcess } from '../../scripts/cluster.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { waitForProcessState } from './redis-control.js';
-import { injectRedisLinkFault } from './redis-link-faults.js';
+import { injectRedisLinkFault, type BlackholeLink } from './redis-link-faults.js';
 import type { FaultKind } from './schedule.js';
 import { sleep } from './sleep.js';
 import { EDGE_DEAD_AFTER_MS, type Topology } from './topology.js';
@@ -15,7 +15,12 @@ const REDIS_STOP_MS = 3_000;
 const DOWN_BEFORE_RESTART_MS = 1_000;
 
 /** Injects one fault and returns once it is over (processes restarted, links restored); says what it did. */
-export async function injectFault(topology: Topology, kind: FaultKind, target: number): Promise<string> {
+export async function injectFault(
+  topology: Topology,
+  kind: FaultKind,
+  target: number,
+  blackholeLink: BlackholeLink = 'any',
+): Promise<string> {
   const { cluster, redis, clientProxies } = topology;
   const edge = kind.startsWith('edge_') ? await busiestEdge(cluster.edges, target) : cluster.edges[0]!;
   switch (kind) {
@@ -81,7 +86,13 @@ export async function injectFault(topology: Topology, kind: FaultKind, target: n
     case 'redis_link_throttle':
     case 'redis_link_blackhole':
     case 'redis_link_reset':
-      return injectRedisLinkFault(topology, kind, target, () => busiestEdge(cluster.edges, target));
+      return injectRedisLinkFault(
+        topology,
+        kind,
+        target,
+        () => busiestEdge(cluster.edges, target),
+        blackholeLink,
+      );
   }
 }
 

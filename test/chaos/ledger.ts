@@ -1,4 +1,9 @@
-import { isWorkerEnvelope, type ResetPayload, type WorkerEnvelope } from '@holdfast/protocol';
+import {
+  isWorkerEnvelope,
+  type CompletePayload,
+  type ResetPayload,
+  type WorkerEnvelope,
+} from '@holdfast/protocol';
 
 /** What producers write: a key unique in the run (also the message id), its order, a checksum. */
 export interface ProducedData {
@@ -20,13 +25,28 @@ export interface AppendRecord {
   /** The acknowledgement said the id had been written already (an earlier, indeterminate attempt). */
   duplicateAck: boolean;
   ackedAt?: number;
+  /** The code that refused the append for good (`session_completed` once the session completed). */
+  refusedCode?: string;
+  refusedAt?: number;
 }
 
 export interface SendRecord {
   readonly id: string;
+  /** When the app called `send`. */
+  readonly sentAt: number;
   acked: boolean;
   ackedAt?: number;
   duplicateAck: boolean;
+  /** The code the send was rejected with (`session_completed` after the session completed). */
+  rejectedCode?: string;
+  rejectedAt?: number;
+}
+
+/** The app's `complete` event, with what the app had handled when it fired. */
+export interface CompleteSeen {
+  readonly complete: CompletePayload;
+  readonly at: number;
+  readonly handled: { epoch: string; offset: number } | undefined;
 }
 
 /** What one client's app saw between two resets: one consistent view of the log. */
@@ -77,6 +97,13 @@ export class SessionLedger {
   lastDeliveryAt = 0;
   /** The (epoch, offset) of the last message the app handled. */
   position: { epoch: string; offset: number } | undefined;
+  /** Every `complete` the app got (exactly one for a completed session). */
+  readonly completes: CompleteSeen[] = [];
+  /** Messages handed to the app after its `complete`: none may come. */
+  messagesAfterComplete = 0;
+  /** The session's `closed` state, and any state change after it (a completed session never reconnects). */
+  closed: { reason: string | undefined; at: number } | undefined;
+  readonly statesAfterClose: string[] = [];
 
   constructor(readonly sessionId: string) {
     this.views.push(newView(undefined, 1));
@@ -95,8 +122,20 @@ export class SessionLedger {
     this.position = { epoch: reset.newEpoch, offset: reset.resumeFrom - 1 };
   }
 
+  /** The app's `complete`: every message up to the final offset was handled. */
+  onComplete(complete: CompletePayload, at: number): void {
+    this.completes.push({ complete, at, handled: this.position && { ...this.position } });
+  }
+
+  /** A state change of the client; after `closed` nothing may follow. */
+  onState(state: string, reason: string | undefined, at: number): void {
+    if (this.closed) this.statesAfterClose.push(`${state}${reason ? `:${reason}` : ''}`);
+    else if (state === 'closed') this.closed = { reason, at };
+  }
+
   onMessage(epoch: string, offset: number, data: unknown, at: number): void {
     this.delivered++;
+    if (this.completes.length > 0) this.messagesAfterComplete++;
     this.lastDeliveryAt = at;
     const view = this.view;
     const flag = (kind: Anomaly['kind'], detail: string): void => {

@@ -7,6 +7,8 @@ import type { Topology } from './topology.js';
 const UNDER_LOAD_MS = 5_000;
 /** And this long after, so clients meet the new epochs while load goes on. */
 const AFTER_MS = 3_000;
+/** The last stretch before the everysec crash, whose writes the AOF tail cut removes. */
+const LOSSY_WINDOW_MS = 1_000;
 /** About a second of this run's writes: what an OS crash costs `appendfsync everysec`. */
 const AOF_TAIL_BYTES = 256 * 1024;
 
@@ -32,6 +34,8 @@ export async function runLossPhase(
   topology: Topology,
   faults: FaultLog,
   kind: LossKind,
+  /** Called when the lossy window opens: what is written from then until the crash may be lost. */
+  onLossyWindow: () => void = () => undefined,
 ): Promise<LossWindow> {
   const { redis } = topology;
   const event = faults.begin(kind, '', () => 0, []);
@@ -42,7 +46,10 @@ export async function runLossPhase(
     if (kind === 'redis_loss_everysec') {
       await redis.stop();
       await redis.start('aof_everysec');
-      await sleep(UNDER_LOAD_MS);
+      // The AOF tail cut covers about the last second or two of writes.
+      await sleep(UNDER_LOAD_MS - LOSSY_WINDOW_MS);
+      onLossyWindow();
+      await sleep(LOSSY_WINDOW_MS);
       crashedAt = Date.now();
       await redis.kill();
       const cut = await redis.truncateAof(AOF_TAIL_BYTES);
@@ -54,6 +61,7 @@ export async function runLossPhase(
       // The first writes under the new setting mark every live session as not durable.
       await sleep(UNDER_LOAD_MS / 2);
       await redis.snapshot();
+      onLossyWindow();
       await sleep(UNDER_LOAD_MS);
       crashedAt = Date.now();
       await redis.kill();

@@ -1,4 +1,5 @@
 import { randomSeed } from './random.js';
+import { BLACKHOLE_LINKS, type BlackholeLink } from './redis-link-faults.js';
 import { FAULT_KINDS, type FaultKind } from './schedule.js';
 
 export type ProfileName = 'short' | 'long';
@@ -19,6 +20,13 @@ export interface ChaosOptions {
   readonly stallShare: number;
   /** The kinds of fault each round fires (all of them unless --faults narrows it). */
   readonly faultKinds: readonly FaultKind[];
+  /**
+   * Whose Redis link `redis_link_blackhole` cuts: `edge` (the busiest edge's, what clients
+   * feel), `other` (a worker's or the API's), or `any` (the seed picks either, half and half).
+   */
+  readonly blackholeLink: BlackholeLink;
+  /** Share of the sessions the producer side completes during the run (see completions.ts). */
+  readonly completeShare: number;
   /** Quiet time between two faults, [min, max] ms. */
   readonly faultGapMs: readonly [number, number];
   /** Redis restarted with `everysec` and without persistence, losing data, after the chaos phase. */
@@ -38,7 +46,10 @@ export interface ChaosOptions {
 
 const PROFILES: Record<
   ProfileName,
-  Omit<ChaosOptions, 'profile' | 'seed' | 'reportPath' | 'verbose' | 'faultKinds' | 'inboxSweep'>
+  Omit<
+    ChaosOptions,
+    'profile' | 'seed' | 'reportPath' | 'verbose' | 'faultKinds' | 'inboxSweep' | 'blackholeLink'
+  >
 > = {
   // About 2.5 minutes in all on a 2-core machine: start-up ~15 s, one round of every fault
   // (~60 s), the two data-loss phases ~30 s, the drain a few seconds.
@@ -49,6 +60,7 @@ const PROFILES: Record<
     sendEveryMs: 6_000,
     slowShare: 0.1,
     stallShare: 0.05,
+    completeShare: 0.15,
     faultGapMs: [1_500, 3_000],
     lossPhases: true,
     drainTimeoutMs: 60_000,
@@ -63,6 +75,7 @@ const PROFILES: Record<
     sendEveryMs: 12_000,
     slowShare: 0.1,
     stallShare: 0.05,
+    completeShare: 0.15,
     faultGapMs: [3_000, 10_000],
     lossPhases: true,
     drainTimeoutMs: 300_000,
@@ -79,6 +92,11 @@ export const USAGE = `npm run chaos -- [options]
   --sessions N           sessions under load (short: 200, long: 300)
   --faults K1,K2,...     only these kinds of fault (to chase one finding), of:
                          ${FAULT_KINDS.join(', ')}
+  --blackhole-link edge|other|any
+                         whose Redis link redis_link_blackhole cuts: the busiest edge's, a
+                         worker's or the API's, or either as the seed picks (default any)
+  --complete-share F     share of sessions the producer side completes during the run
+                         (default 0.15; 0 for none)
   --no-loss-phases       skip the Redis restarts with everysec / without persistence
   --no-inbox-sweep       workers do not re-submit drains lost with Redis data (to see what
                          the sweep repairs; the run then fails on orphaned inboxes)
@@ -108,6 +126,8 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     'seed',
     'sessions',
     'faults',
+    'blackhole-link',
+    'complete-share',
     'no-loss-phases',
     'no-inbox-sweep',
     'report',
@@ -126,6 +146,11 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
   const seed = str(args.get('seed'));
   const sessions = str(args.get('sessions'));
   const faults = str(args.get('faults'));
+  const blackholeLink = str(args.get('blackhole-link')) ?? 'any';
+  if (!(BLACKHOLE_LINKS as readonly string[]).includes(blackholeLink)) {
+    throw new Error(`--blackhole-link must be one of ${BLACKHOLE_LINKS.join(', ')}, got '${blackholeLink}'`);
+  }
+  const completeShare = str(args.get('complete-share'));
   return {
     ...profile,
     profile: profileArg,
@@ -133,6 +158,9 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     chaosMs: duration === undefined ? profile.chaosMs : parseDuration(duration),
     sessions: sessions === undefined ? profile.sessions : integer('--sessions', sessions, 1),
     faultKinds: faults === undefined ? FAULT_KINDS : faultKinds(faults),
+    blackholeLink: blackholeLink as BlackholeLink,
+    completeShare:
+      completeShare === undefined ? profile.completeShare : share('--complete-share', completeShare),
     lossPhases: !args.has('no-loss-phases'),
     inboxSweep: !args.has('no-inbox-sweep'),
     reportPath: str(args.get('report')) ?? 'test-artifacts/chaos-report.json',
@@ -164,6 +192,12 @@ function integer(name: string, text: string, min: number): number {
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < min)
     throw new Error(`${name} must be an integer >= ${min}, got '${text}'`);
+  return n;
+}
+
+function share(name: string, text: string): number {
+  const n = Number(text);
+  if (!(n >= 0 && n <= 1)) throw new Error(`${name} must be a number from 0 to 1, got '${text}'`);
   return n;
 }
 

@@ -5,7 +5,14 @@ import type { Random } from './random.js';
 import { sleep } from './sleep.js';
 
 // Codes after which the same append can never succeed: recorded, not retried.
-const FINAL_CODES = new Set(['session_not_found', 'session_ended', 'invalid_payload', 'payload_too_large']);
+// `session_completed`: the completions (completions.ts) ended the session; the loop stops there.
+const FINAL_CODES = new Set([
+  'session_not_found',
+  'session_ended',
+  'session_completed',
+  'invalid_payload',
+  'payload_too_large',
+]);
 /** A producer still retrying this long after load stopped gives up; its append stays indeterminate. */
 const GIVE_UP_AFTER_STOP_MS = 30_000;
 
@@ -81,6 +88,7 @@ export class ProducerFleet {
         record.failedAttempts++;
         record.state = 'indeterminate';
         if (FINAL_CODES.has(code)) {
+          Object.assign(record, { refusedCode: code, refusedAt: Date.now() });
           this.stats.refused++;
           return 'refused';
         }

@@ -36,12 +36,13 @@ export function progressLine(s: ProgressSource): string {
     answered += [...ledger.view.replies.values()].filter((r) => r.finals.size > 0).length;
   }
   const open = s.clients.clients.filter((c) => c.session.state === 'open').length;
+  const completed = s.ledgers.filter((l) => l.completes.length > 0).length;
   const last = s.faults.events.at(-1);
   const elapsed = ((Date.now() - s.startedAt) / 1000).toFixed(0).padStart(4);
   return (
     `[${elapsed}s] ${s.phase.padEnd(10)} faults ${s.faults.count}${last ? ` (last ${last.kind})` : ''} | ` +
     `appends acked ${acked} (pending ${pending}) | delivered ${delivered} | lag ${Math.max(0, acked - deliveredKeys)} | ` +
-    `inbound acked ${sends}, answered ${answered} | open ${open}/${s.clients.clients.length} | ` +
+    `inbound acked ${sends}, answered ${answered} | open ${open}/${s.clients.clients.length}, completed ${completed} | ` +
     `edge rss peak ${(s.rss.peak / 2 ** 20).toFixed(0)} MiB`
   );
 }

@@ -15,6 +15,10 @@ export const REDIS_LINK_FAULT_KINDS = [
 ] as const;
 export type RedisLinkFaultKind = (typeof REDIS_LINK_FAULT_KINDS)[number];
 
+/** Whose link a blackhole cuts (`--blackhole-link`): `any` lets the seeded target choose. */
+export const BLACKHOLE_LINKS = ['any', 'edge', 'other'] as const;
+export type BlackholeLink = (typeof BLACKHOLE_LINKS)[number];
+
 /** Added latency: a base of 6–15 ms ± 5 ms of jitter, so each chunk waits 1–20 ms. */
 const LATENCY_BASE_MS = [6, 15] as const;
 const LATENCY_JITTER_MS = 5;
@@ -39,6 +43,7 @@ export async function injectRedisLinkFault(
   kind: RedisLinkFaultKind,
   target: number,
   busiestEdge: () => Promise<ServiceProcess>,
+  blackholeLink: BlackholeLink = 'any',
 ): Promise<string> {
   const links = topology.redisLinks;
   switch (kind) {
@@ -62,8 +67,9 @@ export async function injectRedisLinkFault(
     }
     case 'redis_link_blackhole': {
       // Half the time the link of the edge holding the most clients (the case clients feel),
-      // otherwise a worker's or the API's.
-      const link = target % 2 === 0 ? linkOf(links, (await busiestEdge()).name) : otherLink(links, target);
+      // otherwise a worker's or the API's; --blackhole-link steers it to one of the two.
+      const onEdge = blackholeLink === 'any' ? target % 2 === 0 : blackholeLink === 'edge';
+      const link = onEdge ? linkOf(links, (await busiestEdge()).name) : otherLink(links, target);
       const holdMs = BLACKHOLE_MS[0] + (target % (BLACKHOLE_MS[1] - BLACKHOLE_MS[0] + 1));
       link.proxy.blackhole('both');
       await sleep(holdMs);

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
 import type { Accounts } from './accounting.js';
+import type { CompletionAccounts, CompletionRequest } from './completion-accounts.js';
 import type { FaultEvent, FaultLog } from './fault-log.js';
 import { formatCensus, type InboxCensus } from './inbox-census.js';
 import type { ChaosOptions } from './options.js';
@@ -25,6 +26,9 @@ export interface ChaosReport {
   passed: boolean;
   failures: string[];
   accounts: Accounts;
+  completions: CompletionAccounts;
+  /** Every completion the run asked for, as completions.ts recorded it. */
+  completionRequests: CompletionRequest[];
   faults: Array<FaultEvent & { durationMs: number | undefined }>;
   faultCounts: Record<string, number>;
   resumeMs: Record<string, { reconnect?: LatencySummary; fresh?: LatencySummary }>;
@@ -65,6 +69,8 @@ export function replayCommand(options: ChaosOptions): string {
   if (options.faultKinds.length < FAULT_KINDS.length) parts.push(`--faults ${options.faultKinds.join(',')}`);
   if (options.sessions !== (options.profile === 'short' ? 200 : 300))
     parts.push(`--sessions ${options.sessions}`);
+  if (options.blackholeLink !== 'any') parts.push(`--blackhole-link ${options.blackholeLink}`);
+  if (options.completeShare !== 0.15) parts.push(`--complete-share ${options.completeShare}`);
   if (!options.lossPhases) parts.push('--no-loss-phases');
   if (!options.inboxSweep) parts.push('--no-inbox-sweep');
   return parts.join(' ');
@@ -78,6 +84,7 @@ export async function writeReport(path: string, report: ChaosReport): Promise<vo
 /** The human-readable summary: the figures first, then resume times, then the verdict. */
 export function formatReport(r: ChaosReport): string {
   const a = r.accounts;
+  const c = r.completions;
   const n = (value: number): string => value.toLocaleString('en-US');
   const rows: Array<[string, string]> = [
     ['sessions', n(r.sessions)],
@@ -92,7 +99,10 @@ export function formatReport(r: ChaosReport): string {
       'appends acknowledged',
       `${n(a.appends.acknowledged)} (after a retry: ${n(a.appends.acknowledgedAfterRetry)}, of them already written: ${n(a.appends.acknowledgedAsDuplicate)})`,
     ],
-    ['appends indeterminate', n(a.appends.indeterminate)],
+    [
+      'appends indeterminate',
+      `${n(a.appends.indeterminate)} (refused by a completion: ${n(a.appends.refusedByCompletion)})`,
+    ],
     ['LOST (acknowledged, never delivered)', n(a.appends.lost)],
     ['lost by Redis and surfaced as reset', n(a.appends.lostSurfaced)],
     ['messages delivered to apps', n(a.delivered.messages)],
@@ -105,6 +115,20 @@ export function formatReport(r: ChaosReport): string {
     ['inbound lost by Redis after a reset', n(a.inbound.lostSurfaced)],
     ['inbound answered after an aborted attempt', n(a.inbound.answeredAfterAbort)],
     ['inbound dead-lettered', n(a.inbound.deadLettered)],
+    ['inbound unanswered, session completed first', n(a.inbound.cutByCompletion)],
+    [
+      'completions requested',
+      `${n(c.requested)} ${JSON.stringify(c.byMoment)} (failed attempts, retried: ${n(c.failedAttempts)})`,
+    ],
+    ['completions acknowledged', n(c.acknowledged)],
+    ['completions delivered to the app', n(c.deliveredToApp)],
+    ['COMPLETIONS FAILED', n(c.failed)],
+    ['completions lost by Redis, completed again', n(c.lostToRedis)],
+    [
+      'completion races',
+      `${n(c.appendsRefused)} appends refused, ${n(c.tailEntries)} entries after the last acknowledged append, ` +
+        `${n(c.sendsRejected)} sends rejected, ${n(c.sendsUnanswered)} sends unanswered`,
+    ],
     [
       'resets',
       `${n(a.resets.total)} in ${n(a.resets.sessions)} sessions ${JSON.stringify(a.resets.byReason)}`,
@@ -137,9 +161,10 @@ export function formatReport(r: ChaosReport): string {
     ),
   ];
   const verdict = r.passed
-    ? `PASS: nothing acknowledged lost, duplicated or reordered; every Redis data loss surfaced as a reset`
+    ? `PASS: nothing acknowledged lost, duplicated or reordered; every Redis data loss surfaced as a reset; every completion delivered after everything before it`
     : `FAIL:\n${r.failures.map((f) => `  - ${f}`).join('\n')}`;
-  const examples = a.examples.length > 0 ? `\nexamples:\n${a.examples.map((e) => `  ${e}`).join('\n')}` : '';
+  const all = [...a.examples, ...c.problems.slice(0, 10)];
+  const examples = all.length > 0 ? `\nexamples:\n${all.map((e) => `  ${e}`).join('\n')}` : '';
   return [
     `\nchaos report (${r.profile}, seed ${r.seed}, ${(r.durationMs / 1000).toFixed(0)} s)`,
     ...lines,

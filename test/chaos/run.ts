@@ -11,7 +11,9 @@
 import { createProducer } from '@holdfast/producer';
 import { waitFor } from '../helpers/wait-for.js';
 import { settle, failures } from './accounting.js';
-import { ClientFleet, type ClientKind } from './clients.js';
+import { ClientFleet, type ChaosClient, type ClientKind } from './clients.js';
+import { factsOf, judgeCompletion, settleCompletions } from './completion-accounts.js';
+import { CompletionDriver } from './completions.js';
 import { FaultLog } from './fault-log.js';
 import { injectFault } from './faults.js';
 import { healRedisLinks } from './redis-link-faults.js';
@@ -111,6 +113,15 @@ async function runLoad(
   const stopProgress = startProgress(progress, options.progressEveryMs);
   const producers = new ProducerFleet(producer, options.publishEveryMs);
   producers.start(ledgers, random.fork(11));
+  const completions = new CompletionDriver(producer, fleet.clients, random.fork(19), {
+    share: options.completeShare,
+    chaosMs: options.chaosMs,
+  });
+  completions.start();
+  // Connected, or closed because its session completed (a completed client never reconnects).
+  const settled = (c: ChaosClient): boolean =>
+    c.session.state === 'open' ||
+    (c.ledger.closed?.reason === 'session_completed' && completions.isCompleted(c.ledger.sessionId));
   fleet.startLoad(random.fork(13), options.sendEveryMs, Math.min(options.chaosMs, 40_000));
 
   const faultErrors: string[] = [];
@@ -120,31 +131,39 @@ async function runLoad(
     // The chaos phase: faults one after another, every kind at least once.
     const schedule = faultSchedule(random.fork(17), options.faultGapMs, options.faultKinds);
     const chaosEnd = Date.now() + options.chaosMs;
-    const measured = fleet.clients.filter((c) => c.kind !== 'stalling').map((c) => c.index);
     for (let fired = 0; Date.now() < chaosEnd || fired < options.faultKinds.length; fired++) {
       const plan = schedule.next().value!;
+      // Completed sessions get no fresh messages: not measured.
+      const measured = fleet.clients
+        .filter((c) => c.kind !== 'stalling' && !completions.requests.has(c.ledger.sessionId))
+        .map((c) => c.index);
       await new Promise((resolve) => setTimeout(resolve, plan.gapMs)); // the schedule's quiet time
       const seqOf = (client: number): number => fleet.clients[client]!.ledger.appends.size;
       const event = faults.begin(plan.kind, '', seqOf, measured);
+      completions.faultRunning(plan.kind);
       try {
-        Object.assign(event, { detail: await injectFault(topology, plan.kind, plan.target) });
+        Object.assign(event, {
+          detail: await injectFault(topology, plan.kind, plan.target, options.blackholeLink),
+        });
         faults.end(event);
       } catch (error) {
         faults.end(event, error);
         faultErrors.push(`${plan.kind}: ${event.error}`);
         await heal(topology);
       }
+      completions.faultRunning(undefined);
+      completions.afterFault(plan.kind);
       console.log(
         `  fault ${fired + 1} ${plan.kind} (${event.endedAt! - event.startedAt} ms): ${event.error ?? event.detail}`,
       );
       // Every client back before the next fault: resume times stay attributable, and a client
       // that never comes back is a finding, not noise.
-      const back = await waitFor(() => fleet.clients.every((c) => c.session.state === 'open'), {
+      const back = await waitFor(() => fleet.clients.every(settled), {
         timeoutMs: RECOVERY_TIMEOUT_MS,
         intervalMs: 100,
       }).catch(() => false);
       if (!back) {
-        const stuck = fleet.clients.filter((c) => c.session.state !== 'open');
+        const stuck = fleet.clients.filter((c) => !settled(c));
         recoveryFailures.push(
           `${stuck.length} clients not open ${RECOVERY_TIMEOUT_MS} ms after ${plan.kind} ` +
             `(${stuck
@@ -159,7 +178,7 @@ async function runLoad(
       for (const kind of LOSS_KINDS) {
         progress.phase = kind.replace('redis_loss_', 'loss:');
         try {
-          const window = await runLossPhase(topology, faults, kind);
+          const window = await runLossPhase(topology, faults, kind, () => completions.atRisk(kind));
           lossWindows.push(window);
           console.log(`  ${kind} (${window.endedAt - window.startedAt} ms): ${window.detail}`);
         } catch (error) {
@@ -168,6 +187,11 @@ async function runLoad(
         }
       }
     }
+
+    // Every completion acknowledged (and, after data loss, looked up again).
+    progress.phase = 'complete';
+    if (options.lossPhases) await completions.recheckAfterLoss();
+    else await completions.settle();
 
     // Load stops; every session must drain to its head.
     progress.phase = 'drain';
@@ -178,7 +202,9 @@ async function runLoad(
       takeInboxCensus(topology.redis.url, topology.keyPrefix, sessionIds);
     const inboxesAtDrainStart = await census();
     console.log(`chaos: inboxes as the drain starts: ${formatCensus(inboxesAtDrainStart)}`);
-    const undrained = await drain(ledgers, fleet, producer, options.drainTimeoutMs);
+    const undrained = await drain(ledgers, fleet, producer, options.drainTimeoutMs, (id) =>
+      completions.isCompleted(id),
+    );
     // Before anything else changes: what the stuck clients and their logs look like now.
     const stuck = await describeStuckSessions(
       fleet.clients,
@@ -193,7 +219,15 @@ async function runLoad(
     rss.stop();
     await rss.sample();
 
-    const accounts = settle(ledgers, undrained);
+    const accounts = settle(ledgers, undrained, (id) => completions.isCompleted(id));
+    const completionAccounts = settleCompletions(
+      ledgers.flatMap((ledger) => {
+        const request = completions.requests.get(ledger.sessionId);
+        if (!request) return [];
+        const answered = (id: string): boolean => ledger.inboundOutcome(id).completions > 0;
+        return [{ request, verdict: judgeCompletion(request, factsOf(ledger), answered) }];
+      }),
+    );
     const unsurfaced = lossWindows.flatMap((w) => {
       const resets = ledgers.reduce((n, l) => n + l.resets.filter((r) => r.at >= w.crashedAt).length, 0);
       return resets === 0 ? [`${w.kind}: Redis lost data but no client got a reset`] : [];
@@ -201,6 +235,7 @@ async function runLoad(
     const stuckInboxes = inboxesAtEnd.orphaned + inboxesAtEnd.unscheduled;
     const failed = [
       ...failures(accounts, faultErrors, unsurfaced),
+      ...completionFailures(completionAccounts),
       ...recoveryFailures,
       ...(stuckInboxes > 0
         ? [
@@ -220,6 +255,8 @@ async function runLoad(
       passed: failed.length === 0,
       failures: failed,
       accounts,
+      completions: completionAccounts,
+      completionRequests: [...completions.requests.values()],
       faults: faults.events.map((e) => ({
         ...e,
         durationMs: e.endedAt === undefined ? undefined : e.endedAt - e.startedAt,
@@ -246,6 +283,12 @@ async function runLoad(
     await fleet.closeAll();
     await producer.close();
   }
+}
+
+/** A completion that broke a promise fails the run. */
+function completionFailures(c: ReturnType<typeof settleCompletions>): string[] {
+  if (c.failed === 0) return [];
+  return [`${c.failed} of ${c.requested} completions broke a promise (${c.problems.slice(0, 3).join('; ')})`];
 }
 
 /** What the run learns from the workers' log lines. */
@@ -279,6 +322,7 @@ async function drain(
   fleet: ClientFleet,
   producer: ReturnType<typeof createProducer>,
   timeoutMs: number,
+  isCompleted: (sessionId: string) => boolean,
 ): Promise<string[]> {
   const pending = new Set(ledgers.map((_, i) => i));
   const deadline = Date.now() + timeoutMs;
@@ -287,6 +331,12 @@ async function drain(
       [...pending].map(async (i) => {
         const ledger = ledgers[i]!;
         const client = fleet.clients[i]!;
+        // A completed session is drained once its client closed on `complete` (whether it got
+        // everything is the completion accounting's check); its unanswered prompts never will be.
+        if (isCompleted(ledger.sessionId)) {
+          if (ledger.closed?.reason === 'session_completed') pending.delete(i);
+          return;
+        }
         if (client.session.pendingSends > 0) return;
         // A send acknowledged before a reset may have been lost with Redis's data (counted as
         // surfaced); waiting for its answer would wait forever. Later ones must be answered.
@@ -305,7 +355,20 @@ async function drain(
     );
     if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 500)); // poll pace
   }
-  if (pending.size > 0) console.log(`chaos: ${pending.size} sessions not drained after ${timeoutMs} ms`);
+  if (pending.size > 0) {
+    console.log(`chaos: ${pending.size} sessions not drained after ${timeoutMs} ms`);
+    // Where each one stands, to start the investigation from.
+    for (const i of [...pending].slice(0, 5)) {
+      const ledger = ledgers[i]!;
+      const info = await producer.info(ledger.sessionId).catch((error: Error) => error.message);
+      const head = typeof info === 'string' ? info : `${info.epoch}:${info.head}`;
+      const at = ledger.position ? `${ledger.position.epoch}:${ledger.position.offset}` : 'none';
+      console.log(
+        `  ${ledger.sessionId}: app at ${at}, log head ${head}, client ${fleet.clients[i]!.session.state}, ` +
+          `pending sends ${fleet.clients[i]!.session.pendingSends}; ${fleet.clients[i]!.history.join(' > ')}`,
+      );
+    }
+  }
   // Answers to sends made before a reset may still come (not every one was lost): wait until
   // they stop coming, so only the ones really lost count as lost.
   const answered = (): number =>

@@ -41,7 +41,8 @@ export interface DrainDeps {
  */
 export type DrainOutcome = 'idle' | 'stale' | 'ended' | 'fenced' | 'stopped';
 
-type MessageOutcome = 'continue' | 'ended' | 'fenced' | 'stopped';
+/** `completed`: the session completed, so this message (and every later one) stays unanswered. */
+type MessageOutcome = 'continue' | 'completed' | 'ended' | 'fenced' | 'stopped';
 
 type InboundMessageNext = Extract<InboundNext, { kind: 'message' }>;
 
@@ -50,12 +51,18 @@ type InboundMessageNext = Extract<InboundNext, { kind: 'message' }>;
  * empty. Infrastructure errors (Redis) are thrown: BullMQ retries the job.
  */
 export async function drainInbox(job: DrainJobData, run: DrainRun, deps: DrainDeps): Promise<DrainOutcome> {
+  let completed = false;
   for (;;) {
     if (run.stopRequested) return run.fenced ? 'fenced' : 'stopped';
     const next = await deps.log.nextInbound(job.sessionId, job.generation, run.token);
     if (next.kind !== 'message') return next.kind;
-    const outcome = await handleMessage(job, run, next, deps);
-    if (outcome !== 'continue') return outcome;
+    // Once the session completed, nothing a handler publishes can land: the messages left are
+    // stepped past unhandled, so the inbox settles instead of being retried and swept forever.
+    const outcome = completed
+      ? await leaveUnanswered(job, run, next, deps)
+      : await handleMessage(job, run, next, deps);
+    if (outcome === 'completed') completed = true;
+    else if (outcome !== 'continue') return outcome;
   }
 }
 
@@ -118,6 +125,9 @@ async function handleMessage(
     ) {
       return 'ended';
     }
+    if (isHoldfastError(failure.error, ErrorCode.SessionCompleted)) {
+      return await leaveUnanswered(job, run, next, deps);
+    }
     const message = errorMessage(failure.error);
     deps.report('warn', 'handler attempt failed', { ...fields, error: truncate(message, 500) });
     if (next.attempt >= deps.retry.maxAttempts) {
@@ -131,8 +141,42 @@ async function handleMessage(
       return 'fenced';
     }
     if (error instanceof WorkerStoppingError) return 'stopped';
+    // An `attempt_aborted` or dead-letter envelope refused: the session completed meanwhile.
+    if (isHoldfastError(error, ErrorCode.SessionCompleted))
+      return await leaveUnanswered(job, run, next, deps);
     throw error;
   }
+}
+
+/**
+ * The session completed: it takes no more replies, so the message is stepped past without a
+ * (further) attempt and without a dead letter; the client learnt from `complete` that nothing
+ * more comes.
+ */
+async function leaveUnanswered(
+  job: DrainJobData,
+  run: DrainRun,
+  next: InboundMessageNext,
+  deps: DrainDeps,
+): Promise<MessageOutcome> {
+  const ref: MessageRef = {
+    sessionId: job.sessionId,
+    generation: job.generation,
+    seq: next.seq,
+    attempt: next.attempt,
+  };
+  try {
+    await markDone(run, ref, deps);
+  } catch (error) {
+    if (error instanceof FencedError) return 'fenced';
+    throw error;
+  }
+  deps.report('info', 'session completed: message left unanswered', {
+    sessionId: job.sessionId,
+    seq: next.seq,
+    messageId: next.id,
+  });
+  return 'completed';
 }
 
 /**
