@@ -25,11 +25,19 @@ export interface PositionStore {
   saveOutbox?(sessionId: string, entries: readonly OutboxEntry[]): void | Promise<void>;
 }
 
+/** A store whose methods answer at once (no promises): the built-in ones. */
+export interface SyncPositionStore extends PositionStore {
+  load(sessionId: string): LogPosition | undefined;
+  save(sessionId: string, position: LogPosition): void;
+  loadOutbox(sessionId: string): readonly OutboxEntry[] | undefined;
+  saveOutbox(sessionId: string, entries: readonly OutboxEntry[]): void;
+}
+
 /**
  * A store in memory: positions and outboxes survive reconnects, not a restart of the page or
  * process (but a second session object given the same store continues both).
  */
-export function memoryStore(): PositionStore {
+export function memoryStore(): SyncPositionStore {
   const positions = new Map<string, LogPosition>();
   const outboxes = new Map<string, readonly OutboxEntry[]>();
   return {
