@@ -215,7 +215,7 @@ async function deadLetter(
 
 async function markDone(run: DrainRun, ref: MessageRef, deps: DrainDeps): Promise<void> {
   const owned = await deps.log.stepInbound(ref.sessionId, {
-    generation: ref.generation,
+    round: ref.generation,
     seq: ref.seq,
     runToken: run.token,
     kind: 'done',

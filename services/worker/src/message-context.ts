@@ -43,7 +43,7 @@ export async function appendAsOwner(
     if (run.signal.aborted) throw abortReason(run.signal);
     try {
       const owned = await log.stepInbound(ref.sessionId, {
-        generation: ref.generation,
+        round: ref.generation,
         seq: ref.seq,
         runToken: run.token,
         kind: 'publish',

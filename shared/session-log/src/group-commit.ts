@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import type { GroupCommitOptions } from './options.js';
 import type { EncodedMessage } from './payload.js';
 import { toHoldfastError } from './redis-errors.js';
-import { expectOk } from './script-errors.js';
-import { queueScript, runScript, type ScriptReply } from './scripts.js';
-import type { ServerIdentity, ServerIdentityTracker } from './server-identity.js';
+import { checkReply } from './script-errors.js';
+import type { ScriptRunner } from './script-runner.js';
+import { queueScript, runScript } from './scripts.js';
+import type { ServerIdentity } from './server-identity.js';
 
 /** The outcome of one caller's append: its messages' offsets in order, in one epoch. */
 export interface GroupOutcome {
@@ -26,10 +26,9 @@ interface ScriptCall {
 }
 
 export interface GroupCommitDeps {
-  readonly redis: Redis;
-  readonly identity: ServerIdentityTracker;
+  /** Its connection and identity; the append script is pipelined on the same connection. */
+  readonly runner: ScriptRunner;
   readonly options: GroupCommitOptions;
-  readonly timeoutMs: number;
   /** Keys and arguments of the append script for these messages of one session. */
   readonly appendCall: (
     sessionId: string,
@@ -90,7 +89,7 @@ export class GroupCommitter {
     this.inFlight += 1;
     const calls = this.planCalls(batch);
     try {
-      const identity = await this.deps.identity.current(this.deps.timeoutMs);
+      const identity = await this.deps.runner.currentIdentity();
       const scriptArgs = calls.map((call) =>
         this.deps.appendCall(
           call.sessionId,
@@ -102,13 +101,13 @@ export class GroupCommitter {
       if (only) {
         // A lone call (one awaited append at a time) skips the pipeline: ioredis builds a
         // Pipeline object with a property per defined script, which cost more than the call.
-        const reply = await runScript(this.deps.redis, 'append', only.keys, only.args).then(
+        const reply = await runScript(this.deps.runner.redis, 'append', only.keys, only.args).then(
           (value): [Error | null, unknown] => [null, value],
           (error: unknown): [Error | null, unknown] => [error as Error, null],
         );
         settleCall(calls[0] as ScriptCall, reply);
       } else {
-        const pipeline = this.deps.redis.pipeline();
+        const pipeline = this.deps.runner.redis.pipeline();
         for (const { keys, args } of scriptArgs) queueScript(pipeline, 'append', keys, args);
         const replies = (await pipeline.exec()) ?? [];
         calls.forEach((call, index) => settleCall(call, replies[index]));
@@ -154,7 +153,7 @@ function settleCall(call: ScriptCall, result: [Error | null, unknown] | undefine
     if (!result) throw new Error('pipeline returned no reply for an append');
     const [error, reply] = result;
     if (error) throw toHoldfastError(error);
-    const ok = expectOk(reply as ScriptReply, call.sessionId);
+    const ok = checkReply(reply, call.sessionId);
     const epoch = String(ok[1]);
     const epochRotated = ok[2] === 1;
     let cursor = 3;

@@ -14,8 +14,26 @@ export interface InboundAccepted {
   readonly seq: number;
   /** True when the id had been accepted before: nothing was written. */
   readonly duplicate: boolean;
-  /** The drain job (by generation) that handles the session's inbox; submit it idempotently. */
+  /**
+   * The inbox round whose job handles the message (see inbox.ts); submit that job idempotently.
+   * 0 only for a resend whose round is already over.
+   */
+  readonly round: number;
+  /**
+   * The same number under its old name, kept while callers move to `round`.
+   * @deprecated use `round`; a round is not a lease generation.
+   */
   readonly generation: number;
+}
+
+/** A step of the run handling an inbound message (see `Inbox.stepInbound`). */
+export interface InboundStep {
+  /** The inbox round the run belongs to. */
+  readonly round: number;
+  readonly seq: number;
+  /** The run's own token, which took the message in `nextInbound`. */
+  readonly runToken: string;
+  readonly kind: 'publish' | 'done';
 }
 
 export type InboundNext =
@@ -30,9 +48,9 @@ export type InboundNext =
       /** True when the previous attempt had started publishing a reply. */
       readonly previousAttemptPublished: boolean;
     }
-  /** Nothing left: the drain is over. */
+  /** Nothing left: the inbox round is over. */
   | { readonly kind: 'idle' }
-  /** Another generation or run owns the inbox: stop at once. */
+  /** Another round or run owns the inbox: stop at once. */
   | { readonly kind: 'stale' }
   /** The session ended or never existed. */
   | { readonly kind: 'ended'; readonly error: HoldfastError };

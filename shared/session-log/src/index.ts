@@ -1,4 +1,13 @@
 export { SessionLog } from './session-log.js';
+export type { OutboundLog } from './outbound-log.js';
+export { RedisOutboundLog } from './outbound-log-redis.js';
+export type { ConsumerLeases, LeaseClaim } from './consumer-leases.js';
+export { RedisConsumerLeases } from './consumer-leases-redis.js';
+export { classifyFencedAck, classifyLease, type LeaseStatus } from './lease-status.js';
+export type { Inbox } from './inbox.js';
+export { RedisInbox } from './inbox-redis.js';
+export { LogConnection } from './log-connection.js';
+export { ScriptStatus, type ScriptStatusName, type ScriptStatusValue } from './script-status.js';
 export { KEY_PREFIX_PATTERN, deadLetterKey, sessionKeys, type SessionKeys } from './keys.js';
 export {
   DEFAULT_RETENTION,
@@ -30,7 +39,7 @@ export {
   type LiveNotification,
   type LiveResync,
 } from './live-notification.js';
-export type { InboundAccepted, InboundInput, InboundNext } from './inbox-types.js';
+export type { InboundAccepted, InboundInput, InboundNext, InboundStep } from './inbox-types.js';
 export {
   DEFAULT_LINK_PROBE,
   RedisLinkProbe,

@@ -18,7 +18,7 @@ export interface SessionKeys {
   readonly live: string;
   /** Stream of inbound (client to server) messages, entry id `<seq>-0`. */
   readonly inbox: string;
-  /** Hash: inbound sequence, progress of the drain, dedupe rotation (see inbox-enqueue-7.lua). */
+  /** Hash: inbound sequence, the open round and its progress, dedupe rotation (see inbox-enqueue-7.lua). */
   readonly inboxState: string;
   /** Hashes of recent inbound message ids, used in turns. */
   readonly inIdsA: string;

@@ -1,21 +1,9 @@
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
+import { ScriptStatus, type ScriptStatusValue } from './script-status.js';
 import type { ScriptReply } from './scripts.js';
 
-/** Status codes the Lua scripts reply with (see lua/lib.lua). */
-export const ScriptStatus = {
-  Ok: 1,
-  NotFound: -1,
-  Ended: -2,
-  Exists: -3,
-  EpochMismatch: -4,
-  BeyondHead: -5,
-  Fenced: -6,
-  RateLimited: -9,
-  Completed: -10,
-} as const;
-
 /**
- * Turn a script's negative status into the typed error callers handle. `sessionId` goes in the
+ * Turn a script's failure status into the typed error callers handle. `sessionId` goes in the
  * message so a log line alone says which session it was about.
  */
 export function scriptError(reply: ScriptReply, sessionId: string): HoldfastError {
@@ -65,8 +53,22 @@ export function scriptError(reply: ScriptReply, sessionId: string): HoldfastErro
   }
 }
 
-/** Throws the typed error for a failed script reply; returns the reply when it succeeded. */
-export function expectOk(reply: ScriptReply, sessionId: string): ScriptReply {
-  if (reply[0] !== ScriptStatus.Ok) throw scriptError(reply, sessionId);
-  return reply;
+const OK_ONLY: readonly ScriptStatusValue[] = [ScriptStatus.Ok];
+
+/**
+ * The one checker every script reply goes through: returns the reply when its status is one the
+ * caller handles (by default only `Ok`), and throws the typed error for any other, including a
+ * reply that is not a status-led array at all.
+ */
+export function checkReply(
+  reply: unknown,
+  sessionId: string,
+  accepted: readonly ScriptStatusValue[] = OK_ONLY,
+): ScriptReply {
+  if (!Array.isArray(reply)) {
+    throw new HoldfastError(ErrorCode.RedisUnavailable, `unexpected script reply ${JSON.stringify(reply)}`);
+  }
+  const checked = reply as ScriptReply;
+  if (!accepted.includes(checked[0] as ScriptStatusValue)) throw scriptError(checked, sessionId);
+  return checked;
 }

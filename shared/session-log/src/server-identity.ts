@@ -19,7 +19,7 @@ const READ_RETRY_MS = 200;
  * run id to a restarted server whose AOF lost its tail would see no change of process and
  * reuse offsets. So the identity is dropped the moment the connection closes, scripts wait
  * for it to be read again on the new connection, and the connection is configured neither to
- * queue commands while offline nor to resend unanswered ones (see session-log.ts).
+ * queue commands while offline nor to resend unanswered ones (see log-connection.ts).
  */
 export class ServerIdentityTracker {
   private identity: ServerIdentity | undefined;

@@ -20,9 +20,9 @@ describe('inbound inbox', () => {
     const a = await log.enqueueInbound(sessionId, { id: 'm1', data: { text: 'hi' } });
     const again = await log.enqueueInbound(sessionId, { id: 'm1', data: { text: 'hi (resent)' } });
     const b = await log.enqueueInbound(sessionId, { id: 'm2', data: 'second', consumerId: 'phone' });
-    expect(a).toEqual({ seq: 1, duplicate: false, generation: 1 });
-    expect(again).toEqual({ seq: 1, duplicate: true, generation: 1 });
-    expect(b).toEqual({ seq: 2, duplicate: false, generation: 1 });
+    expect(a).toEqual({ seq: 1, duplicate: false, round: 1, generation: 1 });
+    expect(again).toEqual({ seq: 1, duplicate: true, round: 1, generation: 1 });
+    expect(b).toEqual({ seq: 2, duplicate: false, round: 1, generation: 1 });
 
     const first = await log.nextInbound(sessionId, 1, 'run-A');
     expect(first).toEqual({
@@ -34,19 +34,20 @@ describe('inbound inbox', () => {
       attempt: 1,
       previousAttemptPublished: false,
     });
-    expect(await log.stepInbound(sessionId, { generation: 1, seq: 1, runToken: 'run-A', kind: 'done' })).toBe(
+    expect(await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-A', kind: 'done' })).toBe(
       true,
     );
     expect(await log.nextInbound(sessionId, 1, 'run-A')).toMatchObject({ kind: 'message', seq: 2, id: 'm2' });
-    expect(await log.stepInbound(sessionId, { generation: 1, seq: 2, runToken: 'run-A', kind: 'done' })).toBe(
+    expect(await log.stepInbound(sessionId, { round: 1, seq: 2, runToken: 'run-A', kind: 'done' })).toBe(
       true,
     );
     expect(await log.nextInbound(sessionId, 1, 'run-A')).toEqual({ kind: 'idle' });
 
-    // The drain is over: the next message schedules generation 2, and generation 1 is stale.
+    // Round 1 is over: the next message opens round 2, and runs of round 1 are stale.
     expect(await log.enqueueInbound(sessionId, { id: 'm3', data: 3 })).toEqual({
       seq: 3,
       duplicate: false,
+      round: 2,
       generation: 2,
     });
     expect(await log.nextInbound(sessionId, 1, 'run-A')).toEqual({ kind: 'stale' });
@@ -61,17 +62,17 @@ describe('inbound inbox', () => {
 
     const first = await log.nextInbound(sessionId, 1, 'run-1');
     expect(first).toMatchObject({ attempt: 1, previousAttemptPublished: false });
-    expect(
-      await log.stepInbound(sessionId, { generation: 1, seq: 1, runToken: 'run-1', kind: 'publish' }),
-    ).toBe(true);
+    expect(await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'publish' })).toBe(
+      true,
+    );
     // run-1 dies mid-reply; BullMQ runs the drain again as run-2, which takes the message over.
     const second = await log.nextInbound(sessionId, 1, 'run-2');
     expect(second).toMatchObject({ seq: 1, attempt: 2, previousAttemptPublished: true });
     // The old run is fenced: it may neither publish nor complete.
-    expect(
-      await log.stepInbound(sessionId, { generation: 1, seq: 1, runToken: 'run-1', kind: 'publish' }),
-    ).toBe(false);
-    expect(await log.stepInbound(sessionId, { generation: 1, seq: 1, runToken: 'run-1', kind: 'done' })).toBe(
+    expect(await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'publish' })).toBe(
+      false,
+    );
+    expect(await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'done' })).toBe(
       false,
     );
     // An attempt that published nothing leaves nothing to discard.

@@ -6,11 +6,12 @@
   ARGV[1] runId   ARGV[2] durable   ARGV[3] candidate epoch   ARGV[4] live channel
   ARGV[5] consumer id   ARGV[6] epoch of the ack   ARGV[7] offset   ARGV[8] tombTtlMs
   ARGV[9] lease generation of the acking connection, or "" when the caller holds no lease
-          (a producer or the HTTP API acking on a consumer's behalf)
+          (a producer or the HTTP API acking on a consumer's behalf); the fencing check is
+          part of the lease protocol explained in consumer-leases-redis.ts
 
-  Returns {1, ackedOffset} (the stored value, which an older ack leaves unchanged)
-          or {-6, generation} when a newer connection of the consumer holds the lease,
-          or {-4, currentEpoch} / {-5, head} / {-1} / {-2, reason}.
+  Returns {HF_OK, ackedOffset} (the stored value, which an older ack leaves unchanged)
+          or {HF_FENCED, generation} when a newer connection of the consumer holds the lease,
+          or {HF_EPOCH_MISMATCH, currentEpoch} / {HF_BEYOND_HEAD, head} / {HF_NOT_FOUND} / {HF_ENDED, reason}.
 ]]
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
 local ackField = 'ack:' .. ARGV[5]
@@ -36,4 +37,4 @@ elseif due then
   redis.call('HSET', metaKey, 'active', now)
 end
 if due then hf_refresh_expiry(metaKey, logKey, tombKey, idleTtlMs, tonumber(ARGV[8])) end
-return {1, acked}
+return {HF_OK, acked}

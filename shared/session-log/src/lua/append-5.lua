@@ -14,8 +14,8 @@
   five commands: HMGET, TIME, XADD, HSET, and one SPUBLISH on the live channel carrying the
   new entries, so live delivery needs no read.
 
-  Returns {1, epoch, epochRotated (0/1), offset1, duplicate1 (0/1), offset2, duplicate2, ...}
-          or {-1} / {-2, reason} / {-10, final} (see lib.lua).
+  Returns {HF_OK, epoch, epochRotated (0/1), offset1, duplicate1 (0/1), offset2, duplicate2, ...}
+          or {HF_NOT_FOUND} / {HF_ENDED, reason} / {HF_COMPLETED, final} (see lib.lua).
 ]]
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
 local runId, durableNow, candidate, channel = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -44,7 +44,7 @@ end
 
 local curIds, oldIds = hf_id_hashes(metaKey, KEYS[4], KEYS[5], m[8], tonumber(m[9]), now, dedupeWindowMs)
 
-local reply = {1, epoch, rotated and 1 or 0}
+local reply = {HF_OK, epoch, rotated and 1 or 0}
 local firstNew = head + 1
 local added = {}
 local wroteIds = false

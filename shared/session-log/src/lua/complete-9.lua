@@ -14,13 +14,13 @@
   live notification is published after every earlier entry's on the same channel.
   Idempotent: completing a completed session changes nothing and returns the same reply.
 
-  Returns {1, epoch, final, completedAt, epochRotated} or {-1} / {-2, reason}.
+  Returns {HF_OK, epoch, final, completedAt, epochRotated} or {HF_NOT_FOUND} / {HF_ENDED, reason}.
 ]]
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
 local channel = ARGV[4]
 local m = redis.call('HMGET', metaKey, 'epoch', 'head', 'runId', 'durable', 'final', 'completed', 'completedTtlMs')
 if not m[1] then return hf_missing(tombKey) end
-if m[5] then return {1, m[1], tonumber(m[5]), tonumber(m[6]), 0} end
+if m[5] then return {HF_OK, m[1], tonumber(m[5]), tonumber(m[6]), 0} end
 
 local head = tonumber(m[2])
 local epoch, rotated = hf_check_epoch(metaKey, channel, m[1], head, m[3], m[4], ARGV[1], ARGV[2], ARGV[3])
@@ -38,4 +38,4 @@ end
 redis.call('PEXPIRE', tombKey, retentionMs + tonumber(ARGV[6]))
 
 redis.call('SPUBLISH', channel, '{"e":"' .. epoch .. '","final":' .. head .. '}')
-return {1, epoch, head, now, rotated and 1 or 0}
+return {HF_OK, epoch, head, now, rotated and 1 or 0}

@@ -6,8 +6,8 @@
   ARGV[4] maxLen      ARGV[5] maxAgeMs   ARGV[6] idleTtlMs   ARGV[7] tombTtlMs
   ARGV[8] completedRetentionMs of this session, or "" for the log's default at completion
 
-  Returns {1, epoch, createdMs}
-          {-3} when the session exists, {-2, reason} when it ended (tombstone present):
+  Returns {HF_OK, epoch, createdMs}
+          {HF_EXISTS} when the session exists, {HF_ENDED, reason} when it ended (tombstone present):
           an ended session id is never reused while its tombstone lives.
 ]]
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
@@ -27,4 +27,4 @@ redis.call('HSET', metaKey,
 redis.call('SET', tombKey, 'expired')
 if ARGV[8] ~= '' then redis.call('HSET', metaKey, 'completedTtlMs', ARGV[8]) end
 hf_touch(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs, now)
-return {1, ARGV[1], now}
+return {HF_OK, ARGV[1], now}

@@ -6,9 +6,9 @@
 
   `length` counts messages only: a completed session's completion entry is not one.
 
-  Returns {1, epochRotated, firstAvailable, length, nowMs, field1, value1, field2, value2, ...}
+  Returns {HF_OK, epochRotated, firstAvailable, length, nowMs, field1, value1, field2, value2, ...}
           (the meta hash after the epoch check; nowMs is Redis time, to read the `seen:`
-          presence fields against) or {-1} / {-2, reason}.
+          presence fields against) or {HF_NOT_FOUND} / {HF_ENDED, reason}.
 ]]
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
 local m = redis.call('HMGET', metaKey, 'epoch', 'head', 'runId', 'durable')
@@ -20,7 +20,7 @@ if final then
   local marker = (tonumber(final) + 1) .. '-0'
   length = length - #redis.call('XRANGE', logKey, marker, marker)
 end
-local reply = {1, rotated and 1 or 0, hf_first_available(logKey, m[2]), length, hf_now_ms()}
+local reply = {HF_OK, rotated and 1 or 0, hf_first_available(logKey, m[2]), length, hf_now_ms()}
 local all = redis.call('HGETALL', metaKey)
 for i = 1, #all do reply[#reply + 1] = all[i] end
 return reply

@@ -24,21 +24,23 @@
   c = "1", t = completion time. It is not a message: `head` stays at final, reads stop at
   head so never return it, and its `t` keeps age trimming working (it is the newest entry).
 
-  Reply codes shared by all scripts (mapped to typed errors by script-errors.ts):
-    -1 session not found        -2 session ended (+ reason)
-    -3 session already exists   -4 epoch mismatch (+ current epoch)
-    -5 offset beyond head (+ head)   -6 fenced: a newer connection holds the lease (+ its generation)
-    -7 stale drain run (inbox)       -9 rate limited (+ retry after ms)
-    -10 session completed (+ final offset): it takes no more appends or inbound messages
+  Reply statuses: the first element of every script's reply, named once here and nowhere else
+  as a number. Upper-case HF_ names are reply statuses and nothing else: script-status.ts maps
+  each to the same value (a unit test parses this file to keep them in step), and every reply
+  goes through one checker there (script-errors.ts) that turns the failures into typed errors.
 ]]
 
-local HF_NOT_FOUND = -1
-local HF_ENDED = -2
-local HF_EXISTS = -3
-local HF_EPOCH_MISMATCH = -4
-local HF_BEYOND_HEAD = -5
-local HF_FENCED = -6
-local HF_COMPLETED = -10
+local HF_OK = 1              -- done; script-specific fields follow
+local HF_IDLE = 0            -- inbox-next: nothing left, the round is over
+local HF_NOT_FOUND = -1      -- no such session
+local HF_ENDED = -2          -- the session ended (+ reason: "deleted" / "expired")
+local HF_EXISTS = -3         -- create: the session already exists
+local HF_EPOCH_MISMATCH = -4 -- ack: another epoch is in force (+ the current epoch)
+local HF_BEYOND_HEAD = -5    -- ack: the offset is beyond the head (+ head)
+local HF_FENCED = -6         -- ack: a newer connection of the consumer holds the lease (+ its generation)
+local HF_STALE = -7          -- inbox: this round or run no longer owns the inbox; stop
+local HF_RATE_LIMITED = -9   -- inbox-enqueue: over the session's rate (+ retry after ms)
+local HF_COMPLETED = -10     -- the session is completed (+ final offset): no more appends or input
 
 local function hf_now_ms()
   local t = redis.call('TIME')
@@ -92,11 +94,11 @@ end
   a session expires between idleTtl and idleTtl + interval after its last activity, and
   `active` is exact to within the interval.
 ]]
-local HF_HOUSEKEEPING_MAX_MS = 1000
+local hf_housekeeping_max_ms = 1000
 
 local function hf_housekeeping_ms(idleTtlMs)
-  if idleTtlMs > 0 then return math.min(HF_HOUSEKEEPING_MAX_MS, math.floor(idleTtlMs / 10)) end
-  return HF_HOUSEKEEPING_MAX_MS
+  if idleTtlMs > 0 then return math.min(hf_housekeeping_max_ms, math.floor(idleTtlMs / 10)) end
+  return hf_housekeeping_max_ms
 end
 
 -- True when the expiry refresh (and, on append, age retention) is due: `active` is the

@@ -14,8 +14,8 @@
   stop at head (= final), so it is never returned as data, and `final` tells the reader
   the end has come (-1 while the session is open; 0 is a session completed empty).
 
-  Returns {1, epoch, epochRotated, head, firstAvailable, final, offset1, data1, offset2, data2, ...}
-          or {-1} / {-2, reason}.
+  Returns {HF_OK, epoch, epochRotated, head, firstAvailable, final, offset1, data1, offset2, data2, ...}
+          or {HF_NOT_FOUND} / {HF_ENDED, reason}.
 ]]
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
 local m = redis.call('HMGET', metaKey, 'epoch', 'head', 'runId', 'durable', 'final')
@@ -25,7 +25,7 @@ local epoch, rotated = hf_check_epoch(metaKey, ARGV[4], m[1], head, m[3], m[4], 
 
 local firstAvailable = hf_first_available(logKey, head)
 local from = math.max(tonumber(ARGV[5]), firstAvailable)
-local reply = {1, epoch, rotated and 1 or 0, head, firstAvailable, tonumber(m[5] or -1)}
+local reply = {HF_OK, epoch, rotated and 1 or 0, head, firstAvailable, tonumber(m[5] or -1)}
 if from > head then return reply end
 
 local maxBytes = tonumber(ARGV[7])

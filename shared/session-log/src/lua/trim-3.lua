@@ -4,8 +4,8 @@
 
   KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
 
-  Returns {1, firstAvailable, more (1 when the bounded trim may have left old entries)}
-          or {-1} / {-2, reason}.
+  Returns {HF_OK, firstAvailable, more (1 when the bounded trim may have left old entries)}
+          or {HF_NOT_FOUND} / {HF_ENDED, reason}.
 ]]
 local metaKey, logKey = KEYS[1], KEYS[2]
 local m = redis.call('HMGET', metaKey, 'head', 'maxAgeMs')
@@ -15,4 +15,4 @@ local now = hf_now_ms()
 hf_trim_by_age(logKey, maxAgeMs, now)
 local oldest = redis.call('XRANGE', logKey, '-', '+', 'COUNT', 1)
 local more = (maxAgeMs > 0 and #oldest > 0 and tonumber(oldest[1][2][4]) < now - maxAgeMs) and 1 or 0
-return {1, hf_first_available(logKey, m[1]), more}
+return {HF_OK, hf_first_available(logKey, m[1]), more}

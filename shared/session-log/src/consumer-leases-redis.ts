@@ -1,0 +1,112 @@
+/**
+ * Consumer leases on Redis, and the owner of the lease fencing protocol: its three Redis sides
+ * are lua/claim-3.lua, lua/lease-3.lua (run from here) and the fencing check of lua/ack-3.lua
+ * (run by the outbound log, with the argument `leaseFencingArg` makes here).
+ *
+ * The fencing protocol, end to end:
+ * - The token. Each consumer of a session (a client identity; several devices share none) has
+ *   one lease, stored in the session's meta hash: `lease:<consumer>` is the generation of the
+ *   consumer's newest connection, `holder:<consumer>` that connection's id, and
+ *   `seen:<consumer>` until when (Redis ms) the consumer counts as connected.
+ * - Who increments it. Only claim-3.lua, atomically (HINCRBY), when an edge accepts a new
+ *   connection of the consumer. Renewals and releases never change it, so it only grows while
+ *   Redis keeps what it acknowledged. The claim returns the new generation and the previous
+ *   holder, whose edge is then told to close it (`replaced`).
+ * - Renewal. An edge renews each connection's lease a few times per lease period (lease-3.lua).
+ *   The script answers the consumer's current generation and acts (presence, idle expiry)
+ *   only when it equals the caller's own; a release by a fenced connection changes nothing.
+ * - Acks. Every ack from a connection carries its generation; ack-3.lua refuses it with
+ *   HF_FENCED (`replaced`, with the current generation in its details) unless it equals the
+ *   stored one. Producers and the HTTP API ack without a generation and are never fenced.
+ * - Reading an answer (`classifyLease`, lease-status.ts) against the generation held:
+ *   equal: still held. Higher: fenced, a newer connection of the consumer took over; stop
+ *   delivering and close (`replaced`, final). Lower (including 0, no lease stored at all):
+ *   Redis went back in time, restored from an older snapshot or AOF, or failed over to a
+ *   replica that had not seen the claim; nobody took over, so the connection ends with a
+ *   retryable error and its client claims a fresh lease. No answer (renewal): the session is
+ *   gone (ended, expired, or lost with the data).
+ * - Time. The lease also bounds how long an edge may deliver without hearing from Redis: the
+ *   edge's LeaseKeeper stops delivery once its last confirmation is `leaseMs` old.
+ *
+ * A known limit: after a rollback, a generation can be handed out twice (rolled back from 4 to
+ * 3, the next claim makes 4 again), and a connection still holding the old 4 that renews after
+ * that claim reads "held". Both then deliver until one reconnects; acks stay monotonic, so the
+ * cost is duplicate delivery, not loss.
+ */
+import { ErrorCode, assertConsumerId, isHoldfastError } from '@holdfast/protocol';
+import type { ConsumerLeases, LeaseClaim } from './consumer-leases.js';
+import type { ScriptRunner } from './script-runner.js';
+
+/** How long a claimed lease lasts unless renewed, when the caller names no period. */
+const DEFAULT_LEASE_MS = 15_000;
+
+/**
+ * The last argument of ack-3.lua: the acking connection's lease generation, or "" for a
+ * caller that holds no lease (a producer, the HTTP API), which the fencing check lets through.
+ */
+export function leaseFencingArg(leaseGeneration: number | undefined): number | string {
+  return leaseGeneration ?? '';
+}
+
+export class RedisConsumerLeases implements ConsumerLeases {
+  constructor(private readonly runner: ScriptRunner) {}
+
+  async claimLease(
+    sessionId: string,
+    consumerId: string,
+    holder: string,
+    leaseMs = DEFAULT_LEASE_MS,
+  ): Promise<LeaseClaim> {
+    const keys = this.runner.keys(sessionId);
+    assertConsumerId(consumerId);
+    const reply = await this.runner.run(
+      sessionId,
+      'claim',
+      [keys.meta, keys.log, keys.tomb],
+      [consumerId, holder, this.runner.options.tombstoneTtlMs, leaseMs],
+    );
+    const previous = String(reply[2]);
+    return { generation: Number(reply[1]), previousHolder: previous === '' ? undefined : previous };
+  }
+
+  renewLease(
+    sessionId: string,
+    consumerId: string,
+    generation: number,
+    leaseMs: number,
+  ): Promise<number | undefined> {
+    return this.lease(sessionId, consumerId, generation, 'renew', leaseMs);
+  }
+
+  async releaseLease(sessionId: string, consumerId: string, generation: number): Promise<void> {
+    await this.lease(sessionId, consumerId, generation, 'release', 0);
+  }
+
+  private async lease(
+    sessionId: string,
+    consumerId: string,
+    generation: number,
+    action: 'renew' | 'release',
+    leaseMs: number,
+  ): Promise<number | undefined> {
+    const keys = this.runner.keys(sessionId);
+    assertConsumerId(consumerId);
+    try {
+      const reply = await this.runner.run(
+        sessionId,
+        'lease',
+        [keys.meta, keys.log, keys.tomb],
+        [consumerId, generation, action, leaseMs, this.runner.options.tombstoneTtlMs],
+      );
+      return Number(reply[1]);
+    } catch (error) {
+      if (
+        isHoldfastError(error, ErrorCode.SessionEnded) ||
+        isHoldfastError(error, ErrorCode.SessionNotFound)
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/** What claiming a consumer's lease returns. */
+export interface LeaseClaim {
+  /** The new connection's fencing token: it fences every connection with a lower one. */
+  readonly generation: number;
+  /** The connection that held the lease before, so its edge can be told to close it. */
+  readonly previousHolder: string | undefined;
+}
+
+/**
+ * Consumer leases: which connection of a consumer may deliver and ack, fenced by a generation
+ * that only grows. The contract; consumer-leases-redis.ts implements it and explains the
+ * fencing protocol end to end, and lease-status.ts reads its answers. Edges use it.
+ */
+export interface ConsumerLeases {
+  /**
+   * A new connection of a consumer takes the consumer's lease. The returned generation fences
+   * every older connection: their acks fail with `replaced`. `previousHolder` names the
+   * connection that held it, so its edge can be told to close it. Counts as activity.
+   * `leaseMs`: the consumer counts as connected this long unless the lease is renewed.
+   */
+  claimLease(sessionId: string, consumerId: string, holder: string, leaseMs?: number): Promise<LeaseClaim>;
+
+  /**
+   * Renew a connection's lease: returns the generation of the consumer's newest connection
+   * (the lease is still held when it is the connection's own; `classifyLease` says what any
+   * other answer means), or undefined when the session is gone. While held, the consumer
+   * counts as connected for another `leaseMs`.
+   */
+  renewLease(
+    sessionId: string,
+    consumerId: string,
+    generation: number,
+    leaseMs: number,
+  ): Promise<number | undefined>;
+
+  /** A connection closed cleanly: its consumer no longer counts as connected (unless replaced). */
+  releaseLease(sessionId: string, consumerId: string, generation: number): Promise<void>;
+}

@@ -1,0 +1,76 @@
+import type { Redis } from 'ioredis';
+import { assertSessionId } from '@holdfast/protocol';
+import { newEpoch } from './epoch-id.js';
+import { sessionKeys, type SessionKeys } from './keys.js';
+import type { ResolvedSessionLogOptions } from './options.js';
+import { toHoldfastError } from './redis-errors.js';
+import { checkReply } from './script-errors.js';
+import type { ScriptStatusValue } from './script-status.js';
+import { runScript, type ScriptName, type ScriptReply } from './scripts.js';
+import type { ServerIdentity, ServerIdentityTracker } from './server-identity.js';
+
+type ScriptArg = string | number;
+
+/**
+ * Runs the session log's scripts for the outbound log, the consumer leases and the inbox alike:
+ * EVALSHA with the NOSCRIPT fallback (scripts.ts), Redis client failures mapped to typed errors
+ * (redis-errors.ts), and every reply through the one status checker (script-errors.ts).
+ */
+export class ScriptRunner {
+  constructor(
+    readonly redis: Redis,
+    readonly identity: ServerIdentityTracker,
+    readonly options: ResolvedSessionLogOptions,
+  ) {}
+
+  /** The keys of a session, after checking its id. */
+  keys(sessionId: string): SessionKeys {
+    assertSessionId(sessionId);
+    return sessionKeys(this.options.keyPrefix, sessionId);
+  }
+
+  /** The identity of the Redis behind the connection, waiting for it after a reconnect. */
+  currentIdentity(): Promise<ServerIdentity> {
+    return this.identity.current(this.options.commandTimeoutMs);
+  }
+
+  /**
+   * Run a script and check its reply: any status but `accepted` (by default only `Ok`) throws
+   * the typed error for it.
+   */
+  async run(
+    sessionId: string,
+    name: ScriptName,
+    keys: string[],
+    args: ScriptArg[],
+    accepted?: readonly ScriptStatusValue[],
+  ): Promise<ScriptReply> {
+    let reply: ScriptReply;
+    try {
+      reply = await runScript(this.redis, name, keys, args);
+    } catch (error) {
+      throw toHoldfastError(error);
+    }
+    return checkReply(reply, sessionId, accepted);
+  }
+
+  /**
+   * Run a script that applies the epoch rule (lua/lib.lua): it takes the server identity, a
+   * candidate epoch and the live channel before its own arguments.
+   */
+  async runWithIdentity(
+    sessionId: string,
+    name: ScriptName,
+    scriptKeys: string[],
+    keys: SessionKeys,
+    args: ScriptArg[],
+  ): Promise<ScriptReply> {
+    const identity = await this.currentIdentity();
+    return this.run(sessionId, name, scriptKeys, [...identityArgs(identity), keys.live, ...args]);
+  }
+}
+
+/** The first arguments of every script that applies the epoch rule, before the live channel. */
+export function identityArgs(identity: ServerIdentity): [string, string, string] {
+  return [identity.runId, identity.durable ? '1' : '0', newEpoch()];
+}
