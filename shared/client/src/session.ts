@@ -197,7 +197,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
     cursor: ArrivalCursor,
     live: () => boolean,
   ): EdgeConnection {
-    return new EdgeConnection(url, auth, this.options.socketOptions, {
+    return new EdgeConnection(url, auth, this.options.socketOptions, this.options.helloTimeoutMs, {
       hello: (hello) => live() && this.onHello(cursor, hello, live),
       batch: (batch) => {
         const violation = live() && this.delivery.acceptBatch(cursor, batch);
