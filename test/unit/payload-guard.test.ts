@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_DATA_DEPTH, unsafeDataReason } from '../../services/edge/src/payload-guard.js';
+import { MAX_DATA_DEPTH, unsafeDataReason } from '@holdfast/protocol';
 
 describe('unsafeDataReason', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideStart } from '../../services/edge/src/start-point.js';
+import { decideAfterRead, decideStart } from '../../services/edge/src/start-point.js';
 
 const log = { epoch: 'E', head: 100, firstAvailable: 41 };
 
@@ -48,5 +48,39 @@ describe('decideStart', () => {
     expect(
       decideStart({ epoch: 'E', head: 0, firstAvailable: 1 }, { epoch: 'E', offset: 0 }, 0).startOffset,
     ).toBe(1);
+  });
+});
+
+describe('decideAfterRead', () => {
+  const read = { epoch: 'E', head: 100, firstAvailable: 41, trimmed: false };
+
+  it('goes on in the same epoch when nothing was trimmed', () => {
+    expect(decideAfterRead({ epoch: 'E' }, read)).toBeUndefined();
+  });
+
+  it('resets to the first retained offset of a new epoch', () => {
+    expect(decideAfterRead({ epoch: 'OLD' }, read)).toEqual({
+      reason: 'epoch_changed',
+      oldEpoch: 'OLD',
+      newEpoch: 'E',
+      firstAvailable: 41,
+      resumeFrom: 41,
+    });
+  });
+
+  it('resets when the offset read from was trimmed away', () => {
+    expect(decideAfterRead({ epoch: 'E' }, { ...read, trimmed: true })).toEqual({
+      reason: 'trimmed',
+      oldEpoch: 'E',
+      newEpoch: 'E',
+      firstAvailable: 41,
+      resumeFrom: 41,
+    });
+  });
+
+  it('builds the same reset as decideStart for the same case', () => {
+    expect(decideAfterRead({ epoch: 'OLD' }, read)).toEqual(
+      decideStart(read, { epoch: 'OLD', offset: 60 }, 0).reset,
+    );
   });
 });

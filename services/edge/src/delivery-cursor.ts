@@ -2,6 +2,7 @@ import type { BatchPayload, CompletePayload, ResetPayload } from '@holdfast/prot
 import type { LiveNotification, ReadResult } from '@holdfast/session-log';
 import { FlowWindow, type WindowLimits } from './flow-window.js';
 import { HeldNotifications } from './held-notifications.js';
+import { decideAfterRead } from './start-point.js';
 
 export interface CursorDeps {
   /** Read the session's log (the stream is the truth; notifications are only hints). */
@@ -310,23 +311,18 @@ export class DeliveryCursor {
 
   private apply(result: ReadResult): void {
     this.knownHead = Math.max(result.head, result.epoch === this.epoch ? this.knownHead : 0);
-    if (result.epoch !== this.epoch || result.trimmed) {
-      if (result.epoch !== this.epoch) {
+    const reset = decideAfterRead({ epoch: this.epoch }, result);
+    if (reset) {
+      if (reset.newEpoch !== this.epoch) {
         this.held.clear();
         this.finalOffset = undefined;
       }
       this.flush(); // what was sent before the reset arrives before it
-      this.deps.sendReset({
-        reason: result.epoch !== this.epoch ? 'epoch_changed' : 'trimmed',
-        oldEpoch: this.epoch,
-        newEpoch: result.epoch,
-        firstAvailable: result.firstAvailable,
-        resumeFrom: result.firstAvailable,
-      });
-      this.epoch = result.epoch;
+      this.deps.sendReset(reset);
+      this.epoch = reset.newEpoch;
       this.knownHead = result.head;
-      this.nextOffset = result.firstAvailable;
-      this.window.restart(result.firstAvailable - 1);
+      this.nextOffset = reset.resumeFrom;
+      this.window.restart(reset.resumeFrom - 1);
     }
     // The read is the truth about completion too: a notification missed (paused, resubscribed)
     // cannot leave a client waiting for an end that already came.

@@ -1,6 +1,13 @@
-import type { LogPosition, ResetPayload } from '@holdfast/protocol';
+/**
+ * The resume start point, in one place: where a connection starts delivering (decideStart) and
+ * where it goes on when a read mid-stream finds that the log moved under it (decideAfterRead).
+ * Both answer the same question — can the client simply continue, or must it rebuild its view
+ * from the first retained offset — and both build their resets here. Pure, so every case is
+ * unit-tested.
+ */
+import type { LogPosition, ResetPayload, ResetReason } from '@holdfast/protocol';
 
-/** The session's log as the edge found it when a connection started. */
+/** The session's log as the edge found it (when a connection started, or in a read). */
 export interface LogState {
   readonly epoch: string;
   readonly head: number;
@@ -14,32 +21,36 @@ export interface StartDecision {
   readonly reset: ResetPayload | undefined;
 }
 
+/** Rebuild from the first retained offset of the log's current epoch. */
+function resetTo(log: LogState, reason: ResetReason, oldEpoch: string | null): ResetPayload {
+  return {
+    reason,
+    oldEpoch,
+    newEpoch: log.epoch,
+    firstAvailable: log.firstAvailable,
+    resumeFrom: log.firstAvailable,
+  };
+}
+
+function restart(log: LogState, reason: ResetReason, oldEpoch: string | null): StartDecision {
+  return { startOffset: log.firstAvailable, reset: resetTo(log, reason, oldEpoch) };
+}
+
 /**
  * Where a connection starts delivering: right after the client's own position when it is
  * valid, else right after the consumer's stored ack. Anything that would make the client skip
  * or re-see different content under the same offset becomes an explicit reset: the client
- * rebuilds its view from `resumeFrom`. Pure, so every case is unit-tested.
+ * rebuilds its view from `resumeFrom`.
  */
 export function decideStart(
   log: LogState,
   position: LogPosition | undefined,
   storedAck: number,
 ): StartDecision {
-  const reset = (reason: ResetPayload['reason'], oldEpoch: string | null): StartDecision => ({
-    startOffset: log.firstAvailable,
-    reset: {
-      reason,
-      oldEpoch,
-      newEpoch: log.epoch,
-      firstAvailable: log.firstAvailable,
-      resumeFrom: log.firstAvailable,
-    },
-  });
-
   if (position) {
-    if (position.epoch !== log.epoch) return reset('epoch_changed', position.epoch);
-    if (position.offset > log.head) return reset('ahead_of_head', position.epoch);
-    if (position.offset + 1 < log.firstAvailable) return reset('trimmed', position.epoch);
+    if (position.epoch !== log.epoch) return restart(log, 'epoch_changed', position.epoch);
+    if (position.offset > log.head) return restart(log, 'ahead_of_head', position.epoch);
+    if (position.offset + 1 < log.firstAvailable) return restart(log, 'trimmed', position.epoch);
     return { startOffset: position.offset + 1, reset: undefined };
   }
 
@@ -49,8 +60,26 @@ export function decideStart(
     // A consumer that never acked has no view to rebuild: it simply starts at the oldest
     // retained message. One that had progress must learn that it missed messages.
     return storedAck > 0
-      ? reset('trimmed', log.epoch)
+      ? restart(log, 'trimmed', log.epoch)
       : { startOffset: log.firstAvailable, reset: undefined };
   }
   return { startOffset: start, reset: undefined };
+}
+
+/**
+ * Mid-stream, after a read from the connection's next offset in `at.epoch`: the reset to send before going on, or
+ * undefined when delivery simply continues. The read reports a new epoch (Redis may have lost
+ * writes) or that the offset read from was trimmed away; either way delivery goes on at the first
+ * retained offset of the read's epoch (the reset's `resumeFrom`).
+ *
+ * Unlike decideStart, there is no `ahead_of_head` case here: delivered offsets existed when
+ * they were read, and within one epoch the head does not go back.
+ */
+export function decideAfterRead(
+  at: { readonly epoch: string },
+  read: LogState & { readonly trimmed: boolean },
+): ResetPayload | undefined {
+  if (read.epoch !== at.epoch) return resetTo(read, 'epoch_changed', at.epoch);
+  if (read.trimmed) return resetTo(read, 'trimmed', at.epoch);
+  return undefined;
 }

@@ -32,6 +32,12 @@ export type {
   TokenRefreshPayload,
   TokenRefreshReply,
 } from './events.js';
+export { validateAck } from './validators/ack-payload.js';
+export { MAX_DATA_DEPTH, unsafeDataReason } from './validators/data-guard.js';
+export { CLIENT_EVENTS, validateEventName, type ClientEventName } from './validators/event-name.js';
+export { validateHandshakeAuth, type ValidHandshake } from './validators/handshake-auth.js';
+export { validateSend, validateSendReply } from './validators/send-payload.js';
+export { validateTokenRefresh } from './validators/token-refresh.js';
 export {
   ENVELOPE_KEY,
   MAX_ERROR_MESSAGE_LENGTH,

@@ -1,4 +1,11 @@
+/**
+ * Lease fencing on the edge, in one place: how a connection keeps its consumer lease confirmed
+ * (LeaseKeeper), how it asks Redis (leaseRenewal), and the one rule that reads a generation that
+ * is not its own (fencedBy). A connection delivers and acks only under a confirmed lease, so a
+ * stale connection can never overwrite a newer one's progress.
+ */
 import { performance } from 'node:perf_hooks';
+import type { SessionLog } from '@holdfast/session-log';
 
 /**
  * `lost`: a newer connection of the consumer took over (a higher generation). `rolled_back`: the
@@ -6,6 +13,37 @@ import { performance } from 'node:perf_hooks';
  * older snapshot or AOF), nobody took over.
  */
 export type LeaseCheck = 'held' | 'lost' | 'rolled_back' | 'session_gone';
+export type LeaseLoss = 'lost' | 'rolled_back';
+
+/** The lease a connection claimed in its handshake. */
+export interface ClaimedLease {
+  readonly sessionId: string;
+  readonly consumerId: string;
+  readonly generation: number;
+}
+
+/**
+ * THE edge's fencing rule, for a generation Redis reports instead of the connection's own (a
+ * lease renewal or a fenced ack): generations only grow, so a lower one means Redis lost writes,
+ * not a takeover; anything else (higher, or unknown) means a newer connection took over.
+ */
+export function fencedBy(own: number, current: unknown): LeaseLoss {
+  return typeof current === 'number' && current < own ? 'rolled_back' : 'lost';
+}
+
+/** One renewal of `lease` in Redis, read as a LeaseCheck. */
+export function leaseRenewal(
+  log: SessionLog,
+  lease: ClaimedLease,
+  leaseMs: number,
+): () => Promise<LeaseCheck> {
+  return async () => {
+    const generation = await log.renewLease(lease.sessionId, lease.consumerId, lease.generation, leaseMs);
+    if (generation === undefined) return 'session_gone';
+    if (generation === lease.generation) return 'held';
+    return fencedBy(lease.generation, generation);
+  };
+}
 
 /**
  * Keeps one connection's consumer lease confirmed. A connection delivers only while its lease

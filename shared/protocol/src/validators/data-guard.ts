@@ -1,3 +1,8 @@
+/**
+ * Why it exists: a `send`'s data is stored and later handed to workers that merge and
+ * stringify it, so the protocol decides once what data a client may send (the edge calls this
+ * through validateSend; the HTTP API refuses the same keys).
+ */
 /** Deeper than this, a client's message is refused: recursive code (JSON.stringify among it) would overflow its stack. */
 export const MAX_DATA_DEPTH = 64;
 

@@ -1,15 +1,16 @@
-import {
-  DEFAULT_CONSUMER_ID,
-  ErrorCode,
-  HoldfastError,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  assertSessionId,
-  isOffset,
-  type LogPosition,
-} from '@holdfast/protocol';
+/**
+ * Why it exists: the handshake's `auth` (the client's hello) is the first thing an edge reads
+ * from a stranger; its shape and the protocol versions spoken are the protocol's business, so
+ * the rules live here, beside the event types, and the edge only calls them.
+ */
+import { ErrorCode } from '../error-codes.js';
+import type { LogPosition } from '../events.js';
+import { HoldfastError } from '../holdfast-error.js';
+import { assertSessionId, isOffset } from '../identifiers.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '../version.js';
 
-/** A handshake that passed validation (the token is verified separately). */
-export interface ParsedHandshake {
+/** A handshake that passed validation (the token is verified separately, by @holdfast/auth). */
+export interface ValidHandshake {
   readonly sessionId: string;
   readonly token: string;
   /** The protocol version the client speaks (1 has no `complete` event). */
@@ -22,10 +23,12 @@ function fail(code: ErrorCode, message: string): never {
 }
 
 /**
- * Validate Socket.IO `auth` as sent by the client. Only `auth` is read: a token in the query
- * string would end up in proxy and server logs, so it is never looked at.
+ * Validate Socket.IO `auth` as sent by the client; throws a HoldfastError (`invalid_handshake`,
+ * `unsupported_protocol`, `invalid_session_id`, `token_missing`, `token_invalid`,
+ * `invalid_offset`). Only `auth` is read: a token in the query string would end up in proxy and
+ * server logs, so it is never looked at.
  */
-export function parseHandshake(auth: unknown): ParsedHandshake {
+export function validateHandshakeAuth(auth: unknown): ValidHandshake {
   if (typeof auth !== 'object' || auth === null || Array.isArray(auth)) {
     fail(ErrorCode.InvalidHandshake, 'handshake auth must be an object { v, sessionId, token, position? }');
   }
@@ -41,10 +44,10 @@ export function parseHandshake(auth: unknown): ParsedHandshake {
     fail(ErrorCode.TokenMissing, 'handshake auth has no token');
   }
   if (typeof token !== 'string') fail(ErrorCode.TokenInvalid, 'token must be a string');
-  return { sessionId, token, version: v, position: parsePosition(position) };
+  return { sessionId, token, version: v, position: validatePosition(position) };
 }
 
-function parsePosition(position: unknown): LogPosition | undefined {
+function validatePosition(position: unknown): LogPosition | undefined {
   if (position === undefined || position === null) return undefined;
   if (typeof position !== 'object' || Array.isArray(position)) {
     fail(ErrorCode.InvalidOffset, 'position must be an object { epoch, offset }');
@@ -63,9 +66,4 @@ function parsePosition(position: unknown): LogPosition | undefined {
     );
   }
   return { epoch, offset };
-}
-
-/** The consumer a verified token names, or the default one. */
-export function consumerOf(tokenConsumerId: string | undefined): string {
-  return tokenConsumerId ?? DEFAULT_CONSUMER_ID;
 }

@@ -1,0 +1,122 @@
+/**
+ * Accepting a Socket.IO handshake: refuse while draining, validate `auth` (the protocol's
+ * validator), verify the token, count the session's connections on this edge, claim the
+ * consumer's lease (replacing its previous holder) and attach what was accepted to the socket.
+ * A refusal becomes a `connect_error` with `{ code, message, retryAfterMs? }`.
+ */
+import type { ExtendedError } from 'socket.io';
+import type { TokenVerifier } from '@holdfast/auth';
+import {
+  DEFAULT_CONSUMER_ID,
+  ErrorCode,
+  HoldfastError,
+  isHoldfastError,
+  validateHandshakeAuth,
+  type ConnectErrorData,
+} from '@holdfast/protocol';
+import type { SessionLog } from '@holdfast/session-log';
+import type { EdgeConfig } from './config.js';
+import type { ConnectionCounter } from './connection-counter.js';
+import type { AcceptedHandshake, EdgeSocket } from './connection-types.js';
+import { DRAIN_RETRY_AFTER_MS } from './edge-shutdown.js';
+import type { EdgeMetrics } from './metrics.js';
+import { CONNECTION_LIMIT_RETRY_AFTER_MS } from './upgrade-gate.js';
+
+/** What a socket carries from its accepted handshake to its session connection. */
+export interface SocketData {
+  accepted?: AcceptedHandshake;
+}
+
+export interface HandshakeContext {
+  readonly config: Pick<EdgeConfig, 'maxConnectionsPerSession' | 'leaseMs'>;
+  readonly log: SessionLog;
+  readonly verifier: TokenVerifier;
+  /** Session connections per session on this edge. */
+  readonly perSession: ConnectionCounter;
+  readonly metrics: EdgeMetrics;
+  isDraining(): boolean;
+  /** Close the consumer's previous connection, wherever it is. */
+  replaceHolder(holder: string): void;
+}
+
+/** The consumer a verified token names, or the default one. */
+export function consumerOf(tokenConsumerId: string | undefined): string {
+  return tokenConsumerId ?? DEFAULT_CONSUMER_ID;
+}
+
+/** Socket.IO middleware body: `next()` to accept, `next(error)` to refuse. */
+export async function acceptHandshake(
+  context: HandshakeContext,
+  socket: EdgeSocket,
+  next: (err?: ExtendedError) => void,
+): Promise<void> {
+  const { config, perSession } = context;
+  let counted: string | undefined;
+  try {
+    if (context.isDraining()) {
+      throw new HoldfastError(
+        ErrorCode.ServerDraining,
+        'this edge is shutting down; connect to another one',
+        {
+          details: { retryAfterMs: DRAIN_RETRY_AFTER_MS },
+        },
+      );
+    }
+    const handshake = validateHandshakeAuth(socket.handshake.auth);
+    const verified = await context.verifier.verify(handshake.token, { sessionId: handshake.sessionId });
+    const consumerId = consumerOf(verified.consumerId);
+    // Only verified handshakes count, so nobody without a token can lock a session out.
+    if (!perSession.tryAcquire(handshake.sessionId, config.maxConnectionsPerSession)) {
+      throw new HoldfastError(
+        ErrorCode.TooManyConnections,
+        `session ${handshake.sessionId} holds ${config.maxConnectionsPerSession} connections to this edge already`,
+        { details: { retryAfterMs: CONNECTION_LIMIT_RETRY_AFTER_MS } },
+      );
+    }
+    counted = handshake.sessionId;
+    const lease = await context.log.claimLease(handshake.sessionId, consumerId, socket.id, config.leaseMs);
+    if (lease.previousHolder) context.replaceHolder(lease.previousHolder);
+    (socket.data as SocketData).accepted = {
+      sessionId: handshake.sessionId,
+      consumerId,
+      tokenExpiresAt: verified.expiresAt,
+      position: handshake.position,
+      leaseGeneration: lease.generation,
+      protocolVersion: handshake.version,
+    };
+    // Released once, when the session connection ends or its transport closes, whichever is
+    // first (the transport may already be gone: the client left during the handshake).
+    const sessionId = handshake.sessionId;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      perSession.release(sessionId);
+    };
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
+    if (socket.conn.readyState === 'closed') release();
+    counted = undefined;
+    next();
+  } catch (error) {
+    if (counted !== undefined) perSession.release(counted);
+    const rejection = connectError(error);
+    context.metrics.handshakeRejections.inc({ code: (rejection.data as ConnectErrorData).code });
+    next(rejection);
+  }
+}
+
+function connectError(error: unknown): ExtendedError {
+  const e = isHoldfastError(error)
+    ? error
+    : new HoldfastError(ErrorCode.RedisUnavailable, 'the edge could not accept the connection; retry');
+  const retryAfterMs = e.details?.retryAfterMs;
+  const data: ConnectErrorData = {
+    code: e.code,
+    message: e.message,
+    ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
+  };
+  const err = new Error(e.code) as ExtendedError;
+  err.data = data;
+  return err;
+}

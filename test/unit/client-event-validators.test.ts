@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CLIENT_EVENTS,
+  ErrorCode,
+  HoldfastError,
+  validateAck,
+  validateEventName,
+  validateHandshakeAuth,
+  validateSend,
+  validateSendReply,
+  validateTokenRefresh,
+} from '@holdfast/protocol';
+
+/** The code and message a validator throws for `input`. */
+function refusal(validate: (input: unknown) => unknown, input: unknown): { code: string; message: string } {
+  try {
+    validate(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(HoldfastError);
+    const { code, message } = error as HoldfastError;
+    return { code, message };
+  }
+  throw new Error(`accepted ${JSON.stringify(input)}`);
+}
+
+describe('validateHandshakeAuth', () => {
+  const good = { v: 2, sessionId: 's-1', token: 'a.b.c' };
+
+  it('accepts a handshake with and without a position', () => {
+    expect(validateHandshakeAuth(good)).toEqual({
+      sessionId: 's-1',
+      token: 'a.b.c',
+      version: 2,
+      position: undefined,
+    });
+    expect(validateHandshakeAuth({ ...good, v: 1, position: { epoch: 'E', offset: 0 } })).toEqual({
+      sessionId: 's-1',
+      token: 'a.b.c',
+      version: 1,
+      position: { epoch: 'E', offset: 0 },
+    });
+    expect(validateHandshakeAuth({ ...good, position: null }).position).toBeUndefined();
+  });
+
+  it.each([
+    [null, ErrorCode.InvalidHandshake, 'handshake auth must be an object { v, sessionId, token, position? }'],
+    [
+      [good],
+      ErrorCode.InvalidHandshake,
+      'handshake auth must be an object { v, sessionId, token, position? }',
+    ],
+    [
+      { ...good, v: 3 },
+      ErrorCode.UnsupportedProtocol,
+      'protocol version 3 is not supported; this edge speaks 1, 2',
+    ],
+    [
+      { ...good, v: undefined },
+      ErrorCode.UnsupportedProtocol,
+      'protocol version undefined is not supported; this edge speaks 1, 2',
+    ],
+    [{ ...good, sessionId: 'a:b' }, ErrorCode.InvalidSessionId, 'session id must be'],
+    [{ ...good, token: '' }, ErrorCode.TokenMissing, 'handshake auth has no token'],
+    [{ ...good, token: 42 }, ErrorCode.TokenInvalid, 'token must be a string'],
+    [{ ...good, position: 5 }, ErrorCode.InvalidOffset, 'position must be an object { epoch, offset }'],
+    [
+      { ...good, position: { epoch: '', offset: 1 } },
+      ErrorCode.InvalidOffset,
+      'position.epoch must be the epoch string from a previous hello, batch or reset',
+    ],
+    [
+      { ...good, position: { epoch: 'E', offset: -1 } },
+      ErrorCode.InvalidOffset,
+      'position.offset must be a non-negative safe integer, got -1',
+    ],
+  ] as Array<[unknown, string, string]>)('refuses %j with %s', (auth, code, message) => {
+    const refused = refusal(validateHandshakeAuth, auth);
+    expect(refused.code).toBe(code);
+    expect(refused.message.startsWith(message)).toBe(true);
+  });
+});
+
+describe('validateEventName', () => {
+  it('accepts the client events and nothing else', () => {
+    for (const event of CLIENT_EVENTS) expect(() => validateEventName(event)).not.toThrow();
+    expect(refusal(validateEventName, 'hello')).toEqual({
+      code: ErrorCode.UnknownEvent,
+      message: 'unknown event "hello"',
+    });
+    expect(refusal(validateEventName, 'x'.repeat(100)).message).toBe(`unknown event "${'x'.repeat(64)}"`);
+  });
+});
+
+describe('validateAck', () => {
+  it('accepts { epoch, offset } and returns just those', () => {
+    expect(validateAck({ epoch: 'E', offset: 0, extra: 1 })).toEqual({ epoch: 'E', offset: 0 });
+  });
+
+  it.each([
+    [null],
+    [7],
+    [{ epoch: 'E' }],
+    [{ epoch: 1, offset: 1 }],
+    [{ epoch: 'E', offset: 1.5 }],
+    [{ epoch: 'E', offset: -1 }],
+  ])('refuses %j with invalid_ack', (payload) => {
+    expect(refusal(validateAck, payload)).toEqual({
+      code: ErrorCode.InvalidAck,
+      message: 'ack must be { epoch: string, offset: non-negative integer }',
+    });
+  });
+});
+
+describe('validateSend', () => {
+  it('accepts { id, data } with JSON data', () => {
+    expect(validateSend({ id: 'm-1.a', data: { text: 'hi' } })).toEqual({
+      id: 'm-1.a',
+      data: { text: 'hi' },
+    });
+  });
+
+  it('refuses what is not { id, data }, a bad id and unsafe data', () => {
+    for (const payload of [null, 'text', [1]]) {
+      expect(refusal(validateSend, payload)).toEqual({
+        code: ErrorCode.InvalidPayload,
+        message: 'send takes { id, data }',
+      });
+    }
+    expect(refusal(validateSend, { id: 'a b', data: 1 }).code).toBe(ErrorCode.InvalidMessageId);
+    expect(refusal(validateSend, { id: 'm', data: JSON.parse('{"__proto__":{}}') })).toEqual({
+      code: ErrorCode.InvalidPayload,
+      message: 'data has a "__proto__" key',
+    });
+    expect(refusal(validateSend, { id: 'm', data: new Uint8Array(2) })).toEqual({
+      code: ErrorCode.InvalidPayload,
+      message: 'data must be JSON: binary attachments are not accepted',
+    });
+  });
+
+  it('needs a reply callback', () => {
+    expect(() => validateSendReply(() => undefined)).not.toThrow();
+    expect(refusal(validateSendReply, undefined)).toEqual({
+      code: ErrorCode.InvalidPayload,
+      message: 'send needs an acknowledgement callback',
+    });
+  });
+});
+
+describe('validateTokenRefresh', () => {
+  it('hands the token on unchecked, for the verifier to judge', () => {
+    expect(validateTokenRefresh({ token: 'a.b.c' })).toEqual({ token: 'a.b.c' });
+    expect(validateTokenRefresh({ token: 5 })).toEqual({ token: 5 });
+    expect(validateTokenRefresh({})).toEqual({ token: undefined });
+    expect(validateTokenRefresh(null)).toEqual({ token: undefined });
+  });
+});
