@@ -34,7 +34,10 @@ export class ApiClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      throw new CliError(ExitCode.Unreachable, `cannot reach the API at ${this.url}: ${networkReason(error, this.timeoutMs)}`);
+      throw new CliError(
+        ExitCode.Unreachable,
+        `cannot reach the API at ${this.url}: ${networkReason(error, this.timeoutMs)}`,
+      );
     }
     const text = await response.text();
     if (response.ok) return (text === '' ? undefined : JSON.parse(text)) as T;
@@ -52,7 +55,10 @@ export class ApiClient {
       // Not one of the API's JSON errors (a proxy's page?): report the status and the start of it.
     }
     if (code === 'unauthorized' || status === 401) {
-      return new CliError(ExitCode.Unauthorized, `the API at ${this.url} refused the API key (check HOLDFAST_API_KEY)`);
+      return new CliError(
+        ExitCode.Unauthorized,
+        `the API at ${this.url} refused the API key (check HOLDFAST_API_KEY)`,
+      );
     }
     if (code === 'not_found') {
       // No such route: not a Holdfast API, or an older one.

@@ -2,7 +2,8 @@ import type { Command, OptionSpec } from './command.js';
 import { acceptedOptions } from './command-options.js';
 import { COMMON_OPTIONS } from './settings.js';
 
-const EXIT_CODES_HINT = 'Exit codes: 0 ok, 2 usage, 3 not found, 4 unreachable, 5 unauthorized, 6 refused, 7 unsupported, 130 interrupted, 1 other (docs/operations.md).';
+const EXIT_CODES_HINT =
+  'Exit codes: 0 ok, 2 usage, 3 not found, 4 unreachable, 5 unauthorized, 6 refused, 7 unsupported, 130 interrupted, 1 other (docs/operations.md).';
 
 export function usageLine(command: Command): string {
   const args = command.args.map((arg) => `<${arg.name}>`).join(' ');
@@ -23,7 +24,7 @@ export function renderOverview(commands: readonly Command[]): string {
     'Options:',
     ...optionLines(COMMON_OPTIONS),
     '',
-    'Run `holdfast <command> --help` for a command\'s options.',
+    "Run `holdfast <command> --help` for a command's options.",
     EXIT_CODES_HINT,
     '',
   ].join('\n');
@@ -49,7 +50,11 @@ export function renderCommandHelp(command: Command, all: readonly Command[]): st
   if (command.description) lines.push('', command.description);
   if (command.args.length > 0) {
     const width = Math.max(...command.args.map((a) => a.name.length + 2));
-    lines.push('', 'Arguments:', ...command.args.map((a) => `  ${`<${a.name}>`.padEnd(width)}  ${a.description}`));
+    lines.push(
+      '',
+      'Arguments:',
+      ...command.args.map((a) => `  ${`<${a.name}>`.padEnd(width)}  ${a.description}`),
+    );
   }
   lines.push('', 'Options:', ...optionLines(acceptedOptions(command)));
   const subcommands = all.filter(

@@ -27,7 +27,11 @@ export class RedisAccess {
   /** The session log, once Redis has answered (else exit code 4, unreachable). */
   async sessionLog(): Promise<SessionLog> {
     if (!this.log) {
-      this.log = new SessionLog({ redis: this.url, keyPrefix: this.keyPrefix, commandTimeoutMs: this.timeoutMs });
+      this.log = new SessionLog({
+        redis: this.url,
+        keyPrefix: this.keyPrefix,
+        commandTimeoutMs: this.timeoutMs,
+      });
       await this.log.ready().catch((error: unknown) => {
         throw this.unreachable(error);
       });

@@ -47,7 +47,8 @@ export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'timeout-ms': {
     type: 'string',
     value: '<ms>',
-    description: 'Give up on a service that does not answer within this (env HOLDFAST_TIMEOUT_MS; default 5000)',
+    description:
+      'Give up on a service that does not answer within this (env HOLDFAST_TIMEOUT_MS; default 5000)',
   },
   help: { type: 'boolean', short: 'h', description: 'Show this help' },
 };

@@ -10,7 +10,7 @@ export const edgesDrain: Command = {
     'stored, then the process exits) but expose no drain endpoint, so this command cannot do it',
     'for you: it exits with code 7 (unsupported) and names the way that works.',
   ].join('\n'),
-  args: [{ name: 'edge', description: 'The edge\'s base URL, as listed by `holdfast edges`' }],
+  args: [{ name: 'edge', description: "The edge's base URL, as listed by `holdfast edges`" }],
   options: {},
   uses: [],
   async run({ args }) {

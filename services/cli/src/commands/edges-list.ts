@@ -16,7 +16,10 @@ export const edgesList: Command = {
   args: [],
   options: {},
   uses: ['edges'],
-  examples: ['holdfast edges --edges http://10.0.0.5:8080,http://10.0.0.6:8080', 'HOLDFAST_EDGES=… holdfast edges --json'],
+  examples: [
+    'holdfast edges --edges http://10.0.0.5:8080,http://10.0.0.6:8080',
+    'HOLDFAST_EDGES=… holdfast edges --json',
+  ],
   async run({ io, json, settings }) {
     const urls = settings.edgeUrls;
     const progress = new ProgressLine(io);

@@ -23,7 +23,7 @@ export const sessionsComplete: Command = {
     'retention-ms': {
       type: 'string',
       value: '<ms>',
-      description: 'How long it stays readable from now (default: the session\'s own, else the API\'s)',
+      description: "How long it stays readable from now (default: the session's own, else the API's)",
     },
   },
   uses: ['api'],

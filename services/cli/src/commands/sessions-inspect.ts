@@ -11,7 +11,7 @@ export const sessionsInspect: Command = {
   path: ['sessions', 'inspect'],
   summary: 'Show a session: epoch, head, retention, state, consumers with acked offset, lag, lease holder',
   description: [
-    'The session\'s state comes from the API (GET /v1/sessions/{id}); lease holders from Redis,',
+    "The session's state comes from the API (GET /v1/sessions/{id}); lease holders from Redis,",
     'which the API does not expose. The edge serving a holder is recorded nowhere: shown as -.',
   ].join('\n'),
   args: [SESSION_ID_ARG],
@@ -63,7 +63,10 @@ export const sessionsInspect: Command = {
         ['created', formatTime(state.createdAt)],
         ['last active', formatTime(state.lastActiveAt)],
         ['completed', formatTime(state.completedAt)],
-        ['final offset', state.finalOffset === null || state.finalOffset === undefined ? '-' : String(state.finalOffset)],
+        [
+          'final offset',
+          state.finalOffset === null || state.finalOffset === undefined ? '-' : String(state.finalOffset),
+        ],
       ]),
     );
     io.stdout('\n');

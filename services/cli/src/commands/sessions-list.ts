@@ -39,27 +39,34 @@ export const sessionsList: Command = {
   path: ['sessions', 'list'],
   summary: 'List sessions, a page at a time (reads Redis: the API has no listing)',
   description: [
-    'Walks the key space with SCAN (never blocks Redis) and reads each session\'s state. A page',
+    "Walks the key space with SCAN (never blocks Redis) and reads each session's state. A page",
     'holds at least --limit matching sessions unless the walk ends (SCAN hands out batches, so',
     'sometimes a few more); the next page starts at the printed cursor. Cursor 0 means done.',
   ].join('\n'),
   args: [],
   options: {
-    limit: { type: 'string', value: '<n>', description: `Sessions per page, 1-1000 (default ${DEFAULT_LIMIT})` },
-    cursor: { type: 'string', value: '<cursor>', description: 'Continue from a previous page\'s cursor' },
+    limit: {
+      type: 'string',
+      value: '<n>',
+      description: `Sessions per page, 1-1000 (default ${DEFAULT_LIMIT})`,
+    },
+    cursor: { type: 'string', value: '<cursor>', description: "Continue from a previous page's cursor" },
     state: { type: 'string', value: '<open|completed>', description: 'Only sessions in this state' },
     connected: { type: 'boolean', description: 'Only sessions with a consumer connected now' },
   },
   uses: ['redis'],
   examples: [
     'holdfast sessions list --limit 20',
-    'holdfast sessions list --state completed --json | jq -r \'.sessions[].sessionId\'',
+    "holdfast sessions list --state completed --json | jq -r '.sessions[].sessionId'",
   ],
   async run({ io, options, json, settings }) {
     const limit =
-      typeof options['limit'] === 'string' ? parseIntegerOption('limit', options['limit'], 1, 1000) : DEFAULT_LIMIT;
+      typeof options['limit'] === 'string'
+        ? parseIntegerOption('limit', options['limit'], 1, 1000)
+        : DEFAULT_LIMIT;
     const cursor = typeof options['cursor'] === 'string' ? options['cursor'] : '0';
-    if (!/^\d+$/.test(cursor)) throw usageError(`--cursor must be a cursor printed by a previous page, got '${cursor}'`);
+    if (!/^\d+$/.test(cursor))
+      throw usageError(`--cursor must be a cursor printed by a previous page, got '${cursor}'`);
     const state = options['state'];
     if (state !== undefined && state !== 'open' && state !== 'completed') {
       throw usageError(`--state must be open or completed, got '${String(state)}'`);
@@ -112,7 +119,9 @@ async function collectPage(
     const batch = await log.scanSessions(cursor, limit);
     cursor = batch.cursor;
     for (let i = 0; i < batch.sessionIds.length; i += INFO_CONCURRENCY) {
-      const infos = await Promise.all(batch.sessionIds.slice(i, i + INFO_CONCURRENCY).map((id) => readInfo(log, id)));
+      const infos = await Promise.all(
+        batch.sessionIds.slice(i, i + INFO_CONCURRENCY).map((id) => readInfo(log, id)),
+      );
       for (const info of infos) {
         if (info && matches(info, filters)) sessions.push(summarize(info));
       }

@@ -7,16 +7,20 @@ import { SESSION_ID_ARG } from './shared-args.js';
 
 export const sessionsTail: Command = {
   path: ['sessions', 'tail'],
-  summary: 'Follow a session\'s messages live (reads Redis)',
+  summary: "Follow a session's messages live (reads Redis)",
   description: [
     'Prints `<offset>  <data as JSON>` per message (--json: one JSON object per line), from',
     '--from (default: messages written from now on). Stops with exit code 0 once a completed',
-    'session\'s last message is printed or after --count messages, 3 when the session is',
+    "session's last message is printed or after --count messages, 3 when the session is",
     'deleted or expires, 130 on Ctrl-C. Gaps (trimmed messages, an epoch change) go to stderr.',
   ].join('\n'),
   args: [SESSION_ID_ARG],
   options: {
-    from: { type: 'string', value: '<offset>', description: 'First offset to print (1: everything retained)' },
+    from: {
+      type: 'string',
+      value: '<offset>',
+      description: 'First offset to print (1: everything retained)',
+    },
     count: { type: 'string', value: '<n>', description: 'Stop after this many messages' },
   },
   uses: ['redis'],

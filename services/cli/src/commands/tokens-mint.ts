@@ -27,16 +27,25 @@ export const tokensMint: Command = {
     },
   },
   uses: ['api'],
-  examples: ['holdfast tokens mint chat-42 --consumer phone', 'TOKEN=$(holdfast tokens mint chat-42 --json | jq -r .token)'],
+  examples: [
+    'holdfast tokens mint chat-42 --consumer phone',
+    'TOKEN=$(holdfast tokens mint chat-42 --json | jq -r .token)',
+  ],
   async run({ io, args, options, json, settings }) {
     const ttl = options['ttl-seconds'];
     const consumer = options['consumer'];
     const body = {
       ...(typeof consumer === 'string' ? { consumerId: consumer } : {}),
-      ...(typeof ttl === 'string' ? { ttlSeconds: parseIntegerOption('ttl-seconds', ttl, 1, MAX_TTL_SECONDS) } : {}),
+      ...(typeof ttl === 'string'
+        ? { ttlSeconds: parseIntegerOption('ttl-seconds', ttl, 1, MAX_TTL_SECONDS) }
+        : {}),
     };
     const api = new ApiClient(settings);
-    const minted = await api.request<Token>('POST', `/v1/sessions/${encodeURIComponent(args['id'] ?? '')}/token`, body);
+    const minted = await api.request<Token>(
+      'POST',
+      `/v1/sessions/${encodeURIComponent(args['id'] ?? '')}/token`,
+      body,
+    );
     const consumerId = typeof consumer === 'string' ? consumer : 'default';
     if (json) printJson(io.stdout, { sessionId: args['id'], consumerId, ...minted });
     else {
