@@ -5,7 +5,6 @@ import { COMMANDS } from '@holdfast/cli';
 import { EdgeProcess, TEST_TOKEN_SECRET } from '../../helpers/edge-process.js';
 import { freePort } from '../../helpers/free-port.js';
 import { RedisServer } from '../../helpers/redis-server.js';
-import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { CliProcess, runCli, type CliResult } from '../../helpers/cli-process.js';
 import { API_KEY, ApiClient, apiEnv } from '../api/api-fixture.js';
 import { ApiProcess } from '../api/api-process.js';
