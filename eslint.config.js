@@ -17,6 +17,16 @@ export default tseslint.config(
     },
   },
   {
+    // Rules that need types: a promise nobody awaits or handles is a lost error (or a lost
+    // message); fire-and-forget calls that are meant are spelled `void` with the reason beside.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     // Tests index into arrays they just asserted on; noUncheckedIndexedAccess makes `!` the honest spelling.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },

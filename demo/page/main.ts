@@ -110,10 +110,14 @@ element('end-conversation').addEventListener('click', () => {
   completeSession(demo.sessionId).catch((error: unknown) => note(`could not end: ${String(error)}`));
 });
 
-element('new-session').addEventListener('click', async () => {
-  await session.close();
-  forgetEverything();
-  location.reload();
+element('new-session').addEventListener('click', () => {
+  session
+    .close()
+    .then(() => {
+      forgetEverything();
+      location.reload();
+    })
+    .catch((error: unknown) => note(`could not close the session: ${String(error)}`));
 });
 
 addEventListener('pagehide', () => void session.close());

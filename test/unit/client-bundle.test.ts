@@ -33,9 +33,12 @@ describe('the client SDK browser bundle', () => {
     const minified = Buffer.byteLength(code);
     const gzipped = gzipSync(code, { level: 9 }).length;
     console.log(`@holdfast/client browser bundle: ${minified} bytes minified, ${gzipped} bytes gzipped`);
-    // A budget, not the figure: the inbound outbox and reply assembler brought it to ~66 KiB.
-    expect(minified).toBeLessThan(72 * 1024);
-    expect(gzipped).toBeLessThan(22 * 1024);
+    // A budget, not the figure: the inbound outbox and reply assembler brought it to ~66 KiB;
+    // completion, send limits and token-failure handling to ~69 KiB; splitting the session into
+    // one module per concept (delivery to the app, reconnect schedule, error factories) cost
+    // another 1.2 KiB minified, 0.4 KiB gzipped, a price paid knowingly for code one can read.
+    expect(minified).toBeLessThan(73 * 1024);
+    expect(gzipped).toBeLessThan(23 * 1024);
 
     // docs/client.md states the size: it must stay within 10% of the truth.
     const doc = readFileSync(new URL('../../docs/client.md', import.meta.url), 'utf8');

@@ -52,7 +52,7 @@ describe('the client code table', () => {
     expect(drained).toMatchObject({ name: 'HoldfastClientError', action: 'retry', retryAfterMs: 100 });
     expect(new HoldfastClientError('replaced', 'gone').action).toBe('stop');
     const cause = new Error('boom');
-    const failed = new HoldfastClientError('handler_failed', 'x', { cause, action: 'retry' });
+    const failed = new HoldfastClientError('listener_failed', 'x', { cause, action: 'retry' });
     expect(failed.cause).toBe(cause);
     expect(failed).toBeInstanceOf(Error);
   });

@@ -70,7 +70,8 @@ export function createHttpApp(routes: readonly Route[], options: HttpAppOptions)
       done(new ApiError(ApiErrorCode.InvalidJson, 'the body is not UTF-8'), undefined);
       return;
     }
-    parseJson(request, bytes.toString('utf8'), (error, parsed) => {
+    // Fastify's default parser answers through the callback; its type only allows for a promise.
+    void parseJson(request, bytes.toString('utf8'), (error, parsed) => {
       // Fastify calls valid JSON with a forbidden key "not valid JSON": say what is wrong with it.
       const poisoned = error !== null && error !== undefined && poisonedKey(bytes);
       done(

@@ -71,7 +71,7 @@ export const createSessionBodySchema = z
     }),
     completedRetentionMs: safeInt(1).optional().meta({
       description:
-        'How long the session stays readable once completed (POST …/complete); activity after completion does not extend it. Default: the API’s HOLDFAST_COMPLETED_RETENTION_MS (24 h).',
+        'How long the session stays readable once completed (POST …/complete); activity after completion does not extend it. Default: the API’s COMPLETED_RETENTION_MS (24 h).',
     }),
     tokenTtlSeconds: z
       .number()

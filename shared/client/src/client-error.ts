@@ -1,5 +1,6 @@
 import type { ErrorCode } from '@holdfast/protocol';
 import { actionFor, type ClientAction } from './code-table.js';
+import { describeError } from './describe-error.js';
 
 /** Codes the client itself raises; the edge's codes are `ErrorCode`s (docs/protocol.md). */
 export const ClientErrorCode = {
@@ -8,7 +9,7 @@ export const ClientErrorCode = {
   /** An open connection ended without a notice (transport close or error, ping timeout). */
   ConnectionLost: 'connection_lost',
   /** A `message` or `reset` listener threw or rejected: the message is redelivered. */
-  HandlerFailed: 'handler_failed',
+  ListenerFailed: 'listener_failed',
   /** The edge broke the delivery contract (a gap, a foreign epoch): reconnect from the position. */
   ProtocolViolation: 'protocol_violation',
   /** `getToken()` threw or rejected. */
@@ -46,4 +47,29 @@ export class HoldfastClientError extends Error {
     this.action = options.action ?? actionFor(code);
     this.retryAfterMs = options.retryAfterMs;
   }
+}
+
+/** socket.io-client refused the URL or options. */
+export function connectFailed(url: string, error: unknown): HoldfastClientError {
+  const message = `could not connect to ${url}: ${describeError(error)}`;
+  return new HoldfastClientError(ClientErrorCode.ConnectFailed, message, { cause: error });
+}
+
+/** An app listener threw or rejected while handling `what`: it is delivered again. */
+export function listenerFailed(error: unknown, what: string): HoldfastClientError {
+  const message = `${what}: ${describeError(error)}; it is delivered again`;
+  return new HoldfastClientError(ClientErrorCode.ListenerFailed, message, { cause: error });
+}
+
+/** The edge broke the delivery contract: the session resumes from the handled position. */
+export function protocolViolation(violation: string): HoldfastClientError {
+  const message = `the edge broke the delivery contract (${violation}); resuming from the handled position`;
+  return new HoldfastClientError(ClientErrorCode.ProtocolViolation, message);
+}
+
+/** The app's `retryStrategy` threw: a bug in the app, so the session stops (`invalid_options`). */
+export function retryStrategyThrew(error: unknown): HoldfastClientError {
+  return new HoldfastClientError('invalid_options', `retryStrategy threw: ${describeError(error)}`, {
+    cause: error,
+  });
 }

@@ -1,4 +1,4 @@
-import { errorActions, type ErrorCode } from '@holdfast/protocol';
+import { ErrorCode, errorActions } from '@holdfast/protocol';
 
 /**
  * What the client does when a connection attempt or a connection ends with a code:
@@ -29,4 +29,22 @@ export function actionFor(code: string): ClientAction {
  */
 export function faultKeepsConnection(code: string): boolean {
   return isErrorCode(code) && (errorActions[code] === 'fix_request' || code === 'rate_limited');
+}
+
+/** The session is over on the server: it accepts nothing any more, so queued sends fail for good. */
+export function endsSession(reason: string): boolean {
+  return (
+    reason === ErrorCode.SessionEnded ||
+    reason === ErrorCode.SessionNotFound ||
+    reason === ErrorCode.SessionCompleted
+  );
+}
+
+/** A close that is the expected end of a session, not an error worth an `error` event. */
+export function isNormalEnd(reason: string): boolean {
+  return (
+    reason === ErrorCode.Replaced ||
+    reason === ErrorCode.SessionEnded ||
+    reason === ErrorCode.SessionCompleted
+  );
 }

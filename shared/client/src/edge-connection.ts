@@ -45,8 +45,16 @@ export class EdgeConnection {
   /** The notice that explains the disconnect the edge sends next. */
   private closingNotice: HoldfastClientError | undefined;
   private ended = false;
+  /** Until `hello` arrives: an attempt that never completes its handshake is given up. */
+  private helloTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(url: string, auth: HandshakeAuth, socketOptions: SocketIoOptions, events: ConnectionEvents) {
+  constructor(
+    url: string,
+    auth: HandshakeAuth,
+    socketOptions: SocketIoOptions,
+    helloTimeoutMs: number,
+    events: ConnectionEvents,
+  ) {
     this.socket = io(url, {
       ...socketOptions,
       // Not overridable: the session runs the reconnection loop and only WebSocket is offered.
@@ -59,10 +67,18 @@ export class EdgeConnection {
     const end = (cause: HoldfastClientError): void => {
       if (this.ended) return;
       this.ended = true;
+      clearTimeout(this.helloTimer);
       this.socket.disconnect();
       events.end(cause);
     };
-    this.socket.on('hello', (hello) => events.hello(hello));
+    this.helloTimer = setTimeout(() => {
+      const message = `no hello from ${url} within ${helloTimeoutMs} ms of connecting; trying again`;
+      end(new HoldfastClientError(ErrorCode.HandshakeTimeout, message));
+    }, helloTimeoutMs);
+    this.socket.on('hello', (hello) => {
+      clearTimeout(this.helloTimer);
+      events.hello(hello);
+    });
     this.socket.on('batch', (batch) => events.batch(batch));
     this.socket.on('reset', (reset) => events.reset(reset));
     this.socket.on('complete', (payload) => events.complete(payload));
@@ -137,6 +153,7 @@ export class EdgeConnection {
   /** Closes from this side (the edge sees a clean disconnect); `end` is not called. */
   close(): void {
     this.ended = true;
+    clearTimeout(this.helloTimer);
     this.socket.disconnect();
   }
 }

@@ -15,7 +15,12 @@ export {
   type BackoffOptions,
   type RetryStrategy,
 } from './retry-strategy.js';
-export { memoryStore, type OutboxEntry, type PositionStore } from './position-store.js';
+export {
+  memoryStore,
+  type OutboxEntry,
+  type PositionStore,
+  type SyncPositionStore,
+} from './position-store.js';
 export type { SendOptions, SendResult } from './outbox.js';
 export {
   createReplyAssembler,

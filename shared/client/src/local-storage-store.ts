@@ -1,4 +1,4 @@
-import { isLogPosition, isOutboxEntry, type OutboxEntry, type PositionStore } from './position-store.js';
+import { isLogPosition, isOutboxEntry, type OutboxEntry, type SyncPositionStore } from './position-store.js';
 
 /** The part of the Web Storage API the store uses (`localStorage`, `sessionStorage`, a fake). */
 export interface StorageLike {
@@ -28,7 +28,7 @@ function globalLocalStorage(): StorageLike | undefined {
 export function localStorageStore(
   storage: StorageLike | undefined = globalLocalStorage(),
   prefix = 'holdfast:',
-): PositionStore {
+): SyncPositionStore {
   if (!storage) {
     throw new TypeError(
       'localStorageStore: no Web Storage here (globalThis.localStorage is missing); pass a Storage as its first argument, or use memoryStore()',

@@ -62,6 +62,15 @@ export interface ConnectOptions {
    */
   tokenRefreshMarginMs?: number;
   /**
+   * Give up on a connection attempt that has not received the edge's `hello` this long after it
+   * began, and try again (`handshake_timeout`). socket.io-client's own `timeout` covers only the
+   * transport's open; an edge that accepts the socket and then stalls (a dead link to Redis, an
+   * overloaded host) would otherwise hold the client until the edge's heartbeat gives up. Longer
+   * than the edge's own handshake deadline (10 s by default), so the edge normally says why first.
+   * @default 20_000
+   */
+  helloTimeoutMs?: number;
+  /**
    * Passed to socket.io-client (e.g. `path`, `extraHeaders` in Node, `timeout`). `transports`,
    * `reconnection`, `forceNew`, `autoConnect` and `auth` are set by the client.
    * @default {}
@@ -81,6 +90,7 @@ export interface ResolvedOptions {
   readonly ackEveryMessages: number;
   readonly ackEveryMs: number;
   readonly tokenRefreshMarginMs: number;
+  readonly helloTimeoutMs: number;
   readonly socketOptions: SocketIoOptions;
 }
 
@@ -91,6 +101,8 @@ export interface ResolvedOptions {
  */
 export const DEFAULT_ACK_EVERY_MESSAGES = 50;
 export const DEFAULT_ACK_EVERY_MS = 100;
+/** How long a connection attempt may wait for `hello` (see `helloTimeoutMs`). */
+export const DEFAULT_HELLO_TIMEOUT_MS = 20_000;
 
 const SESSION_ID = /^[A-Za-z0-9_-]+$/;
 
@@ -154,6 +166,7 @@ export function resolveOptions(
     ),
     ackEveryMs: nonNegativeInt('ackEveryMs', options.ackEveryMs, DEFAULT_ACK_EVERY_MS),
     tokenRefreshMarginMs: nonNegativeInt('tokenRefreshMarginMs', options.tokenRefreshMarginMs, 60_000),
+    helloTimeoutMs: nonNegativeInt('helloTimeoutMs', options.helloTimeoutMs, DEFAULT_HELLO_TIMEOUT_MS, 1),
     socketOptions: options.socketOptions ?? {},
   };
 }

@@ -1,4 +1,6 @@
 import { isOffset, type LogPosition } from '@holdfast/protocol';
+import { ClientErrorCode, HoldfastClientError } from './client-error.js';
+import { describeError } from './describe-error.js';
 
 /** A `send` the edge has not yet accepted, as the outbox keeps it (and a store persists it). */
 export interface OutboxEntry {
@@ -23,11 +25,19 @@ export interface PositionStore {
   saveOutbox?(sessionId: string, entries: readonly OutboxEntry[]): void | Promise<void>;
 }
 
+/** A store whose methods answer at once (no promises): the built-in ones. */
+export interface SyncPositionStore extends PositionStore {
+  load(sessionId: string): LogPosition | undefined;
+  save(sessionId: string, position: LogPosition): void;
+  loadOutbox(sessionId: string): readonly OutboxEntry[] | undefined;
+  saveOutbox(sessionId: string, entries: readonly OutboxEntry[]): void;
+}
+
 /**
  * A store in memory: positions and outboxes survive reconnects, not a restart of the page or
  * process (but a second session object given the same store continues both).
  */
-export function memoryStore(): PositionStore {
+export function memoryStore(): SyncPositionStore {
   const positions = new Map<string, LogPosition>();
   const outboxes = new Map<string, readonly OutboxEntry[]>();
   return {
@@ -66,4 +76,35 @@ export function isOutboxEntry(value: unknown): value is OutboxEntry {
   if (typeof value !== 'object' || value === null) return false;
   const { id, data } = value as Record<string, unknown>;
   return isMessageId(id) && data !== undefined;
+}
+
+/**
+ * The stored position of `sessionId`, checked: a store that fails or returns something that is
+ * not a position is reported through `onError` and counts as nothing stored.
+ */
+export async function loadStoredPosition(
+  store: PositionStore,
+  sessionId: string,
+  onError: (error: HoldfastClientError) => void,
+): Promise<LogPosition | undefined> {
+  try {
+    const loaded: unknown = await store.load(sessionId);
+    if (loaded === undefined || loaded === null) return undefined;
+    if (!isLogPosition(loaded)) {
+      throw new TypeError(`the store returned ${JSON.stringify(loaded)}, not { epoch, offset }`);
+    }
+    return loaded;
+  } catch (error) {
+    onError(storeError('load', error));
+    return undefined;
+  }
+}
+
+/** A store operation failed: `store_failed`, the cause kept. */
+export function storeError(operation: 'load' | 'save', error: unknown): HoldfastClientError {
+  return new HoldfastClientError(
+    ClientErrorCode.StoreFailed,
+    `the position store failed to ${operation}: ${describeError(error)}`,
+    { cause: error },
+  );
 }

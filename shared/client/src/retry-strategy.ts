@@ -28,3 +28,25 @@ export function exponentialBackoff(options: BackoffOptions = {}): RetryStrategy 
 
 /** The default: `exponentialBackoff()` (base 250 ms, cap 30 s, full jitter). */
 export const defaultRetryStrategy: RetryStrategy = exponentialBackoff();
+
+/**
+ * The wait before the next attempt after `cause`, or null to stop for good: the strategy's
+ * answer, never shorter than the `retryAfterMs` the edge asked for. A strategy that throws is a
+ * bug in the app; it stops the session (`onThrow` is told) rather than retrying blindly.
+ */
+export function nextRetryWait(
+  strategy: RetryStrategy,
+  attempt: number,
+  cause: HoldfastClientError,
+  onThrow: (error: unknown) => void,
+): number | null {
+  let delay: number | null;
+  try {
+    delay = strategy(attempt, cause);
+  } catch (error) {
+    onThrow(error);
+    return null;
+  }
+  if (delay === null) return null;
+  return Math.max(Number.isFinite(delay) ? delay : 0, cause.retryAfterMs ?? 0, 0);
+}

@@ -1,4 +1,4 @@
-import type { LogPosition } from '@holdfast/protocol';
+import { PROTOCOL_VERSION, type HandshakeAuth, type LogPosition } from '@holdfast/protocol';
 
 /**
  * An epoch no log ever has (real epochs are base64url, without `~`). A handshake position in it
@@ -25,4 +25,18 @@ export function initialPosition(
   if (from === 'start') return { epoch: START_EPOCH, offset: 0 };
   if (typeof from === 'number') return { epoch: stored?.epoch ?? START_EPOCH, offset: from };
   return stored;
+}
+
+/** The handshake's `auth`: resume after `position` (the start sentinel included), or after the ack. */
+export function handshakeAuth(
+  sessionId: string,
+  token: string,
+  position: LogPosition | undefined,
+): HandshakeAuth {
+  return {
+    v: PROTOCOL_VERSION,
+    sessionId,
+    token,
+    ...(position ? { position: { epoch: position.epoch, offset: position.offset } } : {}),
+  };
 }

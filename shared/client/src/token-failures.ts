@@ -1,5 +1,6 @@
 import { ClientErrorCode, HoldfastClientError } from './client-error.js';
 import { actionFor, isErrorCode } from './code-table.js';
+import { describeError } from './describe-error.js';
 
 /** How many `getToken()` failures in a row end the session (`token_unavailable`), by default. */
 export const DEFAULT_MAX_TOKEN_FAILURES = 8;
@@ -16,21 +17,17 @@ export const DEFAULT_MAX_TOKEN_FAILURES = 8;
 export function tokenFailure(error: unknown, failures: number, maxFailures: number): HoldfastClientError {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && isErrorCode(code) && actionFor(code) === 'stop') {
-    return new HoldfastClientError(code, `getToken() said stop: ${describe(error)}`, {
+    return new HoldfastClientError(code, `getToken() said stop: ${describeError(error)}`, {
       action: 'stop',
       cause: error,
     });
   }
   const last = failures >= maxFailures;
   const message = last
-    ? `getToken() failed ${failures} times in a row (maxTokenFailures); giving up: ${describe(error)}`
-    : `getToken() failed: ${describe(error)}`;
+    ? `getToken() failed ${failures} times in a row (maxTokenFailures); giving up: ${describeError(error)}`
+    : `getToken() failed: ${describeError(error)}`;
   return new HoldfastClientError(ClientErrorCode.TokenUnavailable, message, {
     action: last ? 'stop' : 'retry',
     cause: error,
   });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

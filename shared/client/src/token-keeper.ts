@@ -2,6 +2,7 @@ import type { TokenRefreshReply } from '@holdfast/protocol';
 import { ClientErrorCode, HoldfastClientError } from './client-error.js';
 import { tokenFailure } from './token-failures.js';
 import { expiresSoon, refreshDelay } from './token-refresh.js';
+import { describeError } from './describe-error.js';
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -31,11 +32,14 @@ export class TokenKeeper {
   private timer: Timer | undefined;
   /** Bumped by every watch/unwatch: answers for an older connection are ignored. */
   private generation = 0;
+  /** `getToken()` failures in a row while connecting; `maxFailures` of them end the session. */
+  private failuresInARow = 0;
 
   constructor(
     private token: string | undefined,
     private readonly getToken: (() => Promise<string> | string) | undefined,
     private readonly marginMs: number,
+    private readonly maxFailures: number,
     private readonly events: TokenKeeperEvents,
   ) {}
 
@@ -48,11 +52,20 @@ export class TokenKeeper {
     this.stale = true;
   }
 
+  /**
+   * The token to connect with. Rejects with a `token_unavailable` `HoldfastClientError` when
+   * `getToken()` fails: `action: 'stop'` when it said stop or failed `maxFailures` times in a row.
+   */
   async forConnecting(): Promise<string> {
     const stale =
       this.token === undefined || this.stale || expiresSoon(this.expiresAt, Date.now(), this.marginMs);
     if (stale && this.getToken) {
-      this.token = await this.fetch();
+      try {
+        this.token = await this.fetch();
+      } catch (error) {
+        throw tokenFailure(error, ++this.failuresInARow, this.maxFailures);
+      }
+      this.failuresInARow = 0;
       this.expiresAt = undefined;
       this.stale = false;
     }
@@ -92,9 +105,13 @@ export class TokenKeeper {
       const verdict = tokenFailure(error, 1, Infinity);
       if (verdict.action === 'stop') return this.events.refreshFailed(verdict);
       this.events.error(
-        new HoldfastClientError(ClientErrorCode.TokenUnavailable, `getToken() failed: ${describe(error)}`, {
-          cause: error,
-        }),
+        new HoldfastClientError(
+          ClientErrorCode.TokenUnavailable,
+          `getToken() failed: ${describeError(error)}`,
+          {
+            cause: error,
+          },
+        ),
       );
       // Keep the connection: the edge ends it with token_expired if no refresh ever succeeds.
       this.schedule(Math.max(RETRY_MIN_MS, ((this.expiresAt ?? 0) - Date.now()) / 2), send);
@@ -119,7 +136,7 @@ export class TokenKeeper {
       if (generation !== this.generation) return;
       failure = new HoldfastClientError(
         ClientErrorCode.TokenRefreshFailed,
-        `the edge did not answer the token refresh (${describe(error)}); reconnecting with a fresh token`,
+        `the edge did not answer the token refresh (${describeError(error)}); reconnecting with a fresh token`,
         { action: 'refresh_token', cause: error },
       );
     }
@@ -132,8 +149,4 @@ export class TokenKeeper {
     if (typeof token !== 'string') throw new TypeError(`getToken() returned ${typeof token}, not a string`);
     return token;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -99,10 +99,10 @@ describe('client delivery', () => {
     expect(ackSeenByHandler).toHaveLength(2);
     expect(Math.max(...ackSeenByHandler)).toBeLessThan(5);
     expect(app.errors).toHaveLength(1);
-    expect(app.errors[0]).toMatchObject({ code: 'handler_failed', action: 'retry', cause: boom });
+    expect(app.errors[0]).toMatchObject({ code: 'listener_failed', action: 'retry', cause: boom });
     expect(app.states.map((s) => `${s.state}:${s.reason ?? ''}`)).toEqual([
       'open:',
-      'resuming:handler_failed',
+      'resuming:listener_failed',
       'open:',
     ]);
     await waitFor(async () => (await storedAck(sessionId)) === 10, { what: 'ack 10 stored' });
@@ -118,7 +118,7 @@ describe('client delivery', () => {
         sessionId,
         token: await tokenFor(sessionId),
         retryStrategy: (attempt, error) => {
-          if (error?.code === 'handler_failed') attempts.push(attempt);
+          if (error?.code === 'listener_failed') attempts.push(attempt);
           return 5;
         },
       }),

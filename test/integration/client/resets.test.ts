@@ -64,7 +64,7 @@ describe('client resets', () => {
     ];
     expect(order).toEqual(expected);
     expect(app.handled.at(-1)?.data).toEqual({ after: 'restart' });
-    expect(app.errors.filter((e) => e.code === 'protocol_violation' || e.code === 'handler_failed')).toEqual(
+    expect(app.errors.filter((e) => e.code === 'protocol_violation' || e.code === 'listener_failed')).toEqual(
       [],
     );
   });
