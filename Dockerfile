@@ -34,10 +34,12 @@ COPY scripts/copy-assets.mjs scripts/copy-assets.mjs
 COPY shared shared
 COPY services services
 RUN npm run build
-# What the runtime needs of each workspace: package.json and dist/, without type declarations.
+# What the runtime needs of each workspace: package.json, dist/ without type declarations, and
+# bin/ (the ops CLI's `npx holdfast`, which runs dist/ when there are no sources).
 RUN mkdir -p runtime && for pkg in shared/* services/*; do \
       mkdir -p "runtime/$pkg" && cp "$pkg/package.json" "runtime/$pkg/" && \
       if [ -d "$pkg/dist" ]; then cp -R "$pkg/dist" "runtime/$pkg/"; fi; \
+      if [ -d "$pkg/bin" ]; then cp -R "$pkg/bin" "runtime/$pkg/"; fi; \
     done && find runtime -name '*.d.ts' -delete && find runtime -name '*.d.ts.map' -delete
 
 # 3. Production dependencies only (workspace packages are symlinks into shared/ and services/).
