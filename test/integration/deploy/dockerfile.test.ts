@@ -101,11 +101,19 @@ describe('Dockerfile (replayed without Docker)', () => {
         const entries = (await readdir(join(app, dir, pkg))).sort();
         expect(entries, `${dir}/${pkg}`).toEqual(expect.arrayContaining(['package.json']));
         // node_modules: a workspace's own production dependencies (a version other than the
-        // hoisted one).
+        // hoisted one); bin/: the launcher a package declares in `bin` (the ops CLI), no sources.
+        const allowed = ['package.json', 'dist', 'node_modules', 'bin'];
         expect(
-          entries.filter((e) => e !== 'package.json' && e !== 'dist' && e !== 'node_modules'),
+          entries.filter((e) => !allowed.includes(e)),
           `${dir}/${pkg}`,
         ).toEqual([]);
+        if (entries.includes('bin')) {
+          const launchers = await readdir(join(app, dir, pkg, 'bin'));
+          expect(
+            launchers.every((file) => file.endsWith('.js')),
+            `${dir}/${pkg}/bin`,
+          ).toBe(true);
+        }
       }
     }
     expect(existsSync(join(app, 'services/edge/dist/main.js'))).toBe(true);
