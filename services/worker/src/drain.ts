@@ -66,18 +66,18 @@ export async function drainInbox(job: DrainJobData, run: DrainRun, deps: DrainDe
   }
 }
 
+/** The inbox position of `next`, as its replies and the inbox step name it. */
+function messageRef(job: DrainJobData, next: InboundMessageNext): MessageRef {
+  return { sessionId: job.sessionId, generation: job.generation, seq: next.seq, attempt: next.attempt };
+}
+
 async function handleMessage(
   job: DrainJobData,
   run: DrainRun,
   next: InboundMessageNext,
   deps: DrainDeps,
 ): Promise<MessageOutcome> {
-  const ref: MessageRef = {
-    sessionId: job.sessionId,
-    generation: job.generation,
-    seq: next.seq,
-    attempt: next.attempt,
-  };
+  const ref = messageRef(job, next);
   const fields = { sessionId: job.sessionId, seq: next.seq, messageId: next.id, attempt: next.attempt };
   try {
     if (next.attempt > deps.retry.maxAttempts) {
@@ -159,12 +159,7 @@ async function leaveUnanswered(
   next: InboundMessageNext,
   deps: DrainDeps,
 ): Promise<MessageOutcome> {
-  const ref: MessageRef = {
-    sessionId: job.sessionId,
-    generation: job.generation,
-    seq: next.seq,
-    attempt: next.attempt,
-  };
+  const ref = messageRef(job, next);
   try {
     await markDone(run, ref, deps);
   } catch (error) {
