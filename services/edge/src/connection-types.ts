@@ -4,7 +4,13 @@
  * not import each other for a type.
  */
 import type { Socket } from 'socket.io';
-import type { ClientToServerEvents, LogPosition, ServerToClientEvents, SizeLimits } from '@holdfast/protocol';
+import type {
+  ClientToServerEvents,
+  LogPosition,
+  ServerToClientEvents,
+  SizeLimits,
+  StartFrom,
+} from '@holdfast/protocol';
 import type { LiveSubscriptions, SessionLog } from '@holdfast/session-log';
 import type { WindowLimits } from './flow-window.js';
 import type { EdgeMetrics } from './metrics.js';
@@ -17,7 +23,7 @@ export interface AcceptedHandshake {
   readonly sessionId: string;
   readonly consumerId: string;
   readonly tokenExpiresAt: number;
-  readonly position: LogPosition | undefined;
+  readonly position: LogPosition | StartFrom | undefined;
   readonly leaseGeneration: number;
   /** The protocol version the client speaks. */
   readonly protocolVersion: number;
