@@ -16,7 +16,7 @@
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
 local consumer, generation = ARGV[1], tonumber(ARGV[2])
 if ARGV[3] == 'renew' then
-  local current = hf_renew_lease(metaKey, logKey, tombKey, consumer, generation, tonumber(ARGV[4]), tonumber(ARGV[5]))
+  local current = hf_renew_lease(metaKey, logKey, tombKey, consumer, generation, tonumber(ARGV[4]), tonumber(ARGV[5]), hf_now_ms())
   if current == nil then return hf_missing(tombKey) end
   return {HF_OK, current}
 end

@@ -13,9 +13,10 @@
   when it equals the connection's own), or -1 when the session is gone (ended, expired, lost).
 ]]
 local leaseMs, tombTtlMs = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now = hf_now_ms()
 local reply = {HF_OK}
 for i = 1, #KEYS / 3 do
-  local current = hf_renew_lease(KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[1 + 2 * i], tonumber(ARGV[2 + 2 * i]), leaseMs, tombTtlMs)
+  local current = hf_renew_lease(KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], ARGV[1 + 2 * i], tonumber(ARGV[2 + 2 * i]), leaseMs, tombTtlMs, now)
   reply[i + 1] = current or -1
 end
 return reply

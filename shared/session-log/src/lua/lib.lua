@@ -137,14 +137,14 @@ end
   Renew one connection's consumer lease: when `generation` is still the consumer's newest, its
   presence (`seen:<consumer>`) lasts another leaseMs and the idle expiry is refreshed when due
   (an open connection is activity). Returns the consumer's current generation, or nil when the
-  session is gone. Shared by lease-3.lua (one lease) and lease-renew-n.lua (an edge's batch).
+  session is gone. Shared by lease-3.lua (one lease) and lease-renew-n.lua (an edge's batch);
+  `now` is Redis time (hf_now_ms), read once per call however many leases it renews.
 ]]
-local function hf_renew_lease(metaKey, logKey, tombKey, consumer, generation, leaseMs, tombTtlMs)
+local function hf_renew_lease(metaKey, logKey, tombKey, consumer, generation, leaseMs, tombTtlMs, now)
   local m = redis.call('HMGET', metaKey, 'epoch', 'lease:' .. consumer, 'idleTtlMs', 'active')
   if not m[1] then return nil end
   local current = tonumber(m[2] or '0')
   if current == generation then
-    local now = hf_now_ms()
     redis.call('HSET', metaKey, 'seen:' .. consumer, now + leaseMs)
     local idleTtlMs = tonumber(m[3])
     if hf_housekeeping_due(m[4], now, idleTtlMs) then
