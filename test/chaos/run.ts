@@ -9,7 +9,7 @@
  *   npm run chaos -- --profile long --duration 30m
  */
 import { createProducer } from '@holdfast/producer';
-import { waitFor } from '../helpers/wait-for.js';
+import { waitFor } from '@holdfast/testing';
 import { settle, failures } from './accounting.js';
 import { ClientFleet, type ChaosClient, type ClientKind } from './clients.js';
 import { factsOf, judgeCompletion, settleCompletions } from './completion-accounts.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createTokenIssuer, type TokenIssuer } from '@holdfast/auth';
-import { startCluster, type Cluster } from '../../scripts/cluster.js';
+import { startCluster, type Cluster } from '@holdfast/testing';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { RedisControl } from './redis-control.js';
 

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { INBOUND_QUEUE_NAME, bullPrefix, drainJobId } from '@holdfast/inbound-queue';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { waitFor } from '@holdfast/testing';
 
 const env = useEdgeEnvironment({
   edgeEnv: { INBOUND_SESSION_RATE: '20', EVENTS_PER_SECOND: '50', EVENTS_BURST: '100' },

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DrainRun, drainInbox } from '@holdfast/worker';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, waitFor } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { inboxSettled, readEnvelopes } from './worker-harness.js';
 
 let server: RedisServer;

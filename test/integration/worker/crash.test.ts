@@ -2,10 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InboundQueue } from '@holdfast/inbound-queue';
 import { SessionLog } from '@holdfast/session-log';
 import type { ReplyEnvelope, WorkerEnvelope } from '@holdfast/protocol';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, waitFor, WorkerProcess } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
-import { WorkerProcess, readEnvelopes, send } from './worker-harness.js';
+import { readEnvelopes, send } from './worker-harness.js';
 
 /**
  * Real worker processes running the example agent, killed or stopped mid-reply. Short BullMQ

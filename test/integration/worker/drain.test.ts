@@ -15,9 +15,8 @@ import {
   type DrainWorkerOptions,
   type Handler,
 } from '@holdfast/worker';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, waitFor } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { inboxSettled, readAll, readEnvelopes, send } from './worker-harness.js';
 
 let server: RedisServer;

@@ -2,9 +2,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { InboundQueue } from '@holdfast/inbound-queue';
 import { DrainWorker, resubmitOrphanedDrains } from '@holdfast/worker';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, waitFor } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { inboxSettled, readEnvelopes, send } from './worker-harness.js';
 
 /**
