@@ -1,6 +1,6 @@
 import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ErrorCode, HoldfastError } from '@holdfast/protocol';
+import { ErrorCode, HoldfastError, validateIntegerOption } from '@holdfast/protocol';
 import { INBOUND_QUEUE_NAME, InboundQueue, bullPrefix, type DrainJobData } from '@holdfast/inbound-queue';
 import { SessionLog, type SessionLogOptions } from '@holdfast/session-log';
 import { DeadLetterStream } from './dead-letters.js';
@@ -87,16 +87,6 @@ const DEAD_LETTER_CLEANUP_EVERY_MS = 60 * 60 * 1000;
 /** Sessions alive without appends are trimmed to their max age this often. */
 const RETENTION_SWEEP_EVERY_MS = 10 * 60 * 1000;
 
-function intAtLeast(name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new HoldfastError(
-      ErrorCode.InvalidOptions,
-      `${name} must be an integer >= ${min}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
 function isDrainJobData(data: unknown): data is DrainJobData {
   if (typeof data !== 'object' || data === null) return false;
   const d = data as Record<string, unknown>;
@@ -130,18 +120,28 @@ export class DrainWorker {
 
   static async start(options: DrainWorkerOptions): Promise<DrainWorker> {
     const keyPrefix = options.keyPrefix ?? 'hf';
-    const concurrency = intAtLeast('concurrency', options.concurrency ?? 16, 1);
-    const maxAttempts = intAtLeast('maxAttempts', options.maxAttempts ?? 3, 1);
-    const retryBaseMs = intAtLeast('retryBaseMs', options.retryBaseMs ?? 1000, 0);
-    const retryMaxMs = intAtLeast('retryMaxMs', options.retryMaxMs ?? 30_000, 0);
-    const shutdownGraceMs = intAtLeast('shutdownGraceMs', options.shutdownGraceMs ?? 20_000, 0);
-    const lockDuration = intAtLeast('lockDurationMs', options.lockDurationMs ?? 15_000, 100);
-    const stalledInterval = intAtLeast('stalledIntervalMs', options.stalledIntervalMs ?? 5_000, 100);
-    const inboxSweepEveryMs = intAtLeast('inboxSweepEveryMs', options.inboxSweepEveryMs ?? 60_000, 0);
-    const deadLetterRetentionMs = intAtLeast(
+    const concurrency = validateIntegerOption('concurrency', options.concurrency ?? 16, { min: 1 });
+    const maxAttempts = validateIntegerOption('maxAttempts', options.maxAttempts ?? 3, { min: 1 });
+    const retryBaseMs = validateIntegerOption('retryBaseMs', options.retryBaseMs ?? 1000, { min: 0 });
+    const retryMaxMs = validateIntegerOption('retryMaxMs', options.retryMaxMs ?? 30_000, { min: 0 });
+    const shutdownGraceMs = validateIntegerOption('shutdownGraceMs', options.shutdownGraceMs ?? 20_000, {
+      min: 0,
+    });
+    const lockDuration = validateIntegerOption('lockDurationMs', options.lockDurationMs ?? 15_000, {
+      min: 100,
+    });
+    const stalledInterval = validateIntegerOption('stalledIntervalMs', options.stalledIntervalMs ?? 5_000, {
+      min: 100,
+    });
+    const inboxSweepEveryMs = validateIntegerOption(
+      'inboxSweepEveryMs',
+      options.inboxSweepEveryMs ?? 60_000,
+      { min: 0 },
+    );
+    const deadLetterRetentionMs = validateIntegerOption(
       'deadLetterRetentionMs',
       options.deadLetterRetentionMs ?? 7 * 24 * 60 * 60 * 1000,
-      1,
+      { min: 1 },
     );
     const report = options.report ?? silentLog;
     if (typeof options.handler !== 'function') {
