@@ -1,15 +1,15 @@
 import { runService } from '@holdfast/config';
 import { INBOUND_QUEUE_NAME } from '@holdfast/inbound-queue';
 import { loadWorkerConfig } from './config.js';
-import { DrainWorker } from './drain-worker.js';
+import { InboxWorker } from './inbox-worker.js';
 import { loadHandler } from './load-handler.js';
 import { jsonLineLog } from './worker-log.js';
 
 /**
  * Worker process entry point (runService in @holdfast/config: signals and exit codes). SIGTERM
- * (and SIGINT) stop it gracefully: no new drains; running messages get SHUTDOWN_TIMEOUT_MS to
- * finish, then their handlers are aborted and their drains handed back to the queue; exit 0. A
- * handler that ignores its abort signal is cut off a little later (exit 1): its drain resumes
+ * (and SIGINT) stop it gracefully: no new inbox runs; running messages get SHUTDOWN_TIMEOUT_MS
+ * to finish, then their handlers are aborted and their inbox runs handed back to the queue; exit
+ * 0. A handler that ignores its abort signal is cut off a little later (exit 1): its inbox run resumes
  * elsewhere once its lock expires. A handler module that cannot be loaded is bad configuration
  * (exit 2), like a bad variable.
  */
@@ -22,7 +22,7 @@ await runService({
     return { config, handler: await loadHandler(config.handlerModule) };
   },
   async start({ config, handler }) {
-    const worker = await DrainWorker.start({
+    const worker = await InboxWorker.start({
       redisUrl: config.redisUrl,
       keyPrefix: config.keyPrefix,
       handler,
@@ -51,6 +51,6 @@ await runService({
   },
   stop: (worker) => worker.close(),
   stopTimeoutMs: ({ config }) => config.shutdownTimeoutMs + HARD_EXIT_AFTER_GRACE_MS,
-  stopping: (worker, signal) => ({ msg: 'worker stopping', signal, activeDrains: worker.activeDrains }),
+  stopping: (worker, signal) => ({ msg: 'worker stopping', signal, activeInboxRuns: worker.activeInboxRuns }),
   timeoutMessage: 'shutdown timeout: exiting with handlers still running',
 });

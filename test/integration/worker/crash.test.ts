@@ -8,7 +8,7 @@ import { readEnvelopes, send } from './worker-harness.js';
 
 /**
  * Real worker processes running the example agent, killed or stopped mid-reply. Short BullMQ
- * locks make a dead worker's drain resume within seconds instead of 30 s.
+ * locks make a dead worker's inbox run resume within seconds instead of 30 s.
  */
 const FAST_RECOVERY = { LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000' };
 const DELTAS = 40;

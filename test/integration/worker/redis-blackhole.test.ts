@@ -38,7 +38,7 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-it('notices a blackholed link, reconnects, and drains again after heal', async () => {
+it('notices a blackholed link, reconnects, and runs inboxes again after heal', async () => {
   worker = await WorkerProcess.start({
     redisUrl: link.url('redis'),
     keyPrefix,

@@ -3,7 +3,7 @@ import type { InboundQueue } from '@holdfast/inbound-queue';
 import type { SessionLog } from '@holdfast/session-log';
 import { isWorkerEnvelope, type WorkerEnvelope } from '@holdfast/protocol';
 
-/** What the edge does for a client's `send`: store the message, then schedule its drain. */
+/** What the edge does for a client's `send`: store the message, then schedule its inbox run. */
 export async function send(
   log: SessionLog,
   queue: InboundQueue,
@@ -12,7 +12,7 @@ export async function send(
   data: unknown,
 ): Promise<{ seq: number; duplicate: boolean; generation: number }> {
   const accepted = await log.enqueueInbound(sessionId, { id, data });
-  if (accepted.generation > 0) await queue.submitDrain(sessionId, accepted.generation);
+  if (accepted.generation > 0) await queue.submitInboxRun(sessionId, accepted.generation);
   return accepted;
 }
 
@@ -33,7 +33,7 @@ export async function readEnvelopes(log: SessionLog, sessionId: string): Promise
   return entries.filter(isWorkerEnvelope);
 }
 
-/** True once every inbound message of the session was handled and its drain ended. */
+/** True once every inbound message of the session was handled and its inbox run ended. */
 export async function inboxSettled(redis: Redis, log: SessionLog, sessionId: string): Promise<boolean> {
   const [seq, done, sched] = await redis.hmget(log.keys(sessionId).inboxState, 'seq', 'done', 'sched');
   return seq !== null && seq === done && sched === '0';
