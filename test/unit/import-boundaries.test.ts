@@ -7,7 +7,8 @@
  *   @holdfast/testing too; scripts/ are entry points, not libraries);
  * - a service never imports another service (services/a -> services/b, or @holdfast/<service>);
  * - no product package (shared/* other than testing, services/*) imports @holdfast/testing, which
- *   is never built or shipped.
+ *   is never built or shipped;
+ * - tests import @holdfast/testing directly: nothing in test/ re-exports it (one path per helper).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -168,5 +169,14 @@ describe('import boundaries', () => {
       ).toBe(true);
     }
     expect(imports.flatMap((imp) => violations(imp, packages))).toEqual([]);
+  });
+
+  it('has no re-export of @holdfast/testing in test/ (tests import it directly)', () => {
+    const reexport = /^\s*export\s[^;]*?\bfrom\s*['"]@holdfast\/testing['"]/m;
+    expect(reexport.test("export { waitFor } from '@holdfast/testing';")).toBe(true);
+    const offenders = [...sourceFiles(join(REPO_ROOT, 'test'))]
+      .filter((path) => reexport.test(readFileSync(path, 'utf8')))
+      .map((path) => toPosix(relative(REPO_ROOT, path)));
+    expect(offenders).toEqual([]);
   });
 });
