@@ -19,11 +19,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { composeRequiredVariables } from './cluster/compose-file.js';
-import { REPO_ROOT, startCluster, type Cluster } from './cluster/start-cluster.js';
-
-export { REPO_ROOT, startCluster, type Cluster, type ClusterOptions } from './cluster/start-cluster.js';
-export type { ServiceProcess, ExitInfo } from './cluster/service-process.js';
+import { composeRequiredVariables, REPO_ROOT, startCluster, type Cluster } from '@holdfast/testing';
 
 const USAGE =
   'usage: npm run cluster -- [--scale <service>=<n>]... [--tls] [--port <n>] [--data <dir>] [--quiet]';

@@ -8,7 +8,7 @@
  */
 import type { Redis } from 'ioredis';
 import { SessionLog } from '@holdfast/session-log';
-import { RedisServer } from '../test/helpers/redis-server.js';
+import { RedisServer } from '@holdfast/testing';
 
 const seconds = Number(process.argv[2] ?? 20);
 const producers = Number(process.argv[3] ?? 32);

@@ -16,9 +16,7 @@ import { join, resolve } from 'node:path';
 import { createTokenIssuer, generateDevSecret } from '@holdfast/auth';
 import { SessionLog } from '@holdfast/session-log';
 import { startDemoServer, type DemoServer } from '../demo/server/demo-server.js';
-import { startLocalRedis } from './cluster/local-redis.js';
-import { ServiceProcess } from './cluster/service-process.js';
-import { loadStartConfig, type StartConfig } from './start-config.js';
+import { startLocalRedis, ServiceProcess, loadStartConfig, type StartConfig } from '@holdfast/testing';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Grace after SIGTERM before SIGKILL: above each service's own shutdown timeout (edge drain 20 s). */

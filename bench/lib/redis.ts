@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { RedisServer, type AppendFsync } from '../../test/helpers/redis-server.js';
+import { RedisServer, type AppendFsync } from '@holdfast/testing';
 
 export type Fsync = Extract<AppendFsync, 'always' | 'everysec'>;
 

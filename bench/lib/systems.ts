@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
-import { freePort } from '../../test/helpers/free-port.js';
-import { TEST_TOKEN_SECRET } from '../../test/helpers/edge-process.js';
+import { freePort, TEST_TOKEN_SECRET } from '@holdfast/testing';
 import { BenchChild } from './ipc.js';
 
 /**

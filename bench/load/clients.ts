@@ -9,7 +9,7 @@ import { DEFAULT_ACK_EVERY_MESSAGES, DEFAULT_ACK_EVERY_MS } from '@holdfast/clie
 import { PROTOCOL_VERSION, type BatchPayload, type HelloPayload } from '@holdfast/protocol';
 import { emitEvent, serve } from '../lib/ipc.js';
 import { sleep } from '../lib/stats.js';
-import { tokenFor } from '../../test/helpers/tokens.js';
+import { tokenFor } from '@holdfast/testing';
 import { SessionTracker } from './session-tracker.js';
 
 type System = 'holdfast' | 'plain' | 'recovery';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { buildBrowserBundle } from '../../scripts/browser-bundle.js';
+import { buildBrowserBundle } from '@holdfast/testing';
 import { ApiAnswerError, DEMO_SESSION_PATTERN, HoldfastApi } from './holdfast-api.js';
 
 const PAGE_DIR = new URL('../page/', import.meta.url);

@@ -12,11 +12,8 @@ import { request } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { SessionLog } from '@holdfast/session-log';
-import { EdgeProcess } from '../helpers/edge-process.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { EdgeProcess, RedisServer, tokenFor, waitFor } from '@holdfast/testing';
 import { uniqueId } from '../helpers/session-log-fixture.js';
-import { tokenFor } from '../helpers/tokens.js';
-import { waitFor } from '../helpers/wait-for.js';
 import { WireClient } from './wire-client.js';
 
 export interface LeakCheckOptions {

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type ConnectErrorData } from '@holdfast/protocol';
-import { waitFor } from '../helpers/wait-for.js';
+import { waitFor } from '@holdfast/testing';
 
 /** A Socket.IO packet as it arrived: Engine.IO `message` frames only, decoded once. */
 export interface WirePacket {

@@ -1,5 +1,4 @@
-import type { ServiceProcess } from '../../scripts/cluster.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { type ServiceProcess, waitFor } from '@holdfast/testing';
 import { waitForProcessState } from './redis-control.js';
 import { injectRedisLinkFault, type BlackholeLink } from './redis-link-faults.js';
 import type { FaultKind } from './schedule.js';

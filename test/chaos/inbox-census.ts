@@ -7,16 +7,16 @@ import { sessionKeys } from '@holdfast/session-log';
  * workers are still working through apart from inboxes nothing will ever drain.
  *
  * - `settled`: every message handled;
- * - `draining`: messages pending and the scheduled drain's job exists (waiting, running or
+ * - `backlog`: messages pending and the scheduled inbox run's job exists (waiting, running or
  *   retrying): a backlog;
- * - `orphaned`: messages pending and the scheduled drain's job does not exist: nothing will run
- *   it until the workers' inbox sweep re-submits it (services/worker/src/orphaned-drains.ts);
- * - `unscheduled`: messages pending and no drain scheduled at all (the inbox scripts never
+ * - `orphaned`: messages pending and the scheduled inbox run's job does not exist: nothing will run
+ *   it until the workers' inbox sweep re-submits it (services/worker/src/orphaned-inbox-runs.ts);
+ * - `unscheduled`: messages pending and no inbox run scheduled at all (the inbox scripts never
  *   leave that state; counted so that it would show).
  */
 export interface InboxCensus {
   settled: number;
-  draining: number;
+  backlog: number;
   orphaned: number;
   unscheduled: number;
   /** Messages pending across all inboxes. */
@@ -35,7 +35,7 @@ export async function takeInboxCensus(
   const queue = new InboundQueue({ url: redisUrl, maxRetriesPerRequest: null }, keyPrefix);
   const census: InboxCensus = {
     settled: 0,
-    draining: 0,
+    backlog: 0,
     orphaned: 0,
     unscheduled: 0,
     pendingMessages: 0,
@@ -55,13 +55,13 @@ export async function takeInboxCensus(
       if (sched === 0) {
         census.unscheduled++;
         if (census.examples.length < 5)
-          census.examples.push(`${sessionId}: ${pending} pending, no drain scheduled`);
-      } else if (await queue.drainExists(sessionId, sched)) {
-        census.draining++;
+          census.examples.push(`${sessionId}: ${pending} pending, no inbox run scheduled`);
+      } else if (await queue.inboxRunExists(sessionId, sched)) {
+        census.backlog++;
       } else {
         census.orphaned++;
         if (census.examples.length < 5) {
-          census.examples.push(`${sessionId}: ${pending} pending, drain generation ${sched} has no job`);
+          census.examples.push(`${sessionId}: ${pending} pending, inbox run generation ${sched} has no job`);
         }
       }
     }
@@ -74,7 +74,7 @@ export async function takeInboxCensus(
 
 export function formatCensus(c: InboxCensus): string {
   return (
-    `${c.settled} settled, ${c.draining} draining (backlog), ${c.orphaned} orphaned, ` +
+    `${c.settled} settled, ${c.backlog} backlog, ${c.orphaned} orphaned, ` +
     `${c.unscheduled} unscheduled; ${c.pendingMessages} messages pending`
   );
 }

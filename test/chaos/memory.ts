@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { ServiceProcess } from '../../scripts/cluster.js';
+import type { ServiceProcess } from '@holdfast/testing';
 
 /** Samples the resident memory of the edge processes (Linux /proc) and keeps the peak of each. */
 export class RssSampler {

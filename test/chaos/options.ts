@@ -32,7 +32,7 @@ export interface ChaosOptions {
   /** Redis restarted with `everysec` and without persistence, losing data, after the chaos phase. */
   readonly lossPhases: boolean;
   /**
-   * The workers re-submit drains lost with Redis data (their inbox sweep). Off only to see what
+   * The workers re-submit inbox runs lost with Redis data (their inbox sweep). Off only to see what
    * it repairs: the inbox census then shows the orphaned inboxes.
    */
   readonly inboxSweep: boolean;
@@ -98,7 +98,7 @@ export const USAGE = `npm run chaos -- [options]
   --complete-share F     share of sessions the producer side completes during the run
                          (default 0.15; 0 for none)
   --no-loss-phases       skip the Redis restarts with everysec / without persistence
-  --no-inbox-sweep       workers do not re-submit drains lost with Redis data (to see what
+  --no-inbox-sweep       workers do not re-submit inbox runs lost with Redis data (to see what
                          the sweep repairs; the run then fails on orphaned inboxes)
   --report PATH          JSON report (default test-artifacts/chaos-report.json)
   --verbose              print every line the cluster processes write

@@ -1,9 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
-import type { LocalRedis } from '../../scripts/cluster/local-redis.js';
-import { ServiceProcess } from '../../scripts/cluster/service-process.js';
-import { truncateAofTailIn, type AofTruncation } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait-for.js';
+import {
+  type LocalRedis,
+  ServiceProcess,
+  truncateAofTailIn,
+  type AofTruncation,
+  waitFor,
+} from '@holdfast/testing';
 
 /** How the Redis of the cluster persists: the compose setting, or one of the lossy ones. */
 export type Persistence = 'aof_always' | 'aof_everysec' | 'none';

@@ -1,4 +1,4 @@
-import type { ServiceProcess } from '../../scripts/cluster.js';
+import type { ServiceProcess } from '@holdfast/testing';
 import { sleep } from './sleep.js';
 import type { RedisLink, Topology } from './topology.js';
 

@@ -34,7 +34,7 @@ export interface ChaosReport {
   resumeMs: Record<string, { reconnect?: LatencySummary; fresh?: LatencySummary }>;
   edgePeakRssBytes: Record<string, number>;
   /** Backlog or orphaned: the inboxes when load stopped and after the drain. */
-  inboxes: { atDrainStart: InboxCensus; atEnd: InboxCensus; drainsResubmitted: number };
+  inboxes: { atDrainStart: InboxCensus; atEnd: InboxCensus; inboxRunsResubmitted: number };
   producer: unknown;
   clients: unknown;
   /** Each session that did not drain: its client's state and its log's, at the end. */
@@ -135,7 +135,7 @@ export function formatReport(r: ChaosReport): string {
     ],
     ['inboxes when load stopped', formatCensus(r.inboxes.atDrainStart)],
     ['inboxes at the end', formatCensus(r.inboxes.atEnd)],
-    ['orphaned drains re-submitted by workers', n(r.inboxes.drainsResubmitted)],
+    ['orphaned inbox runs re-submitted by workers', n(r.inboxes.inboxRunsResubmitted)],
     ['sessions not drained', n(a.undrained.length)],
     [
       'edge peak RSS',

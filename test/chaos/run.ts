@@ -9,7 +9,7 @@
  *   npm run chaos -- --profile long --duration 30m
  */
 import { createProducer } from '@holdfast/producer';
-import { waitFor } from '../helpers/wait-for.js';
+import { waitFor } from '@holdfast/testing';
 import { settle, failures } from './accounting.js';
 import { ClientFleet, type ChaosClient, type ClientKind } from './clients.js';
 import { factsOf, judgeCompletion, settleCompletions } from './completion-accounts.js';
@@ -46,10 +46,10 @@ async function main(): Promise<number> {
   );
   console.log(`chaos: replay with: ${replayCommand(options)}`);
 
-  const workerEvents: WorkerEvents = { drainsResubmitted: 0 };
+  const workerEvents: WorkerEvents = { inboxRunsResubmitted: 0 };
   const onLine = (name: string, line: string): void => {
-    // The workers say when their inbox sweep found a drain lost with Redis data.
-    if (line.includes('orphaned inbox drain re-submitted')) workerEvents.drainsResubmitted++;
+    // The workers say when their inbox sweep found an inbox run lost with Redis data.
+    if (line.includes('orphaned inbox run re-submitted')) workerEvents.inboxRunsResubmitted++;
     if (options.verbose) console.log(`  ${name} | ${line}`);
   };
   console.log('chaos: starting Redis, 3 edges, 2 workers, the API and HAProxy ...');
@@ -239,7 +239,7 @@ async function runLoad(
       ...recoveryFailures,
       ...(stuckInboxes > 0
         ? [
-            `${stuckInboxes} inboxes hold messages no drain job will run (${inboxesAtEnd.examples.join('; ')})`,
+            `${stuckInboxes} inboxes hold messages no inbox run job will run (${inboxesAtEnd.examples.join('; ')})`,
           ]
         : []),
     ];
@@ -267,7 +267,7 @@ async function runLoad(
       inboxes: {
         atDrainStart: inboxesAtDrainStart,
         atEnd: inboxesAtEnd,
-        drainsResubmitted: workerEvents.drainsResubmitted,
+        inboxRunsResubmitted: workerEvents.inboxRunsResubmitted,
       },
       producer: producers.stats,
       clients: fleet.stats,
@@ -293,8 +293,8 @@ function completionFailures(c: ReturnType<typeof settleCompletions>): string[] {
 
 /** What the run learns from the workers' log lines. */
 interface WorkerEvents {
-  /** Drains the workers' inbox sweep found lost (with Redis data) and submitted again. */
-  drainsResubmitted: number;
+  /** Inbox runs the workers' inbox sweep found lost (with Redis data) and submitted again. */
+  inboxRunsResubmitted: number;
 }
 
 /** After a fault ends, every client must be connected again within this long. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createTokenIssuer, type TokenIssuer } from '@holdfast/auth';
-import { startCluster, type Cluster } from '../../scripts/cluster.js';
+import { startCluster, type Cluster } from '@holdfast/testing';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { RedisControl } from './redis-control.js';
 
@@ -16,7 +16,7 @@ export const EDGE_ENV = {
 export const EDGE_DEAD_AFTER_MS = Number(EDGE_ENV.PING_INTERVAL_MS) + Number(EDGE_ENV.PING_TIMEOUT_MS);
 
 const WORKER_ENV = {
-  // A dead worker's drains move within about LOCK + 2 × STALLED (compose defaults: 25 s).
+  // A dead worker's inbox runs move within about LOCK + 2 × STALLED (compose defaults: 25 s).
   LOCK_DURATION_MS: '3000',
   STALLED_INTERVAL_MS: '1000',
   SHUTDOWN_TIMEOUT_MS: '3000',
@@ -28,8 +28,8 @@ const WORKER_ENV = {
   MAX_ATTEMPTS: '20',
   RETRY_BASE_MS: '200',
   RETRY_MAX_MS: '2000',
-  // Drains lost with Redis data (the data-loss phases) are re-submitted within seconds, inside
-  // the final drain's wait (orphaned-drains.ts; default a minute).
+  // Inbox runs lost with Redis data (the data-loss phases) are re-submitted within seconds, inside
+  // the final drain's wait (orphaned-inbox-runs.ts; default a minute).
   INBOX_SWEEP_EVERY_MS: '3000',
 } as const;
 

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './wait-for.js';
+import { waitFor } from '@holdfast/testing';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** What `npx holdfast` runs (node_modules/.bin/holdfast links to it). */

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { buildBrowserBundle as bundle, type BrowserBundle } from '../../scripts/browser-bundle.js';
+import { buildBrowserBundle as bundle, type BrowserBundle } from '@holdfast/testing';
 
 export type { BrowserBundle };
 

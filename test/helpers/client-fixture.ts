@@ -2,10 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { HoldfastSession } from '@holdfast/client';
 import { SessionLog, type CreateSessionOptions } from '@holdfast/session-log';
-import { EdgeProcess } from './edge-process.js';
-import { RedisServer, type RedisServerOptions } from './redis-server.js';
+import { EdgeProcess, RedisServer, type RedisServerOptions, waitFor } from '@holdfast/testing';
 import { uniqueId } from './session-log-fixture.js';
-import { waitFor } from './wait-for.js';
 
 /**
  * One redis-server and a SessionLog for a client SDK test file, edges started on demand, and

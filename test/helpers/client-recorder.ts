@@ -7,7 +7,7 @@ import type {
   StateChange,
 } from '@holdfast/client';
 import { assertContiguous } from './raw-client.js';
-import { waitFor } from './wait-for.js';
+import { waitFor } from '@holdfast/testing';
 
 /**
  * Records everything a client SDK session hands to its app — messages, resets, state changes,

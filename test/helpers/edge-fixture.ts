@@ -1,9 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { SessionLog } from '@holdfast/session-log';
-import { EdgeProcess } from './edge-process.js';
-import { RedisServer, type RedisServerOptions } from './redis-server.js';
+import { EdgeProcess, RedisServer, type RedisServerOptions, tokenFor } from '@holdfast/testing';
 import { uniqueId } from './session-log-fixture.js';
-import { tokenFor } from './tokens.js';
 
 export interface EdgeEnvironment {
   readonly redis: RedisServer;

@@ -9,7 +9,7 @@ import {
   type NoticePayload,
   type ResetPayload,
 } from '@holdfast/protocol';
-import { waitFor } from './wait-for.js';
+import { waitFor } from '@holdfast/testing';
 
 export interface Delivered {
   readonly epoch: string;

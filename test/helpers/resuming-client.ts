@@ -1,4 +1,4 @@
-import { waitFor } from './wait-for.js';
+import { waitFor } from '@holdfast/testing';
 import { RawClient, type Delivered } from './raw-client.js';
 
 /**

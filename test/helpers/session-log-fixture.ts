@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SessionLog, type SessionLogOptions } from '@holdfast/session-log';
-import type { RedisServer } from './redis-server.js';
+import type { RedisServer } from '@holdfast/testing';
 
 /** A short random id, valid as a session id, message id or key prefix. */
 export function uniqueId(prefix = 's'): string {

@@ -5,8 +5,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaultProxy } from '../helpers/fault-proxy.js';
-import { freePort } from '../helpers/free-port.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { freePort, waitFor } from '@holdfast/testing';
 
 const HOST = '127.0.0.1';
 

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LiveSubscriptions, SessionLog, type LiveNotification } from '@holdfast/session-log';
 import { FaultProxy } from '../helpers/fault-proxy.js';
-import { RedisServer } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { RedisServer, waitFor } from '@holdfast/testing';
 
 /**
  * The Redis liveness probe, in process, one connection behind its own fault proxy: that is how

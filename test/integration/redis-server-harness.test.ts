@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REDIS_NOT_INSTALLED, RedisServer, type RedisServerOptions } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { REDIS_NOT_INSTALLED, RedisServer, type RedisServerOptions, waitFor } from '@holdfast/testing';
 
 // Every server a test starts is destroyed after it, pass or fail, so no redis-server outlives a test.
 const servers: RedisServer[] = [];

@@ -2,8 +2,7 @@ import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Server, type Socket } from 'socket.io';
 import { connect, memoryStore, type HoldfastSession, type StateChange } from '@holdfast/client';
-import { freePort } from '../helpers/free-port.js';
-import { waitFor } from '../helpers/wait-for.js';
+import { freePort, waitFor } from '@holdfast/testing';
 
 /**
  * The SDK's side of `complete`, against a scripted protocol peer: the edge on main does not

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { apiEnvSchema } from '@holdfast/api';
 import { edgeEnvSchema } from '@holdfast/edge';
 import { exampleAgentEnvSchema, workerEnvSchema } from '@holdfast/worker';
-import { startEnvSchema } from '../../scripts/start-config.js';
+import { startEnvSchema } from '@holdfast/testing';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 

@@ -7,7 +7,12 @@ import {
   assertOffset,
   assertSessionId,
   errorActions,
+  integerOptionProblem,
+  isConsumerId,
+  isMessageId,
+  isSessionId,
   isRetryable,
+  validateIntegerOption,
 } from '@holdfast/protocol';
 import { encodeMessage } from '../../shared/session-log/src/payload.js';
 import { resolveOptions } from '../../shared/session-log/src/options.js';
@@ -44,12 +49,23 @@ describe('identifiers', () => {
       {},
     ];
     for (const value of bad) {
+      expect([isSessionId(value), isConsumerId(value), isMessageId(value)]).toEqual([false, false, false]);
       expect(codeOf(() => assertSessionId(value))).toBe(ErrorCode.InvalidSessionId);
       expect(codeOf(() => assertConsumerId(value))).toBe(ErrorCode.InvalidConsumerId);
       expect(codeOf(() => assertMessageId(value))).toBe(ErrorCode.InvalidMessageId);
     }
     expect(codeOf(() => assertSessionId('a.b'))).toBe(ErrorCode.InvalidSessionId);
     expect(codeOf(() => assertSessionId('x'.repeat(65)))).toBe(ErrorCode.InvalidSessionId);
+    expect([isSessionId('abc-DEF_123'), isConsumerId('phone'), isMessageId('job-1.a2.i3')]).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect([isSessionId('a.b'), isMessageId('a.b'), isMessageId('x'.repeat(128))]).toEqual([
+      false,
+      true,
+      true,
+    ]);
   });
 
   it('accepts offsets that are non-negative safe integers only', () => {
@@ -88,5 +104,20 @@ describe('session log building blocks', () => {
       maxMessages: 100_000,
       maxAgeMs: 86_400_000,
     });
+  });
+});
+
+describe('integer options', () => {
+  it('accepts safe integers within bounds and names the option, its bounds and the value otherwise', () => {
+    expect(validateIntegerOption('limit', 5, { min: 1, max: 10 })).toBe(5);
+    expect(validateIntegerOption('idleTtlMs', 0)).toBe(0);
+    expect(integerOptionProblem('idleTtlMs', -1)).toBe('idleTtlMs must be an integer >= 0, got -1');
+    expect(integerOptionProblem('limit', 11, { min: 1, max: 10 })).toBe(
+      'limit must be an integer from 1 to 10, got 11',
+    );
+    for (const bad of [1.5, NaN, Infinity, 2 ** 60, '3', null, undefined]) {
+      expect(integerOptionProblem('n', bad), String(bad)).toMatch(/^n must be an integer >= 0, got /);
+      expect(codeOf(() => validateIntegerOption('n', bad))).toBe(ErrorCode.InvalidOptions);
+    }
   });
 });

@@ -7,10 +7,10 @@ export { routes } from './routes.js';
 export { toFastifyPath, type Route, type HttpMethod } from './route-definition.js';
 export type { RegisteredRoute } from './http-app.js';
 export {
-  CONSUMER_ID_PATTERN,
-  MESSAGE_ID_PATTERN,
-  SESSION_ID_PATTERN,
   completeSessionResponseSchema,
+  consumerIdSchema,
+  messageIdSchema,
+  sessionIdSchema,
   createSessionResponseSchema,
   errorBodySchema,
   publishResponseSchema,

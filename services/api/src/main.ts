@@ -1,46 +1,22 @@
+import { runService } from '@holdfast/config';
 import { startApi } from './api-server.js';
-import { loadApiConfig, type ApiConfig } from './config.js';
+import { loadApiConfig } from './config.js';
 
 /**
- * API process entry point. SIGTERM (and SIGINT) stop accepting connections, let requests in
- * flight finish, close Redis and exit 0; after SHUTDOWN_TIMEOUT_MS the process exits 1 anyway.
+ * API process entry point (runService in @holdfast/config: signals and exit codes). SIGTERM (and
+ * SIGINT) stop accepting connections, let requests in flight finish, close Redis and exit 0;
+ * after SHUTDOWN_TIMEOUT_MS the process exits 1 anyway.
  */
-async function main(): Promise<void> {
-  let config: ApiConfig;
-  try {
-    config = loadApiConfig();
-  } catch (error) {
-    console.error(`holdfast api: ${(error as Error).message}`);
-    process.exit(2);
-  }
-  const api = await startApi(config);
-  console.log(JSON.stringify({ msg: 'api listening', port: api.port, host: config.host }));
-
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log(JSON.stringify({ msg: 'api stopping', signal }));
-    setTimeout(() => {
-      console.error(JSON.stringify({ msg: 'shutdown timeout: exiting with requests in flight' }));
-      process.exit(1);
-    }, config.shutdownTimeoutMs).unref();
-    api.close().then(
-      () => {
-        console.log(JSON.stringify({ msg: 'api stopped' }));
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error('shutdown failed', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
-main().catch((error: unknown) => {
-  console.error('holdfast api failed to start:', error);
-  process.exit(1);
+await runService({
+  name: 'api',
+  configure: () => loadApiConfig(),
+  async start(config) {
+    const api = await startApi(config);
+    console.log(JSON.stringify({ msg: 'api listening', port: api.port, host: config.host }));
+    return api;
+  },
+  stop: (api) => api.close(),
+  stopTimeoutMs: (config) => config.shutdownTimeoutMs,
+  stopping: (_api, signal) => ({ msg: 'api stopping', signal }),
+  timeoutMessage: 'shutdown timeout: exiting with requests in flight',
 });

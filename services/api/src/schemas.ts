@@ -2,19 +2,19 @@ import { z } from 'zod';
 import { MAX_TOKEN_TTL_SECONDS } from '@holdfast/auth';
 import {
   CONSUMER_ID_MAX_LENGTH,
+  CONSUMER_ID_PATTERN,
   ErrorCode,
   MESSAGE_ID_MAX_LENGTH,
+  MESSAGE_ID_PATTERN,
   SESSION_ID_MAX_LENGTH,
+  SESSION_ID_PATTERN,
 } from '@holdfast/protocol';
 import { ApiErrorCode } from './api-errors.js';
 
 /**
- * Request and response schemas of the HTTP API. Identifier patterns repeat the protocol's
- * (`@holdfast/protocol` identifiers.ts); a unit test checks that they agree.
+ * Request and response schemas of the HTTP API. Identifier rules are the protocol's
+ * (`@holdfast/protocol` identifiers.ts), spelled as JSON Schema patterns for the OpenAPI document.
  */
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
-export const CONSUMER_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
-export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 /** Most messages the session log takes in one batch (its `maxBatchMessages` default). */
 const MAX_BATCH_MESSAGES = 1000;

@@ -55,8 +55,8 @@ export interface ConnectionDeps {
   ) => Promise<{ consumerId: string; expiresAt: number }>;
   readonly onClosed: (connection: SessionConnection) => void;
   readonly metrics: EdgeMetrics;
-  /** Schedule the drain that will hand an accepted inbound message to a worker. */
-  readonly submitDrain: (sessionId: string, generation: number) => Promise<void>;
+  /** Schedule the inbox run that will hand an accepted inbound message to a worker. */
+  readonly submitInboxRun: (sessionId: string, generation: number) => Promise<void>;
   readonly eventsPerSecond: number;
   readonly eventsBurst: number;
   /**

@@ -94,7 +94,7 @@ export class EdgeServer {
         return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
       },
       metrics: handshakes.metrics,
-      submitDrain: (sessionId, generation) => inbound.submitDrain(sessionId, generation),
+      submitInboxRun: (sessionId, generation) => inbound.submitInboxRun(sessionId, generation),
       eventsPerSecond: config.eventsPerSecond,
       eventsBurst: config.eventsBurst,
       readSlot: pLimit(REPLAY_READS_IN_FLIGHT),

@@ -1,8 +1,9 @@
 /**
  * Edge shutdown and drain, in one place: the sequence (stop taking connections, tell each client
  * to move, spread over the drain window, store its acks, close it cleanly, wait for transports,
- * release Redis), the bounds on each step, and the process's signal handling. The edge server,
- * its connections and main.ts call these; none of them times a shutdown step of its own.
+ * release Redis) and the bounds on each step. The edge server and its connections call these;
+ * none of them times a shutdown step of its own. The signal handling and the overall bound
+ * (DRAIN_TIMEOUT_MS) are runService's (@holdfast/config), called by main.ts.
  */
 import { ErrorCode, type NoticePayload } from '@holdfast/protocol';
 
@@ -92,35 +93,6 @@ export async function closeEdge(
   await new Promise<void>((resolve) => void io.close(() => resolve()));
   await Promise.all(redisClosings().map((closing) => settleWithin(closing, CLOSE_LIMIT_MS)));
   cutAfterwards();
-}
-
-/**
- * The edge process's shutdown: SIGTERM (and SIGINT) start a graceful drain; the process exits 0
- * when it is done, or when `drainTimeoutMs` runs out, whichever comes first.
- */
-export function drainOnSignals(
-  edge: { drain(): Promise<void>; readonly connectionCount: number },
-  drainTimeoutMs: number,
-): void {
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    console.log(JSON.stringify({ msg: 'edge draining', signal, connections: edge.connectionCount }));
-    setTimeout(() => {
-      console.error(JSON.stringify({ msg: 'drain timeout: exiting with connections open' }));
-      process.exit(0);
-    }, drainTimeoutMs).unref();
-    edge.drain().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('drain failed', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 /** Wait for `promise` at most `ms`; its outcome does not matter, only that shutdown moves on. */

@@ -1,6 +1,6 @@
 /**
  * A client's `send` (an inbound message for the session's worker): validated by the protocol,
- * stored in the session's inbox and its drain scheduled before the client is told `ok`; a
+ * stored in the session's inbox and its inbox run scheduled before the client is told `ok`; a
  * resent id is acknowledged again without a second copy. Apart from SessionConnection because
  * it touches neither delivery nor the connection's lifetime.
  */
@@ -16,8 +16,8 @@ import type { Inbox } from '@holdfast/session-log';
 
 export interface InboundSendContext {
   readonly log: Pick<Inbox, 'enqueueInbound'>;
-  /** Schedule the drain that will hand an accepted inbound message to a worker. */
-  readonly submitDrain: (sessionId: string, generation: number) => Promise<void>;
+  /** Schedule the inbox run that will hand an accepted inbound message to a worker. */
+  readonly submitInboxRun: (sessionId: string, generation: number) => Promise<void>;
   readonly sessionId: string;
   readonly consumerId: string;
   /** A send without a callback cannot be answered: it gets a fault instead. */
@@ -43,9 +43,9 @@ export async function acceptSend(
       data,
       consumerId: context.consumerId,
     });
-    // Submitted even for a resend: the drain named by the generation may not exist yet if an
-    // edge died between storing the message and submitting its drain.
-    if (accepted.generation > 0) await context.submitDrain(context.sessionId, accepted.generation);
+    // Submitted even for a resend: the inbox run named by the generation may not exist yet if an
+    // edge died between storing the message and submitting its inbox run.
+    if (accepted.generation > 0) await context.submitInboxRun(context.sessionId, accepted.generation);
     reply({ ok: true, id, seq: accepted.seq, duplicate: accepted.duplicate });
   } catch (error) {
     const e = isHoldfastError(error)

@@ -1,25 +1,22 @@
+import { runService } from '@holdfast/config';
 import { loadEdgeConfig } from './config.js';
 import { EdgeServer } from './edge-server.js';
-import { drainOnSignals } from './edge-shutdown.js';
 
 /**
- * Edge process entry point. SIGTERM (and SIGINT) start a graceful drain (edge-shutdown.ts); the
- * process exits 0 when it is done, or when DRAIN_TIMEOUT_MS runs out, whichever comes first.
+ * Edge process entry point (runService in @holdfast/config: signals and exit codes). SIGTERM (and
+ * SIGINT) start a graceful drain (edge-shutdown.ts); the process exits 0 when it is done, or 1
+ * when DRAIN_TIMEOUT_MS runs out first.
  */
-async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadEdgeConfig();
-  } catch (error) {
-    console.error(`holdfast edge: ${(error as Error).message}`);
-    process.exit(2);
-  }
-  const edge = await EdgeServer.start(config);
-  console.log(JSON.stringify({ msg: 'edge listening', port: edge.port, host: config.host }));
-  drainOnSignals(edge, config.drainTimeoutMs);
-}
-
-main().catch((error: unknown) => {
-  console.error('holdfast edge failed to start:', error);
-  process.exit(1);
+await runService({
+  name: 'edge',
+  configure: () => loadEdgeConfig(),
+  async start(config) {
+    const edge = await EdgeServer.start(config);
+    console.log(JSON.stringify({ msg: 'edge listening', port: edge.port, host: config.host }));
+    return edge;
+  },
+  stop: (edge) => edge.drain(),
+  stopTimeoutMs: (config) => config.drainTimeoutMs,
+  stopping: (edge, signal) => ({ msg: 'edge draining', signal, connections: edge.connectionCount }),
+  timeoutMessage: 'drain timeout: exiting with connections open',
 });

@@ -139,8 +139,8 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
       if (!this.closed) this.ackIntake.take(payload, cursor);
     });
     this.socket.on('token', (payload, reply) => void this.token.refresh(payload, reply));
-    const { log, submitDrain } = this.deps;
-    const sends = { log, submitDrain, sessionId, consumerId, fault: this.fault.bind(this) };
+    const { log, submitInboxRun } = this.deps;
+    const sends = { log, submitInboxRun, sessionId, consumerId, fault: this.fault.bind(this) };
     this.socket.on('send', (payload, reply) => void acceptSend(sends, payload, reply));
     cursor.start();
     if (this.notifiedDuringStart) cursor.onLive({ kind: 'resync' });

@@ -16,7 +16,7 @@ export const workerEnvSchema = z.object({
   REDIS_URL: redisUrl,
   HOLDFAST_KEY_PREFIX: keyPrefix,
   ...redisProbeFields,
-  /** Sessions drained at once by this process. */
+  /** Inbox runs (sessions) handled at once by this process. */
   WORKER_CONCURRENCY: positiveInt.max(10_000).default(16),
   /** Path (or package name) of a module whose default export is the handler. */
   HANDLER_MODULE: z.string().min(1).optional(),
@@ -25,11 +25,11 @@ export const workerEnvSchema = z.object({
   RETRY_MAX_MS: nonNegativeInt.default(30_000),
   /** SIGTERM: running messages get this long to finish before their handlers are aborted. */
   SHUTDOWN_TIMEOUT_MS: nonNegativeInt.default(20_000),
-  /** BullMQ job lock and stalled check: how soon the drains of a dead worker resume. */
+  /** BullMQ job lock and stalled check: how soon the inbox runs of a dead worker resume. */
   LOCK_DURATION_MS: z.coerce.number().int().min(100).default(15_000),
   STALLED_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   DEAD_LETTER_RETENTION_MS: positiveInt.default(7 * 24 * 60 * 60 * 1000),
-  /** How often inboxes whose drain job was lost are looked for and re-submitted (0: never). */
+  /** How often inboxes whose inbox run job was lost are looked for and re-submitted (0: never). */
   INBOX_SWEEP_EVERY_MS: nonNegativeInt.default(60_000),
 });
 

@@ -1,8 +1,8 @@
-import { resubmitOrphanedDrains, type OrphanSweepDeps } from './orphaned-drains.js';
+import { resubmitOrphanedInboxRuns, type OrphanSweepDeps } from './orphaned-inbox-runs.js';
 import { errorMessage, type WorkerLog } from './worker-log.js';
 
 /**
- * Runs the orphaned-drain sweep (orphaned-drains.ts) every `everyMs` (± 20 %, so workers that
+ * Runs the orphaned-inbox-run sweep (orphaned-inbox-runs.ts) every `everyMs` (± 20 %, so workers that
  * started together do not sweep in step) in this process, until stopped.
  *
  * A plain timer in every worker rather than a BullMQ job scheduler like the other housekeeping:
@@ -47,10 +47,10 @@ export class InboxSweep {
 
   private async pass(): Promise<void> {
     try {
-      const { resubmitted, suspects } = await resubmitOrphanedDrains(this.deps, this.suspects);
+      const { resubmitted, suspects } = await resubmitOrphanedInboxRuns(this.deps, this.suspects);
       this.suspects = suspects;
       for (const orphan of resubmitted) {
-        this.report('warn', 'orphaned inbox drain re-submitted', { ...orphan });
+        this.report('warn', 'orphaned inbox run re-submitted', { ...orphan });
       }
     } catch (error) {
       // Redis down or slow: the next pass tries again.

@@ -3,9 +3,9 @@ export type { Handler, HandlerContext, InboundMessage } from './handler.js';
 export { attemptAbortedId, deadLetterId, replyId } from './envelopes.js';
 export { FencedError } from './fenced-error.js';
 export { WorkerStoppingError } from './worker-stopping-error.js';
-export { DrainWorker, type DrainWorkerOptions } from './drain-worker.js';
-export { drainInbox, type DrainDeps, type DrainOutcome, type RetryPolicy } from './drain.js';
-export { DrainRun } from './drain-run.js';
+export { InboxWorker, type InboxWorkerOptions } from './inbox-worker.js';
+export { runInbox, type InboxRunDeps, type InboxRunOutcome, type RetryPolicy } from './inbox-run.js';
+export { InboxRunExecution } from './inbox-run-execution.js';
 export { retryDelayMs, sleep } from './backoff.js';
 export { DeadLetterStream, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';
 export {
@@ -17,11 +17,11 @@ export {
   type RetentionLog,
 } from './maintenance.js';
 export {
-  resubmitOrphanedDrains,
+  resubmitOrphanedInboxRuns,
   type InboxProgress,
   type OrphanSweepDeps,
-  type OrphanedDrain,
-} from './orphaned-drains.js';
+  type OrphanedInboxRun,
+} from './orphaned-inbox-runs.js';
 export { loadWorkerConfig, workerEnvSchema, type WorkerConfig } from './config.js';
 export { loadHandler } from './load-handler.js';
 export {

@@ -1,13 +1,13 @@
 import { isHoldfastError } from '@holdfast/protocol';
 import type { MessageInput, SessionLog } from '@holdfast/session-log';
 import { sleep } from './backoff.js';
-import type { DrainRun } from './drain-run.js';
+import type { InboxRunExecution } from './inbox-run-execution.js';
 import { replyEnvelope } from '@holdfast/protocol';
 import { replyId } from './envelopes.js';
 import { FencedError } from './fenced-error.js';
 import type { HandlerContext, InboundMessage } from './handler.js';
 
-/** The parts of the session log a drain uses. */
+/** The parts of the session log an inbox run uses. */
 export type InboxLog = Pick<SessionLog, 'nextInbound' | 'stepInbound' | 'appendBatch'>;
 
 /** The message a run is handling, as the inbox handed it over. */
@@ -35,7 +35,7 @@ function abortReason(signal: AbortSignal): Error {
  */
 export async function appendAsOwner(
   log: InboxLog,
-  run: DrainRun,
+  run: InboxRunExecution,
   ref: MessageRef,
   entries: readonly MessageInput[],
 ): Promise<void> {
@@ -71,13 +71,13 @@ export class MessageContext implements HandlerContext {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   // The handler gets a signal of its own, so listeners it leaves behind go away with the
-  // message instead of piling up on the run's signal over a long drain.
+  // message instead of piling up on the run's signal over a long inbox run.
   private readonly controller = new AbortController();
   private readonly forwardAbort = (): void => this.controller.abort(this.run.signal.reason);
 
   constructor(
     private readonly log: InboxLog,
-    private readonly run: DrainRun,
+    private readonly run: InboxRunExecution,
     private readonly ref: MessageRef,
     readonly message: InboundMessage,
   ) {

@@ -1,4 +1,10 @@
-import { ErrorCode, SESSION_ID_MAX_LENGTH, isOffset } from '@holdfast/protocol';
+import {
+  ErrorCode,
+  SESSION_ID_MAX_LENGTH,
+  integerOptionProblem,
+  isOffset,
+  isSessionId,
+} from '@holdfast/protocol';
 import { HoldfastClientError } from './client-error.js';
 import type { SocketIoOptions } from './edge-connection.js';
 import { memoryStore, type PositionStore } from './position-store.js';
@@ -104,17 +110,14 @@ export const DEFAULT_ACK_EVERY_MS = 100;
 /** How long a connection attempt may wait for `hello` (see `helloTimeoutMs`). */
 export const DEFAULT_HELLO_TIMEOUT_MS = 20_000;
 
-const SESSION_ID = /^[A-Za-z0-9_-]+$/;
-
 function invalid(message: string): never {
   throw new HoldfastClientError(ErrorCode.InvalidOptions, `connect(): ${message}`);
 }
 
 function nonNegativeInt(name: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    invalid(`${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
+  const problem = integerOptionProblem(name, value, { min });
+  if (problem !== undefined) invalid(problem);
   return value;
 }
 
@@ -128,12 +131,7 @@ export function resolveOptions(
     invalid('give at least one edge URL, e.g. "https://edge.example.com"');
   }
   const { sessionId } = options;
-  if (
-    typeof sessionId !== 'string' ||
-    sessionId.length === 0 ||
-    sessionId.length > SESSION_ID_MAX_LENGTH ||
-    !SESSION_ID.test(sessionId)
-  ) {
+  if (!isSessionId(sessionId)) {
     invalid(`sessionId must be 1-${SESSION_ID_MAX_LENGTH} characters of A-Z a-z 0-9 _ -`);
   }
   if (options.token === undefined && options.getToken === undefined) {

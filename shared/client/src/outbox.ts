@@ -1,8 +1,14 @@
-import { ErrorCode, type SendPayload, type SendReply, type SizeLimits } from '@holdfast/protocol';
+import {
+  ErrorCode,
+  isMessageId,
+  type SendPayload,
+  type SendReply,
+  type SizeLimits,
+} from '@holdfast/protocol';
 import { HoldfastClientError } from './client-error.js';
 import { actionFor } from './code-table.js';
 import { DEFAULT_SIZE_LIMITS, oversize } from './send-limits.js';
-import { isMessageId, isOutboxEntry, type OutboxEntry, type PositionStore } from './position-store.js';
+import { isOutboxEntry, type OutboxEntry, type PositionStore } from './position-store.js';
 
 export interface SendOptions {
   /** The message id (1–128 characters of `A-Z a-z 0-9 _ . -`); generated when not given. */

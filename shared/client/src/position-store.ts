@@ -1,4 +1,4 @@
-import { isOffset, type LogPosition } from '@holdfast/protocol';
+import { isMessageId, isOffset, type LogPosition } from '@holdfast/protocol';
 import { ClientErrorCode, HoldfastClientError } from './client-error.js';
 import { describeError } from './describe-error.js';
 
@@ -62,13 +62,6 @@ export function isLogPosition(value: unknown): value is LogPosition {
   if (typeof value !== 'object' || value === null) return false;
   const { epoch, offset } = value as Record<string, unknown>;
   return typeof epoch === 'string' && epoch.length > 0 && isOffset(offset);
-}
-
-const MESSAGE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
-
-/** True for a message id the edge accepts: 1–128 characters of `A-Z a-z 0-9 _ . -`. */
-export function isMessageId(value: unknown): value is string {
-  return typeof value === 'string' && MESSAGE_ID.test(value);
 }
 
 /** True for `{ id: message id, data: anything but undefined }`. */

@@ -1,34 +1,37 @@
 import { Queue, type ConnectionOptions, type RedisClient } from 'bullmq';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 import {
-  DRAIN_JOB_NAME,
+  INBOX_RUN_JOB_NAME,
   INBOUND_QUEUE_NAME,
   bullPrefix,
-  drainJobId,
-  type DrainJobData,
-} from './drain-job.js';
+  inboxRunJobId,
+  type InboxRunJobData,
+} from './inbox-run-job.js';
 
 /**
- * The edge's side of the queue: submit the drain an inbound message was scheduled into.
- * Infrastructure failures of the drain job itself (not of the handler) are retried by BullMQ
+ * The edge's side of the queue: submit the inbox run an inbound message was scheduled into.
+ * Infrastructure failures of the inbox run job itself (not of the handler) are retried by BullMQ
  * with backoff; a finished or failed job is removed, so its id can be reused by nothing else
  * (generations only grow) and Redis keeps no history it does not need.
  */
 export class InboundQueue {
-  private readonly queue: Queue<DrainJobData>;
+  private readonly queue: Queue<InboxRunJobData>;
 
   constructor(connection: ConnectionOptions, keyPrefix: string) {
-    this.queue = new Queue<DrainJobData>(INBOUND_QUEUE_NAME, { connection, prefix: bullPrefix(keyPrefix) });
+    this.queue = new Queue<InboxRunJobData>(INBOUND_QUEUE_NAME, {
+      connection,
+      prefix: bullPrefix(keyPrefix),
+    });
     this.queue.on('error', () => undefined);
   }
 
-  async submitDrain(sessionId: string, generation: number): Promise<void> {
+  async submitInboxRun(sessionId: string, generation: number): Promise<void> {
     try {
       await this.queue.add(
-        DRAIN_JOB_NAME,
+        INBOX_RUN_JOB_NAME,
         { sessionId, generation },
         {
-          jobId: drainJobId(sessionId, generation),
+          jobId: inboxRunJobId(sessionId, generation),
           attempts: 20,
           backoff: { type: 'exponential', delay: 500 },
           removeOnComplete: true,
@@ -38,7 +41,7 @@ export class InboundQueue {
     } catch (error) {
       throw new HoldfastError(
         ErrorCode.RedisUnavailable,
-        `could not schedule the inbox drain: ${String(error)}`,
+        `could not schedule the inbox run: ${String(error)}`,
         {
           cause: error,
         },
@@ -52,16 +55,16 @@ export class InboundQueue {
   }
 
   /**
-   * Whether the drain job of `generation` exists (waiting, delayed, running or being retried).
+   * Whether the inbox run job of `generation` exists (waiting, delayed, running or being retried).
    * A finished or failed job is removed, so false means nothing will ever run it.
    */
-  async drainExists(sessionId: string, generation: number): Promise<boolean> {
+  async inboxRunExists(sessionId: string, generation: number): Promise<boolean> {
     try {
-      return (await this.queue.getJobState(drainJobId(sessionId, generation))) !== 'unknown';
+      return (await this.queue.getJobState(inboxRunJobId(sessionId, generation))) !== 'unknown';
     } catch (error) {
       throw new HoldfastError(
         ErrorCode.RedisUnavailable,
-        `could not look up the inbox drain: ${String(error)}`,
+        `could not look up the inbox run: ${String(error)}`,
         {
           cause: error,
         },

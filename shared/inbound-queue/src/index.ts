@@ -1,8 +1,9 @@
 export { InboundQueue } from './inbound-queue.js';
 export {
-  DRAIN_JOB_NAME,
+  INBOX_RUN_JOB_NAME,
+  LEGACY_INBOX_RUN_JOB_NAME,
   INBOUND_QUEUE_NAME,
   bullPrefix,
-  drainJobId,
-  type DrainJobData,
-} from './drain-job.js';
+  inboxRunJobId,
+  type InboxRunJobData,
+} from './inbox-run-job.js';

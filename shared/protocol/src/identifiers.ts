@@ -6,9 +6,10 @@ import { HoldfastError } from './holdfast-error.js';
  * fields, so characters with meaning there (`{` `}` for cluster hash tags, `:` as the key
  * separator, `*` for patterns, whitespace, control characters) are never accepted.
  */
-const SAFE_ID = /^[A-Za-z0-9_-]+$/;
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+export const CONSUMER_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 /** Message ids may also contain dots, so derived ids like `job-42.a2.i17` read naturally. */
-const SAFE_MESSAGE_ID = /^[A-Za-z0-9_.-]+$/;
+export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 export const SESSION_ID_MAX_LENGTH = 64;
 export const CONSUMER_ID_MAX_LENGTH = 64;
@@ -25,8 +26,23 @@ function check(value: unknown, pattern: RegExp, maxLength: number): value is str
   return typeof value === 'string' && value.length > 0 && value.length <= maxLength && pattern.test(value);
 }
 
+/** 1-64 characters of `A-Z a-z 0-9 _ -` (SESSION_ID_PATTERN, SESSION_ID_MAX_LENGTH). */
+export function isSessionId(value: unknown): value is string {
+  return check(value, SESSION_ID_PATTERN, SESSION_ID_MAX_LENGTH);
+}
+
+/** 1-64 characters of `A-Z a-z 0-9 _ -` (CONSUMER_ID_PATTERN, CONSUMER_ID_MAX_LENGTH). */
+export function isConsumerId(value: unknown): value is string {
+  return check(value, CONSUMER_ID_PATTERN, CONSUMER_ID_MAX_LENGTH);
+}
+
+/** 1-128 characters of `A-Z a-z 0-9 _ . -` (MESSAGE_ID_PATTERN, MESSAGE_ID_MAX_LENGTH). */
+export function isMessageId(value: unknown): value is string {
+  return check(value, MESSAGE_ID_PATTERN, MESSAGE_ID_MAX_LENGTH);
+}
+
 export function assertSessionId(value: unknown): asserts value is string {
-  if (!check(value, SAFE_ID, SESSION_ID_MAX_LENGTH)) {
+  if (!isSessionId(value)) {
     throw new HoldfastError(
       ErrorCode.InvalidSessionId,
       `session id must be 1-${SESSION_ID_MAX_LENGTH} characters of A-Z a-z 0-9 _ -, got ${describe(value)}`,
@@ -35,7 +51,7 @@ export function assertSessionId(value: unknown): asserts value is string {
 }
 
 export function assertConsumerId(value: unknown): asserts value is string {
-  if (!check(value, SAFE_ID, CONSUMER_ID_MAX_LENGTH)) {
+  if (!isConsumerId(value)) {
     throw new HoldfastError(
       ErrorCode.InvalidConsumerId,
       `consumer id must be 1-${CONSUMER_ID_MAX_LENGTH} characters of A-Z a-z 0-9 _ -, got ${describe(value)}`,
@@ -44,7 +60,7 @@ export function assertConsumerId(value: unknown): asserts value is string {
 }
 
 export function assertMessageId(value: unknown): asserts value is string {
-  if (!check(value, SAFE_MESSAGE_ID, MESSAGE_ID_MAX_LENGTH)) {
+  if (!isMessageId(value)) {
     throw new HoldfastError(
       ErrorCode.InvalidMessageId,
       `message id must be 1-${MESSAGE_ID_MAX_LENGTH} characters of A-Z a-z 0-9 _ . -, got ${describe(value)}`,

@@ -1,17 +1,24 @@
 export { EXPLICIT_START_SINCE_VERSION, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version.js';
 export { ErrorCode, type ErrorAction, errorActions, isRetryable } from './error-codes.js';
 export { HoldfastError, isHoldfastError } from './holdfast-error.js';
+export { integerOptionProblem, validateIntegerOption, type IntegerBounds } from './integer-option.js';
 export {
   assertConsumerId,
   assertMessageId,
   assertOffset,
   assertSessionId,
+  isConsumerId,
+  isMessageId,
   isOffset,
+  isSessionId,
   CONSUMER_ID_MAX_LENGTH,
+  CONSUMER_ID_PATTERN,
   DEFAULT_CONSUMER_ID,
   KEY_PREFIX_PATTERN,
   MESSAGE_ID_MAX_LENGTH,
+  MESSAGE_ID_PATTERN,
   SESSION_ID_MAX_LENGTH,
+  SESSION_ID_PATTERN,
 } from './identifiers.js';
 export type {
   AckPayload,

@@ -1,5 +1,5 @@
 import type { RedisOptions } from 'ioredis';
-import { ErrorCode, HoldfastError } from '@holdfast/protocol';
+import { ErrorCode, HoldfastError, validateIntegerOption } from '@holdfast/protocol';
 import { KEY_PREFIX_PATTERN } from './keys.js';
 import {
   DEFAULT_LINK_PROBE,
@@ -125,14 +125,9 @@ export type ResolvedSessionLogOptions = Required<
 
 export const DEFAULT_RETENTION: Retention = { maxMessages: 100_000, maxAgeMs: 24 * 60 * 60 * 1000 };
 
+/** An integer option of at least `min` (0 unless given); InvalidOptions naming it otherwise. */
 function nonNegativeInteger(name: string, value: number, min = 0): number {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new HoldfastError(
-      ErrorCode.InvalidOptions,
-      `${name} must be an integer >= ${min}, got ${String(value)}`,
-    );
-  }
-  return value;
+  return validateIntegerOption(name, value, { min });
 }
 
 export function resolveRetention(

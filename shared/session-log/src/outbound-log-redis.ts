@@ -6,6 +6,8 @@ import {
   assertConsumerId,
   assertOffset,
   assertSessionId,
+  isSessionId,
+  validateIntegerOption,
 } from '@holdfast/protocol';
 import { leaseFencingArg } from './consumer-leases-redis.js';
 import { newEpoch } from './epoch-id.js';
@@ -29,9 +31,6 @@ import type {
   SessionCreated,
   SessionInfo,
 } from './types.js';
-
-/** What a session id in a key looks like (see assertSessionId); anything else is not ours. */
-const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The outbound log on one Redis (standalone for now; every key of a session is hash-tagged for
@@ -57,12 +56,7 @@ export class RedisOutboundLog implements OutboundLog {
     const defaults = this.runner.options;
     const retention = resolveRetention('retention', options.retention, defaults.retention);
     const idleTtlMs = options.idleTtlMs ?? defaults.idleTtlMs;
-    if (!Number.isSafeInteger(idleTtlMs) || idleTtlMs < 0) {
-      throw new HoldfastError(
-        ErrorCode.InvalidOptions,
-        `idleTtlMs must be an integer >= 0, got ${String(idleTtlMs)}`,
-      );
-    }
+    validateIntegerOption('idleTtlMs', idleTtlMs);
     const completedRetentionMs = optionalRetentionMs(options.completedRetentionMs);
     const identity = await this.runner.currentIdentity();
     const reply = await this.runner.run(
@@ -125,12 +119,7 @@ export class RedisOutboundLog implements OutboundLog {
     assertOffset(options.from, 'from');
     const limit = options.limit ?? 100;
     const maxBytes = options.maxBytes ?? 1024 * 1024;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
-      throw new HoldfastError(
-        ErrorCode.InvalidOptions,
-        `limit must be an integer from 1 to 10000, got ${String(limit)}`,
-      );
-    }
+    validateIntegerOption('limit', limit, { min: 1, max: 10_000 });
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
       throw new HoldfastError(
         ErrorCode.InvalidOptions,
@@ -221,7 +210,7 @@ export class RedisOutboundLog implements OutboundLog {
       const [next, keys] = await this.runner.redis.scan(cursor, 'MATCH', `${prefix}*}:meta`, 'COUNT', count);
       const sessionIds = keys
         .map((key) => key.slice(prefix.length, key.length - '}:meta'.length))
-        .filter((id) => SESSION_ID_PATTERN.test(id));
+        .filter((id) => isSessionId(id)); // anything else in a key is not ours
       return { cursor: next, sessionIds };
     } catch (error) {
       throw toHoldfastError(error);

@@ -1,6 +1,5 @@
 import { loadApiConfig, startApi, type ApiServer } from '@holdfast/api';
-import { TEST_TOKEN_SECRET } from '../../helpers/edge-process.js';
-import type { RedisServer } from '../../helpers/redis-server.js';
+import { TEST_TOKEN_SECRET, type RedisServer } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 
 export const API_KEY = 'api-key-one-0123456789abcdef';

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeSessionResponseSchema, type ApiServer } from '@holdfast/api';
-import { RedisServer } from '../../helpers/redis-server.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { RedisServer, waitFor } from '@holdfast/testing';
 import { ApiClient, startTestApi } from './api-fixture.js';
 
 let redis: RedisServer;

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ApiServer } from '@holdfast/api';
-import { EdgeProcess } from '../../helpers/edge-process.js';
+import { EdgeProcess, RedisServer, waitFor } from '@holdfast/testing';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
-import { RedisServer } from '../../helpers/redis-server.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { ApiClient, startTestApi, type PublishBody } from './api-fixture.js';
 
 let redis: RedisServer;

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiServer } from '@holdfast/api';
-import { RedisServer } from '../../helpers/redis-server.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { RedisServer, waitFor, ApiProcess } from '@holdfast/testing';
 import { API_KEY, ApiClient, ROTATED_API_KEY, apiEnv, startTestApi, type ErrorBody } from './api-fixture.js';
-import { ApiProcess } from './api-process.js';
 
 let redis: RedisServer;
 let api: ApiServer;

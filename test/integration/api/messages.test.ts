@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishResponseSchema, readResponseSchema, type ApiServer } from '@holdfast/api';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { ApiClient, startTestApi, type ErrorBody, type PublishBody } from './api-fixture.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ApiErrorCode, routes, toFastifyPath, type ApiServer } from '@holdfast/api';
 import { ErrorCode } from '@holdfast/protocol';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer } from '@holdfast/testing';
 import { ApiClient, startTestApi } from './api-fixture.js';
 
 interface Operation {

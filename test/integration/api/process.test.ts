@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../helpers/redis-server.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { RedisServer, waitFor, ApiProcess } from '@holdfast/testing';
 import { ApiClient, apiEnv, type PublishBody } from './api-fixture.js';
-import { ApiProcess } from './api-process.js';
 
 let redis: RedisServer;
 const started: ApiProcess[] = [];

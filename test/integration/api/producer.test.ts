@@ -3,8 +3,7 @@ import { createTokenVerifier } from '@holdfast/auth';
 import type { ApiServer } from '@holdfast/api';
 import { createProducer, type Producer } from '@holdfast/producer';
 import { isHoldfastError } from '@holdfast/protocol';
-import { TEST_TOKEN_SECRET } from '../../helpers/edge-process.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { TEST_TOKEN_SECRET, RedisServer } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import {
   ApiClient,

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { RedisServer } from '../../helpers/redis-server.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { RedisServer, waitFor, ApiProcess } from '@holdfast/testing';
 import { ApiClient, apiEnv } from './api-fixture.js';
-import { ApiProcess } from './api-process.js';
 
 /**
  * Issue 14: a link to Redis that forwards nothing and closes nothing. With the default probe

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '@holdfast/auth';
 import { createSessionResponseSchema, sessionInfoResponseSchema, type ApiServer } from '@holdfast/api';
-import { TEST_TOKEN_SECRET } from '../../helpers/edge-process.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { TEST_TOKEN_SECRET, RedisServer } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { ApiClient, startTestApi, type ErrorBody } from './api-fixture.js';
 

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ConnectErrorData } from '@holdfast/protocol';
 import { useEdgeEnvironment, type EdgeEnvironment } from '../../helpers/edge-fixture.js';
-import type { RedisServerOptions } from '../../helpers/redis-server.js';
+import { type RedisServerOptions, tokenFor } from '@holdfast/testing';
 import { RawClient, assertContiguous, type RawClientOptions } from '../../helpers/raw-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { tokenFor } from '../../helpers/tokens.js';
 import type { ApiServer } from '@holdfast/api';
 import { ApiClient, startTestApi } from '../api/api-fixture.js';
 

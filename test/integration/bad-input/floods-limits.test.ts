@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
-import { startLocalHaproxy, type LocalHaproxy } from '../../../scripts/cluster/local-haproxy.js';
+import { startLocalHaproxy, type LocalHaproxy, tokenFor, waitFor } from '@holdfast/testing';
 import { RawClient } from '../../helpers/raw-client.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { WireClient } from '../../bad-input/wire-client.js';
 import { useBadInputEnvironment } from './bad-input-fixture.js';
 

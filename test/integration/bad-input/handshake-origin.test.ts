@@ -6,8 +6,7 @@ import { io } from 'socket.io-client';
 import { ErrorCode, PROTOCOL_VERSION } from '@holdfast/protocol';
 import { RawClient, type RawClientOptions } from '../../helpers/raw-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { tokenFor, waitFor } from '@holdfast/testing';
 import { WireClient } from '../../bad-input/wire-client.js';
 import { useBadInputEnvironment } from './bad-input-fixture.js';
 

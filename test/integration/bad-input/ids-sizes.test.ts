@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
-import { tokenFor } from '../../helpers/tokens.js';
+import { tokenFor } from '@holdfast/testing';
 import { WireClient } from '../../bad-input/wire-client.js';
 import type { ErrorBody } from '../api/api-fixture.js';
 import { useBadInputApi, useBadInputEnvironment } from './bad-input-fixture.js';

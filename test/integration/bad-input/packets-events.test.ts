@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { tokenFor, waitFor } from '@holdfast/testing';
 import { WireClient } from '../../bad-input/wire-client.js';
 import { useBadInputEnvironment } from './bad-input-fixture.js';
 

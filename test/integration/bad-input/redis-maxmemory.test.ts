@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { ErrorCode, isHoldfastError } from '@holdfast/protocol';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
-import { tokenFor } from '../../helpers/tokens.js';
+import { tokenFor } from '@holdfast/testing';
 import type { ErrorBody } from '../api/api-fixture.js';
 import { useBadInputApi, useBadInputEnvironment } from './bad-input-fixture.js';
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type ResetPayload } from '@holdfast/protocol';
 import { RawClient, assertContiguous, type RawClientOptions } from '../../helpers/raw-client.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { tokenFor, waitFor } from '@holdfast/testing';
 import { useBadInputEnvironment } from './bad-input-fixture.js';
 
 /** A small window, so a client can be shown offsets the edge has not delivered yet. */

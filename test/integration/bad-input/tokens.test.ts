@@ -3,10 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { createTokenIssuer } from '@holdfast/auth';
 import { ErrorCode } from '@holdfast/protocol';
-import { TEST_TOKEN_SECRET } from '../../helpers/edge-process.js';
+import { TEST_TOKEN_SECRET, tokenFor, waitFor } from '@holdfast/testing';
 import { RawClient, assertContiguous, type RawClientOptions } from '../../helpers/raw-client.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { useBadInputEnvironment } from './bad-input-fixture.js';
 
 // The edge verifies HS256 (the tests' secret) and RS256 (this key pair) at once: the setting in

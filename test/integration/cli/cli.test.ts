@@ -2,12 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '@holdfast/auth';
 import { SessionLog } from '@holdfast/session-log';
 import { COMMANDS } from '@holdfast/cli';
-import { EdgeProcess, TEST_TOKEN_SECRET } from '../../helpers/edge-process.js';
-import { freePort } from '../../helpers/free-port.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { EdgeProcess, TEST_TOKEN_SECRET, freePort, RedisServer, ApiProcess } from '@holdfast/testing';
 import { CliProcess, runCli, type CliResult } from '../../helpers/cli-process.js';
 import { API_KEY, ApiClient, apiEnv } from '../api/api-fixture.js';
-import { ApiProcess } from '../api/api-process.js';
 
 // The ops CLI as operators run it: a real process against a real redis-server, API process and
 // edge process, its settings only from the environment (or flags), its output parsed back.

@@ -8,7 +8,7 @@ import type * as Sdk from '@holdfast/client';
 import { buildBrowserBundle } from '../../helpers/client-browser-bundle.js';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { SessionRecorder } from '../../helpers/client-recorder.js';
-import { tokenFor } from '../../helpers/tokens.js';
+import { tokenFor } from '@holdfast/testing';
 
 const cluster = useClientCluster();
 let dir: string | undefined;

@@ -3,7 +3,7 @@ import { connect, type HoldfastSession } from '@holdfast/client';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { SessionRecorder } from '../../helpers/client-recorder.js';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { tokenFor } from '../../helpers/tokens.js';
+import { tokenFor } from '@holdfast/testing';
 
 const ROUNDS = 1000;
 const cluster = useClientCluster();

@@ -4,10 +4,8 @@ import { connect, type HoldfastSession } from '@holdfast/client';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { CountingProxy } from '../../helpers/client-counting-proxy.js';
 import { SessionRecorder } from '../../helpers/client-recorder.js';
-import { TEST_TOKEN_SECRET } from '../../helpers/edge-process.js';
+import { TEST_TOKEN_SECRET, tokenFor, waitFor } from '@holdfast/testing';
 import { RawClient } from '../../helpers/raw-client.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
 
 const cluster = useClientCluster();
 const proxies: CountingProxy[] = [];

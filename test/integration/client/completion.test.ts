@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { connect, memoryStore, type HoldfastSession } from '@holdfast/client';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { CountingProxy } from '../../helpers/client-counting-proxy.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { tokenFor, waitFor } from '@holdfast/testing';
 
 const cluster = useClientCluster();
 

@@ -3,8 +3,7 @@ import { Socket } from 'socket.io-client';
 import { connect, type ClientMessage } from '@holdfast/client';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { SessionRecorder } from '../../helpers/client-recorder.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { tokenFor, waitFor } from '@holdfast/testing';
 
 const cluster = useClientCluster();
 

@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { connect, type ClientMessage, type HoldfastSession, type ResetPayload } from '@holdfast/client';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { SessionRecorder } from '../../helpers/client-recorder.js';
-import type { EdgeProcess } from '../../helpers/edge-process.js';
+import { type EdgeProcess, tokenFor, waitFor } from '@holdfast/testing';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
 
 /**
  * Two data losses in a row, as the chaos suite's long profile has them (issue 14): Redis without

@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '@holdfast/client';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { SessionRecorder } from '../../helpers/client-recorder.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { tokenFor, waitFor } from '@holdfast/testing';
 
 const cluster = useClientCluster();
 const servers: Server[] = [];

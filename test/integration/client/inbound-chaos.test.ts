@@ -2,9 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connect, type HoldfastSession, type ReplyEvent } from '@holdfast/client';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
-import { WorkerProcess, readEnvelopes } from '../worker/worker-harness.js';
+import { tokenFor, waitFor, WorkerProcess } from '@holdfast/testing';
+import { readEnvelopes } from '../worker/worker-harness.js';
 
 const SENDS = 1000;
 const ECHO_HANDLER = './test/fixtures/worker-echo-handler.ts';

@@ -13,9 +13,8 @@ import {
 } from '@holdfast/client';
 import { useClientCluster } from '../../helpers/client-fixture.js';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
-import { WorkerProcess, readEnvelopes } from '../worker/worker-harness.js';
+import { tokenFor, waitFor, WorkerProcess } from '@holdfast/testing';
+import { readEnvelopes } from '../worker/worker-harness.js';
 
 /** Echoes `data`, or throws when `data.fail` (every attempt). */
 const HANDLER_DIR = mkdtempSync(join(tmpdir(), 'holdfast-inbound-'));

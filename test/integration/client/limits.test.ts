@@ -4,8 +4,7 @@ import { useClientCluster } from '../../helpers/client-fixture.js';
 import { CountingProxy } from '../../helpers/client-counting-proxy.js';
 import { SessionRecorder } from '../../helpers/client-recorder.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { tokenFor, waitFor } from '@holdfast/testing';
 
 const cluster = useClientCluster();
 const proxies: CountingProxy[] = [];

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionLog, scriptSources, sessionKeys } from '@holdfast/session-log';
-import { RedisCluster } from '../../helpers/redis-cluster.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { RedisCluster, waitFor } from '@holdfast/testing';
 
 // A real 3-master cluster. Each session is served by a SessionLog connected straight to the
 // master of its slot: every script then runs on a cluster node, which refuses a script whose

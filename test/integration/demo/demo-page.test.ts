@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../helpers/wait-for.js';
+import { waitFor } from '@holdfast/testing';
 import { startDemoStack, waitUntilGone, type DemoStack } from './demo-stack.js';
 import { readReply } from './reply-log.js';
 

@@ -2,9 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../helpers/free-port.js';
-import { ServiceProcess, type ExitInfo } from '../../helpers/service-process.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { freePort, SourceServiceProcess, type ExitInfo, waitFor } from '@holdfast/testing';
 
 export interface DemoStack {
   /** The demo page, as `npm start` printed it. */
@@ -12,7 +10,7 @@ export interface DemoStack {
   readonly apiUrl: string;
   readonly apiKey: string;
   /** `npm start`'s own process. */
-  readonly start: ServiceProcess;
+  readonly start: SourceServiceProcess;
   /** Pids of every process `npm start` started (Redis, the services, esbuild), read from ps. */
   children(): number[];
   /** SIGINT, as a terminal's Ctrl-C sends it; resolves with how it ended. */
@@ -37,7 +35,7 @@ export async function startDemoStack(): Promise<DemoStack> {
     freePort(),
   ]);
   const apiKey = `demo-test-key-${'k'.repeat(20)}`;
-  const start = ServiceProcess.spawn('scripts/start.ts', {
+  const start = SourceServiceProcess.spawn('scripts/start.ts', {
     PORT: String(port),
     API_PORT: String(apiPort),
     DEMO_PORT: String(demoPort),

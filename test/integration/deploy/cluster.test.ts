@@ -7,11 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenIssuer, type TokenIssuer } from '@holdfast/auth';
 import { SessionLog } from '@holdfast/session-log';
-import { startCluster, type Cluster } from '../../../scripts/cluster.js';
+import { startCluster, type Cluster, waitFor } from '@holdfast/testing';
 import { assertContiguous } from '../../helpers/raw-client.js';
 import { ResumingClient } from '../../helpers/resuming-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { startProducer } from '../../helpers/producer-loop.js';
 
 let cluster: Cluster;

@@ -10,10 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiEnvSchema, loadApiConfig } from '@holdfast/api';
 import { edgeEnvSchema, loadEdgeConfig } from '@holdfast/edge';
 import { loadWorkerConfig, workerEnvSchema } from '@holdfast/worker';
-import { REPO_ROOT } from '../../../scripts/cluster.js';
-import { parseComposeDuration, type ComposeService } from '../../../scripts/cluster/compose-file.js';
-import { localHaproxyConfig } from '../../../scripts/cluster/haproxy-config.js';
-import { MissingVariableError, interpolate } from '../../../scripts/cluster/interpolate.js';
+import {
+  REPO_ROOT,
+  parseComposeDuration,
+  type ComposeService,
+  localHaproxyConfig,
+  MissingVariableError,
+  interpolate,
+} from '@holdfast/testing';
 import {
   DOCKERFILE,
   HAPROXY_CFG,

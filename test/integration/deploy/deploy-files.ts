@@ -3,12 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../../scripts/cluster.js';
-import {
-  composeRequiredVariables,
-  loadComposeFile,
-  type ComposeFile,
-} from '../../../scripts/cluster/compose-file.js';
+import { REPO_ROOT, composeRequiredVariables, loadComposeFile, type ComposeFile } from '@holdfast/testing';
 
 /** Paths of the shipped deployment files, and helpers the deploy tests share. */
 export const COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.yml');

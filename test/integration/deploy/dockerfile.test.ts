@@ -13,11 +13,14 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../../scripts/cluster.js';
-import { hostPathFor } from '../../../scripts/cluster/compose-file.js';
-import { freePort } from '../../helpers/free-port.js';
-import { startLocalRedis, type LocalRedis } from '../../../scripts/cluster/local-redis.js';
-import { ServiceProcess } from '../../../scripts/cluster/service-process.js';
+import {
+  REPO_ROOT,
+  hostPathFor,
+  freePort,
+  startLocalRedis,
+  type LocalRedis,
+  ServiceProcess,
+} from '@holdfast/testing';
 import { DOCKERFILE, devSecrets, loadShippedCompose, runCommand } from './deploy-files.js';
 import { buildContext, dockerignoreMatcher, replayDockerfile, type Stage } from './dockerfile-replay.js';
 
@@ -119,9 +122,14 @@ describe('Dockerfile (replayed without Docker)', () => {
     expect(existsSync(join(app, 'services/edge/dist/main.js'))).toBe(true);
     expect(existsSync(join(app, 'services/edge/node_modules/p-limit/package.json'))).toBe(true);
     expect(existsSync(join(app, 'shared/session-log/dist/lua'))).toBe(true);
-    for (const devOnly of ['typescript', 'vitest', 'eslint', 'tsx', 'yaml']) {
+    for (const devOnly of ['typescript', 'vitest', 'eslint', 'tsx', 'yaml', 'esbuild']) {
       expect(existsSync(join(app, 'node_modules', devOnly)), devOnly).toBe(false);
     }
+    // The development tooling package never reaches the image (.dockerignore), nor a link to it.
+    expect(existsSync(join(app, 'shared/testing')), 'shared/testing').toBe(false);
+    expect(existsSync(join(app, 'node_modules/@holdfast/testing')), '@holdfast/testing').toBe(false);
+    for (const devOnly of ['esbuild'])
+      expect(existsSync(join(app, 'node_modules', devOnly)), devOnly).toBe(false);
   });
 
   it.each(['edge', 'api'])(

@@ -10,9 +10,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../helpers/free-port.js';
-import { startLocalHaproxy, type LocalHaproxy } from '../../../scripts/cluster/local-haproxy.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { freePort, startLocalHaproxy, type LocalHaproxy, waitFor } from '@holdfast/testing';
 import { HAPROXY_CFG, makeDevCert } from './deploy-files.js';
 
 interface Stub {

@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { waitFor } from '@holdfast/testing';
 
 /**
  * Issue 14 (chaos long profile: clients that never reached their head after the data-loss

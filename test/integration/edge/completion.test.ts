@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { waitFor } from '@holdfast/testing';
 
 const WINDOW_MESSAGES = 10;
 const env = useEdgeEnvironment({ edgeEnv: { WINDOW_MESSAGES: String(WINDOW_MESSAGES) } });

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionLog } from '@holdfast/session-log';
-import { EdgeProcess } from '../../helpers/edge-process.js';
+import { EdgeProcess, RedisServer, tokenFor, waitFor } from '@holdfast/testing';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { RedisServer } from '../../helpers/redis-server.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
 
 // The edge reaches Redis through a proxy adding 1 ms each way: reads take long enough for
 // live notifications (and the `ended` notice) to arrive while one is in flight, which is

@@ -3,7 +3,7 @@ import { DEFAULT_CONSUMER_ID } from '@holdfast/protocol';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { waitFor } from '@holdfast/testing';
 
 const WINDOW_MESSAGES = 500;
 const WINDOW_BYTES = 64 * 1024;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
-import { INBOUND_QUEUE_NAME, bullPrefix, drainJobId } from '@holdfast/inbound-queue';
+import { INBOUND_QUEUE_NAME, bullPrefix, inboxRunJobId } from '@holdfast/inbound-queue';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient } from '../../helpers/raw-client.js';
-import { waitFor } from '../../helpers/wait-for.js';
+import { waitFor } from '@holdfast/testing';
 
 const env = useEdgeEnvironment({
   edgeEnv: { INBOUND_SESSION_RATE: '20', EVENTS_PER_SECOND: '50', EVENTS_BURST: '100' },
@@ -24,12 +24,12 @@ async function connect(): Promise<{ sessionId: string; client: RawClient }> {
 }
 
 describe('inbound messages', () => {
-  it('stores a message and schedules its drain before acknowledging, once per id', async () => {
+  it('stores a message and schedules its inbox run before acknowledging, once per id', async () => {
     const { sessionId, client } = await connect();
     const first = await client.socket.emitWithAck('send', { id: 'prompt-1', data: { text: 'hello' } });
     expect(first).toEqual({ ok: true, id: 'prompt-1', seq: 1, duplicate: false });
-    // When the client hears ok, the message is in Redis and a worker will find its drain.
-    const job = await queue.getJob(drainJobId(sessionId, 1));
+    // When the client hears ok, the message is in Redis and a worker will find its inbox run.
+    const job = await queue.getJob(inboxRunJobId(sessionId, 1));
     expect(job?.data).toEqual({ sessionId, generation: 1 });
     expect(await env.redis.client().xlen(env.log.keys(sessionId).inbox)).toBe(1);
 

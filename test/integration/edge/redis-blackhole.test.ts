@@ -1,13 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SessionLog } from '@holdfast/session-log';
-import { EdgeProcess } from '../../helpers/edge-process.js';
+import { EdgeProcess, RedisServer, tokenFor, waitFor } from '@holdfast/testing';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
-import { RedisServer } from '../../helpers/redis-server.js';
 import { ResumingClient } from '../../helpers/resuming-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { startProducer } from '../../helpers/producer-loop.js';
 
 /**

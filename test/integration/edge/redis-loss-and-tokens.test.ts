@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
-import { EdgeProcess } from '../../helpers/edge-process.js';
+import { EdgeProcess, tokenFor, waitFor } from '@holdfast/testing';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
 
 const env = useEdgeEnvironment();
 

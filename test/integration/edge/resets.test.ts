@@ -1,13 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONSUMER_ID, ErrorCode, type ResetPayload } from '@holdfast/protocol';
 import { SessionLog, sessionKeys } from '@holdfast/session-log';
-import { EdgeProcess } from '../../helpers/edge-process.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { EdgeProcess, RedisServer, tokenFor, waitFor } from '@holdfast/testing';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient, assertContiguous, type RawClientOptions } from '../../helpers/raw-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { tokenFor } from '../../helpers/tokens.js';
-import { waitFor } from '../../helpers/wait-for.js';
 
 const env = useEdgeEnvironment();
 

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { tokenFor } from '../../helpers/tokens.js';
+import { tokenFor } from '@holdfast/testing';
 
 const env = useEdgeEnvironment();
 

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, waitFor } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 
 let server: RedisServer;
 const logs = sessionLogFactory(() => server);

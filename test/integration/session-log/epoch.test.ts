@@ -2,9 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HoldfastError } from '@holdfast/protocol';
 import { ErrorCode } from '@holdfast/protocol';
 import { SessionLog, type AppendResult } from '@holdfast/session-log';
-import { RedisServer, truncateAofTailIn } from '../../helpers/redis-server.js';
+import { RedisServer, truncateAofTailIn, waitFor } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 
 // Each test runs its own redis-server: they kill it.
 let server: RedisServer | undefined;

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
 
 let server: RedisServer;
@@ -12,7 +12,7 @@ afterEach(() => logs.closeAll());
 afterAll(() => server.destroy());
 
 describe('inbound inbox', () => {
-  it('sequences messages, dedupes resends by id, and schedules one drain at a time', async () => {
+  it('sequences messages, dedupes resends by id, and schedules one inbox run at a time', async () => {
     const log = await logs.open();
     const sessionId = uniqueId();
     await log.createSession(sessionId);
@@ -65,7 +65,7 @@ describe('inbound inbox', () => {
     expect(await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'publish' })).toBe(
       true,
     );
-    // run-1 dies mid-reply; BullMQ runs the drain again as run-2, which takes the message over.
+    // run-1 dies mid-reply; BullMQ runs the inbox run again as run-2, which takes the message over.
     const second = await log.nextInbound(sessionId, 1, 'run-2');
     expect(second).toMatchObject({ seq: 1, attempt: 2, previousAttemptPublished: true });
     // The old run is fenced: it may neither publish nor complete.

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DrainRun, drainInbox } from '@holdfast/worker';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { InboxRunExecution, runInbox } from '@holdfast/worker';
+import { RedisServer, waitFor } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { inboxSettled, readEnvelopes } from './worker-harness.js';
 
 let server: RedisServer;
@@ -18,9 +17,9 @@ afterEach(() => logs.closeAll());
 afterAll(() => server.destroy());
 
 // Found by the chaos run with completions: a reply refused with `session_completed` counted as a
-// handler failure, the next attempt's `attempt_aborted` append threw out of the drain, and the
+// handler failure, the next attempt's `attempt_aborted` append threw out of the inbox run, and the
 // job was retried (and its inbox swept up again) for as long as the completed session lived.
-describe('worker drain of a session that completes mid-reply', () => {
+describe('worker inbox run of a session that completes mid-reply', () => {
   it('leaves the message and every later one unanswered: no retry, no dead letter, the inbox settles', async () => {
     const log = await logs.open({ inboundRatePerSession: 0 });
     const sessionId = uniqueId();
@@ -32,7 +31,7 @@ describe('worker drain of a session that completes mid-reply', () => {
     const calls: string[] = [];
     const warnings: string[] = [];
     const letters: unknown[] = [];
-    const outcome = drainInbox({ sessionId, generation: first.generation }, new DrainRun(), {
+    const outcome = runInbox({ sessionId, generation: first.generation }, new InboxRunExecution(), {
       log,
       deadLetters: { record: (letter) => Promise.resolve(letters.push(letter)) },
       retry: { maxAttempts: 3, baseMs: 1, maxMs: 1 },
@@ -61,7 +60,7 @@ describe('worker drain of a session that completes mid-reply', () => {
     ]);
   });
 
-  it('a drain that starts after the completion runs no handler past the first refused reply', async () => {
+  it('an inbox run that starts after the completion runs no handler past the first refused reply', async () => {
     const log = await logs.open({ inboundRatePerSession: 0 });
     const sessionId = uniqueId();
     await log.createSession(sessionId);
@@ -70,7 +69,7 @@ describe('worker drain of a session that completes mid-reply', () => {
     await log.enqueueInbound(sessionId, { id: 'm3', data: 'c' });
     await log.completeSession(sessionId);
     const calls: string[] = [];
-    const outcome = await drainInbox({ sessionId, generation: first.generation }, new DrainRun(), {
+    const outcome = await runInbox({ sessionId, generation: first.generation }, new InboxRunExecution(), {
       log,
       deadLetters: { record: () => Promise.reject(new Error('no dead letter expected')) },
       retry: { maxAttempts: 3, baseMs: 1, maxMs: 1 },

@@ -2,14 +2,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InboundQueue } from '@holdfast/inbound-queue';
 import { SessionLog } from '@holdfast/session-log';
 import type { ReplyEnvelope, WorkerEnvelope } from '@holdfast/protocol';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, waitFor, WorkerProcess } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
-import { WorkerProcess, readEnvelopes, send } from './worker-harness.js';
+import { readEnvelopes, send } from './worker-harness.js';
 
 /**
  * Real worker processes running the example agent, killed or stopped mid-reply. Short BullMQ
- * locks make a dead worker's drain resume within seconds instead of 30 s.
+ * locks make a dead worker's inbox run resume within seconds instead of 30 s.
  */
 const FAST_RECOVERY = { LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000' };
 const DELTAS = 40;

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SessionLog } from '@holdfast/session-log';
 import { sweepRetention } from '@holdfast/worker';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, waitFor } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 
 let redis: RedisServer;
 let log: SessionLog;

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InboundQueue } from '@holdfast/inbound-queue';
 import { SessionLog } from '@holdfast/session-log';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, waitFor, WorkerProcess } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
-import { WorkerProcess, readEnvelopes, send } from './worker-harness.js';
+import { readEnvelopes, send } from './worker-harness.js';
 
 /**
  * Issue 14: a worker whose link to Redis forwards nothing and closes nothing. BullMQ's
@@ -39,7 +38,7 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-it('notices a blackholed link, reconnects, and drains again after heal', async () => {
+it('notices a blackholed link, reconnects, and runs inboxes again after heal', async () => {
   worker = await WorkerProcess.start({
     redisUrl: link.url('redis'),
     keyPrefix,

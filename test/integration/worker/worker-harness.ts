@@ -2,9 +2,8 @@ import type { Redis } from 'ioredis';
 import type { InboundQueue } from '@holdfast/inbound-queue';
 import type { SessionLog } from '@holdfast/session-log';
 import { isWorkerEnvelope, type WorkerEnvelope } from '@holdfast/protocol';
-import { ServiceProcess, type ExitInfo } from '../../helpers/service-process.js';
 
-/** What the edge does for a client's `send`: store the message, then schedule its drain. */
+/** What the edge does for a client's `send`: store the message, then schedule its inbox run. */
 export async function send(
   log: SessionLog,
   queue: InboundQueue,
@@ -13,7 +12,7 @@ export async function send(
   data: unknown,
 ): Promise<{ seq: number; duplicate: boolean; generation: number }> {
   const accepted = await log.enqueueInbound(sessionId, { id, data });
-  if (accepted.generation > 0) await queue.submitDrain(sessionId, accepted.generation);
+  if (accepted.generation > 0) await queue.submitInboxRun(sessionId, accepted.generation);
   return accepted;
 }
 
@@ -34,60 +33,8 @@ export async function readEnvelopes(log: SessionLog, sessionId: string): Promise
   return entries.filter(isWorkerEnvelope);
 }
 
-/** True once every inbound message of the session was handled and its drain ended. */
+/** True once every inbound message of the session was handled and its inbox run ended. */
 export async function inboxSettled(redis: Redis, log: SessionLog, sessionId: string): Promise<boolean> {
   const [seq, done, sched] = await redis.hmget(log.keys(sessionId).inboxState, 'seq', 'done', 'sched');
   return seq !== null && seq === done && sched === '0';
-}
-
-export interface WorkerProcessOptions {
-  redisUrl: string;
-  keyPrefix: string;
-  env?: Record<string, string>;
-}
-
-/** A real worker process (services/worker/src/main.ts through tsx), for crash and shutdown tests. */
-export class WorkerProcess {
-  private constructor(private readonly service: ServiceProcess) {}
-
-  /** Spawns a worker process (not waiting for anything). */
-  static spawn(options: WorkerProcessOptions): WorkerProcess {
-    return new WorkerProcess(
-      ServiceProcess.spawn('services/worker/src/main.ts', {
-        REDIS_URL: options.redisUrl,
-        HOLDFAST_KEY_PREFIX: options.keyPrefix,
-        ...options.env,
-      }),
-    );
-  }
-
-  /** Spawns a worker and resolves once it printed its ready line. */
-  static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
-    const worker = WorkerProcess.spawn(options);
-    await worker.service.waitUntilReady(
-      () => worker.output.includes('"msg":"worker ready"'),
-      'the worker process to be ready',
-    );
-    return worker;
-  }
-
-  get output(): string {
-    return this.service.output;
-  }
-
-  get running(): boolean {
-    return this.service.running;
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    this.service.signal(signal);
-  }
-
-  waitForExit(): Promise<ExitInfo> {
-    return this.service.waitForExit();
-  }
-
-  kill(): Promise<void> {
-    return this.service.kill();
-  }
 }

@@ -5,7 +5,7 @@
   client only then.
 
   Inbox rounds: each time the inbox goes from idle to pending, a new round opens, numbered
-  1, 2, 3, ... per session. The round number names the one job (a worker's drain) that works
+  1, 2, 3, ... per session. The round number names the one job (a worker's inbox run) that works
   through the inbox until it is empty again; runs of any other round are stale and stop (see
   inbox-next-4.lua). It is a different thing from a consumer lease's generation (lib.lua).
   Inside one round, each run of its job has its own run token (inbox-next-4.lua).

@@ -1,5 +1,7 @@
 import { createTokenIssuer } from '@holdfast/auth';
-import { TEST_TOKEN_SECRET } from './edge-process.js';
+
+/** The shared secret test tokens are signed with (the edges under test verify with it). */
+export const TEST_TOKEN_SECRET = 'holdfast-test-secret-0123456789-abcdefghijklmnop';
 
 const issuer = createTokenIssuer({ algorithm: 'HS256', secret: TEST_TOKEN_SECRET });
 

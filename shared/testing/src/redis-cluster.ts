@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
-import { RedisServer, type AppendFsync } from './redis-server.js';
+import type { AppendFsync } from './redis-config.js';
+import { RedisServer } from './redis-server.js';
 import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);

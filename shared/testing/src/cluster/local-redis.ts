@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { Redis } from 'ioredis';
-import { freePort } from './free-port.js';
-import { ServiceProcess } from './service-process.js';
+import { freePort } from '../free-port.js';
+import { ServiceProcess } from '../service-process.js';
 
 const HOST = '127.0.0.1';
 

@@ -1,10 +1,10 @@
 /**
- * Orphaned inbox drains, found and re-submitted.
+ * Orphaned inbox runs, found and re-submitted.
  *
  * Accepting an inbound message is two writes to Redis: the inbox script stores the message and
- * names the drain generation that will handle it (`sched`), then the edge submits the BullMQ job
+ * names the inbox run generation that will handle it (`sched`), then the edge submits the BullMQ job
  * of that generation. Anything that keeps the first and loses the second leaves the inbox
- * holding messages that no job will ever drain: Redis restored from a snapshot or an AOF cut
+ * holding messages that no job will ever hand to a handler: Redis restored from a snapshot or an AOF cut
  * between the two writes (the data-loss faults), or the job removed after using up its attempts
  * during a long Redis outage. The inbox only names a new generation once the scheduled one has
  * run, so until the session's next `send` (which re-submits the same generation) its prompts
@@ -16,7 +16,7 @@
  * added twice, and a job whose generation is no longer the scheduled one stops at its first
  * step (the inbox fences it, `stale`).
  *
- * A drain is only taken for orphaned when a pass finds it missing that an earlier pass already
+ * An inbox run is only taken for orphaned when a pass finds it missing that an earlier pass already
  * found missing: between the inbox write and the edge's submission the job is missing for a
  * moment, and re-submitting it then (harmless) would be counted and logged as an orphan.
  */
@@ -25,7 +25,7 @@ export interface InboxProgress {
   readonly seq: number;
   /** Last one handled. */
   readonly done: number;
-  /** Generation of the scheduled drain, 0 when none. */
+  /** Generation of the scheduled inbox run, 0 when none. */
   readonly scheduled: number;
 }
 
@@ -33,11 +33,11 @@ export interface OrphanSweepDeps {
   scanSessions(cursor: string): Promise<{ cursor: string; sessionIds: string[] }>;
   /** Undefined when the session has no inbox. */
   inboxProgress(sessionId: string): Promise<InboxProgress | undefined>;
-  drainExists(sessionId: string, generation: number): Promise<boolean>;
-  submitDrain(sessionId: string, generation: number): Promise<void>;
+  inboxRunExists(sessionId: string, generation: number): Promise<boolean>;
+  submitInboxRun(sessionId: string, generation: number): Promise<void>;
 }
 
-export interface OrphanedDrain {
+export interface OrphanedInboxRun {
   readonly sessionId: string;
   readonly generation: number;
   /** Messages waiting in the inbox when it was found. */
@@ -45,9 +45,9 @@ export interface OrphanedDrain {
 }
 
 export interface SweepResult {
-  /** Drains found missing in this pass and the one before: re-submitted. */
-  readonly resubmitted: OrphanedDrain[];
-  /** Drains found missing for the first time: the next pass re-submits them if still missing. */
+  /** Inbox runs found missing in this pass and the one before: re-submitted. */
+  readonly resubmitted: OrphanedInboxRun[];
+  /** Inbox runs found missing for the first time: the next pass re-submits them if still missing. */
   readonly suspects: ReadonlySet<string>;
 }
 
@@ -55,11 +55,11 @@ export interface SweepResult {
  * One pass over every session. `suspects` are the previous pass's (empty on the first pass);
  * pass the returned ones to the next pass.
  */
-export async function resubmitOrphanedDrains(
+export async function resubmitOrphanedInboxRuns(
   deps: OrphanSweepDeps,
   suspects: ReadonlySet<string> = new Set(),
 ): Promise<SweepResult> {
-  const resubmitted: OrphanedDrain[] = [];
+  const resubmitted: OrphanedInboxRun[] = [];
   const next = new Set<string>();
   let cursor = '0';
   do {
@@ -67,13 +67,13 @@ export async function resubmitOrphanedDrains(
     for (const sessionId of page.sessionIds) {
       const progress = await deps.inboxProgress(sessionId);
       if (!progress || progress.scheduled === 0 || progress.done >= progress.seq) continue;
-      if (await deps.drainExists(sessionId, progress.scheduled)) continue;
+      if (await deps.inboxRunExists(sessionId, progress.scheduled)) continue;
       const key = `${sessionId}@${progress.scheduled}`;
       if (!suspects.has(key)) {
         next.add(key);
         continue;
       }
-      await deps.submitDrain(sessionId, progress.scheduled);
+      await deps.submitInboxRun(sessionId, progress.scheduled);
       resubmitted.push({ sessionId, generation: progress.scheduled, pending: progress.seq - progress.done });
     }
     cursor = page.cursor;

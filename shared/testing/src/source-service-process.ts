@@ -1,22 +1,18 @@
-import { fileURLToPath } from 'node:url';
-import { ServiceProcess as ChildService, type ExitInfo } from '../../scripts/cluster/service-process.js';
+import { REPO_ROOT } from './repo-root.js';
+import { ServiceProcess, type ExitInfo } from './service-process.js';
 import { waitFor } from './wait-for.js';
-
-export type { ExitInfo };
-
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * A Holdfast service run as a real process from its TypeScript entry point (through tsx, with
  * workspace packages resolved to their sources), configured only by its environment: the
  * cluster runner's process wrapper, with the waiting the tests need.
  */
-export class ServiceProcess {
-  private constructor(private readonly child: ChildService) {}
+export class SourceServiceProcess {
+  private constructor(private readonly child: ServiceProcess) {}
 
   /** Start `main` (a path from the repository root) with exactly `env` plus PATH and HOME; does not wait. */
-  static spawn(main: string, env: Record<string, string>): ServiceProcess {
-    const child = new ChildService({
+  static spawn(main: string, env: Record<string, string>): SourceServiceProcess {
+    const child = new ServiceProcess({
       name: main,
       command: process.execPath,
       args: ['--conditions=source', '--import', 'tsx', main],
@@ -26,7 +22,7 @@ export class ServiceProcess {
     });
     // The child is spawned synchronously; readiness is each test's own condition (below).
     void child.start().catch(() => undefined);
-    return new ServiceProcess(child);
+    return new SourceServiceProcess(child);
   }
 
   get pid(): number {

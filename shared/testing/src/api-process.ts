@@ -1,8 +1,7 @@
-import { freePort } from '../../helpers/free-port.js';
-import { ServiceProcess, type ExitInfo } from '../../helpers/service-process.js';
-import { waitFor } from '../../helpers/wait-for.js';
-
-export type { ExitInfo };
+import { freePort } from './free-port.js';
+import type { ExitInfo } from './service-process.js';
+import { SourceServiceProcess } from './source-service-process.js';
+import { waitFor } from './wait-for.js';
 
 /**
  * A real API process (services/api/src/main.ts through tsx), configured only through its
@@ -11,7 +10,7 @@ export type { ExitInfo };
 export class ApiProcess {
   private constructor(
     readonly port: number,
-    private readonly service: ServiceProcess,
+    private readonly service: SourceServiceProcess,
   ) {}
 
   /** Spawn with exactly this environment (plus PATH and HOME); does not wait for readiness. */
@@ -19,7 +18,7 @@ export class ApiProcess {
     const port = env['PORT'] === undefined || env['PORT'] === '0' ? await freePort() : Number(env['PORT']);
     return new ApiProcess(
       port,
-      ServiceProcess.spawn('services/api/src/main.ts', { ...env, PORT: env['PORT'] ?? String(port) }),
+      SourceServiceProcess.spawn('services/api/src/main.ts', { ...env, PORT: env['PORT'] ?? String(port) }),
     );
   }
 

@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   composeRequiredVariables,
   hostPathFor,
@@ -12,13 +11,13 @@ import {
   type ComposeFile,
   type ComposeService,
 } from './compose-file.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../free-port.js';
+import { REPO_ROOT } from '../repo-root.js';
 import type { LocalServer } from './haproxy-config.js';
 import { startLocalHaproxy } from './local-haproxy.js';
 import { startLocalRedis, type LocalRedis } from './local-redis.js';
-import { ServiceProcess } from './service-process.js';
+import { ServiceProcess } from '../service-process.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HOST = '127.0.0.1';
 /** Where the haproxy image reads its configuration and where compose mounts the certificates. */
 const HAPROXY_CONFIG_TARGET = '/usr/local/etc/haproxy/haproxy.cfg';

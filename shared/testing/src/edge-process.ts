@@ -1,14 +1,13 @@
 import { freePort } from './free-port.js';
-import { ServiceProcess, type ExitInfo } from './service-process.js';
-
-/** The shared secret test tokens are signed with (the edges verify with it). */
-export const TEST_TOKEN_SECRET = 'holdfast-test-secret-0123456789-abcdefghijklmnop';
+import type { ExitInfo } from './service-process.js';
+import { SourceServiceProcess } from './source-service-process.js';
+import { TEST_TOKEN_SECRET } from './tokens.js';
 
 /** A real edge process (services/edge/src/main.ts), for tests that kill, stop and drain edges. */
 export class EdgeProcess {
   private constructor(
     readonly port: number,
-    private readonly service: ServiceProcess,
+    private readonly service: SourceServiceProcess,
   ) {}
 
   static async start(options: {
@@ -17,7 +16,7 @@ export class EdgeProcess {
     port?: number;
   }): Promise<EdgeProcess> {
     const port = options.port ?? (await freePort());
-    const service = ServiceProcess.spawn('services/edge/src/main.ts', {
+    const service = SourceServiceProcess.spawn('services/edge/src/main.ts', {
       PORT: String(port),
       HOST: '127.0.0.1',
       REDIS_URL: options.redisUrl,

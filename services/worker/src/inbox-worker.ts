@@ -1,11 +1,11 @@
 import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ErrorCode, HoldfastError } from '@holdfast/protocol';
-import { INBOUND_QUEUE_NAME, InboundQueue, bullPrefix, type DrainJobData } from '@holdfast/inbound-queue';
+import { ErrorCode, HoldfastError, validateIntegerOption } from '@holdfast/protocol';
+import { INBOUND_QUEUE_NAME, InboundQueue, bullPrefix, type InboxRunJobData } from '@holdfast/inbound-queue';
 import { SessionLog, type SessionLogOptions } from '@holdfast/session-log';
 import { DeadLetterStream } from './dead-letters.js';
-import { drainInbox, type DrainDeps, type DrainOutcome } from './drain.js';
-import { DrainRun } from './drain-run.js';
+import { runInbox, type InboxRunDeps, type InboxRunOutcome } from './inbox-run.js';
+import { InboxRunExecution } from './inbox-run-execution.js';
 import { FencedError } from './fenced-error.js';
 import type { Handler } from './handler.js';
 import { InboxSweep } from './inbox-sweep.js';
@@ -14,7 +14,7 @@ import { WorkerLinks } from './worker-links.js';
 import { WorkerStoppingError } from './worker-stopping-error.js';
 import { errorMessage, silentLog, type WorkerLog } from './worker-log.js';
 
-export interface DrainWorkerOptions {
+export interface InboxWorkerOptions {
   /** The Redis holding the session logs and the inbound queue. */
   redisUrl: string;
   /**
@@ -24,7 +24,7 @@ export interface DrainWorkerOptions {
   keyPrefix?: string;
   handler: Handler;
   /**
-   * Sessions drained at once by this process (one message at a time within each).
+   * Inbox runs (sessions) handled at once by this process (one message at a time within each).
    * @default 16
    */
   concurrency?: number;
@@ -49,11 +49,11 @@ export interface DrainWorkerOptions {
   shutdownGraceMs?: number;
   /**
    * BullMQ job lock, renewed every half of it while the job runs. A worker that died is noticed
-   * (its drain resumed elsewhere) about this long plus up to two stalled intervals later.
+   * (its inbox run resumed elsewhere) about this long plus up to two stalled intervals later.
    * @default 15_000
    */
   lockDurationMs?: number;
-  /** How often some worker checks for drains whose lock expired. @default 5_000 */
+  /** How often some worker checks for inbox runs whose lock expired. @default 5_000 */
   stalledIntervalMs?: number;
   /**
    * Dead letters older than this are deleted by the hourly maintenance job.
@@ -66,9 +66,9 @@ export interface DrainWorkerOptions {
    */
   maintenance?: boolean;
   /**
-   * How often this process looks for inboxes holding messages whose drain job is gone (lost
+   * How often this process looks for inboxes holding messages whose inbox run job is gone (lost
    * with Redis data, or failed for good) and re-submits it; 0 turns the sweep off. See
-   * orphaned-drains.ts.
+   * orphaned-inbox-runs.ts.
    * @default 60_000
    */
   inboxSweepEveryMs?: number;
@@ -79,42 +79,32 @@ export interface DrainWorkerOptions {
 }
 
 /**
- * A stalled drain (its worker died or froze past its lock) is always resumed, never failed:
- * the inbox fences the old run, so running a drain again is safe.
+ * A stalled inbox run (its worker died or froze past its lock) is always resumed, never failed:
+ * the inbox fences the old run, so running an inbox run again is safe.
  */
 const MAX_STALLED_COUNT = 1_000_000;
 const DEAD_LETTER_CLEANUP_EVERY_MS = 60 * 60 * 1000;
 /** Sessions alive without appends are trimmed to their max age this often. */
 const RETENTION_SWEEP_EVERY_MS = 10 * 60 * 1000;
 
-function intAtLeast(name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new HoldfastError(
-      ErrorCode.InvalidOptions,
-      `${name} must be an integer >= ${min}, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-function isDrainJobData(data: unknown): data is DrainJobData {
+function isInboxRunJobData(data: unknown): data is InboxRunJobData {
   if (typeof data !== 'object' || data === null) return false;
   const d = data as Record<string, unknown>;
   return typeof d.sessionId === 'string' && Number.isSafeInteger(d.generation);
 }
 
 /**
- * The worker process's core: a BullMQ worker on the inbound queue whose jobs each drain one
- * session's inbox through the handler (see drain.ts). Per-session order comes from the inbox
- * (one drain per session at a time); BullMQ spreads sessions over processes and slots and
- * re-runs the drains of workers that died. The job's own attempts and backoff (set by whoever
+ * The worker process's core: a BullMQ worker on the inbound queue whose jobs (inbox runs) each
+ * hand one session's inbox to the handler (see inbox-run.ts). Per-session order comes from the inbox
+ * (one inbox run per session at a time); BullMQ spreads sessions over processes and slots and
+ * re-runs the inbox runs of workers that died. The job's own attempts and backoff (set by whoever
  * submits it) cover infrastructure errors only; handler errors are retried inside the job.
  */
-export class DrainWorker {
-  private readonly runs = new Map<string, { jobId: string; run: DrainRun }>();
+export class InboxWorker {
+  private readonly runs = new Map<string, { jobId: string; run: InboxRunExecution }>();
   private stopping = false;
   private closing: Promise<void> | undefined;
-  private worker: Worker<DrainJobData, DrainOutcome> | undefined;
+  private worker: Worker<InboxRunJobData, InboxRunOutcome> | undefined;
   private maintenance: Maintenance | undefined;
   private links: WorkerLinks | undefined;
   private inboxSweep: InboxSweep | undefined;
@@ -123,25 +113,35 @@ export class DrainWorker {
   private constructor(
     private readonly log: SessionLog,
     private readonly redis: Redis,
-    private readonly deps: DrainDeps,
+    private readonly deps: InboxRunDeps,
     private readonly shutdownGraceMs: number,
     private readonly report: WorkerLog,
   ) {}
 
-  static async start(options: DrainWorkerOptions): Promise<DrainWorker> {
+  static async start(options: InboxWorkerOptions): Promise<InboxWorker> {
     const keyPrefix = options.keyPrefix ?? 'hf';
-    const concurrency = intAtLeast('concurrency', options.concurrency ?? 16, 1);
-    const maxAttempts = intAtLeast('maxAttempts', options.maxAttempts ?? 3, 1);
-    const retryBaseMs = intAtLeast('retryBaseMs', options.retryBaseMs ?? 1000, 0);
-    const retryMaxMs = intAtLeast('retryMaxMs', options.retryMaxMs ?? 30_000, 0);
-    const shutdownGraceMs = intAtLeast('shutdownGraceMs', options.shutdownGraceMs ?? 20_000, 0);
-    const lockDuration = intAtLeast('lockDurationMs', options.lockDurationMs ?? 15_000, 100);
-    const stalledInterval = intAtLeast('stalledIntervalMs', options.stalledIntervalMs ?? 5_000, 100);
-    const inboxSweepEveryMs = intAtLeast('inboxSweepEveryMs', options.inboxSweepEveryMs ?? 60_000, 0);
-    const deadLetterRetentionMs = intAtLeast(
+    const concurrency = validateIntegerOption('concurrency', options.concurrency ?? 16, { min: 1 });
+    const maxAttempts = validateIntegerOption('maxAttempts', options.maxAttempts ?? 3, { min: 1 });
+    const retryBaseMs = validateIntegerOption('retryBaseMs', options.retryBaseMs ?? 1000, { min: 0 });
+    const retryMaxMs = validateIntegerOption('retryMaxMs', options.retryMaxMs ?? 30_000, { min: 0 });
+    const shutdownGraceMs = validateIntegerOption('shutdownGraceMs', options.shutdownGraceMs ?? 20_000, {
+      min: 0,
+    });
+    const lockDuration = validateIntegerOption('lockDurationMs', options.lockDurationMs ?? 15_000, {
+      min: 100,
+    });
+    const stalledInterval = validateIntegerOption('stalledIntervalMs', options.stalledIntervalMs ?? 5_000, {
+      min: 100,
+    });
+    const inboxSweepEveryMs = validateIntegerOption(
+      'inboxSweepEveryMs',
+      options.inboxSweepEveryMs ?? 60_000,
+      { min: 0 },
+    );
+    const deadLetterRetentionMs = validateIntegerOption(
       'deadLetterRetentionMs',
       options.deadLetterRetentionMs ?? 7 * 24 * 60 * 60 * 1000,
-      1,
+      { min: 1 },
     );
     const report = options.report ?? silentLog;
     if (typeof options.handler !== 'function') {
@@ -158,18 +158,18 @@ export class DrainWorker {
     });
     redis.on('error', () => undefined);
     const deadLetters = new DeadLetterStream(redis, keyPrefix);
-    const deps: DrainDeps = {
+    const deps: InboxRunDeps = {
       log,
       handler: options.handler,
       deadLetters,
       retry: { maxAttempts, baseMs: retryBaseMs, maxMs: retryMaxMs },
       report,
     };
-    const self = new DrainWorker(log, redis, deps, shutdownGraceMs, report);
+    const self = new InboxWorker(log, redis, deps, shutdownGraceMs, report);
     const connection: ConnectionOptions = { url: options.redisUrl };
     try {
       await log.ready();
-      const worker = new Worker<DrainJobData, DrainOutcome>(
+      const worker = new Worker<InboxRunJobData, InboxRunOutcome>(
         INBOUND_QUEUE_NAME,
         (job, token) => self.process(job, token),
         {
@@ -187,7 +187,7 @@ export class DrainWorker {
       self.listen(worker);
       worker
         .run()
-        .catch((error: unknown) => report('error', 'drain worker stopped', { error: errorMessage(error) }));
+        .catch((error: unknown) => report('error', 'inbox worker stopped', { error: errorMessage(error) }));
       await worker.waitUntilReady();
       if (options.maintenance ?? true) {
         self.maintenance = await Maintenance.start({
@@ -209,13 +209,13 @@ export class DrainWorker {
     return self;
   }
 
-  /** Drains running in this process right now. */
-  get activeDrains(): number {
+  /** Inbox runs running in this process right now. */
+  get activeInboxRuns(): number {
     return this.runs.size;
   }
 
   /**
-   * Stop: take no new drain; let each running one finish its current message (at most
+   * Stop: take no new inbox run; let each running one finish its current message (at most
    * `shutdownGraceMs`, then its handler is aborted) and hand the rest of its inbox back to the
    * queue for another worker; then close every connection.
    */
@@ -258,8 +258,8 @@ export class DrainWorker {
           if (seq === null) return undefined;
           return { seq: Number(seq), done: Number(done ?? 0), scheduled: Number(sched ?? 0) };
         },
-        drainExists: (sessionId, generation) => queue.drainExists(sessionId, generation),
-        submitDrain: (sessionId, generation) => queue.submitDrain(sessionId, generation),
+        inboxRunExists: (sessionId, generation) => queue.inboxRunExists(sessionId, generation),
+        submitInboxRun: (sessionId, generation) => queue.submitInboxRun(sessionId, generation),
       },
       everyMs,
       this.report,
@@ -268,21 +268,21 @@ export class DrainWorker {
   }
 
   private async process(
-    job: Job<DrainJobData, DrainOutcome>,
+    job: Job<InboxRunJobData, InboxRunOutcome>,
     token: string | undefined,
-  ): Promise<DrainOutcome> {
-    if (!isDrainJobData(job.data)) {
-      throw new UnrecoverableError(`drain job ${String(job.id)} has malformed data`);
+  ): Promise<InboxRunOutcome> {
+    if (!isInboxRunJobData(job.data)) {
+      throw new UnrecoverableError(`inbox run job ${String(job.id)} has malformed data`);
     }
-    const run = new DrainRun();
+    const run = new InboxRunExecution();
     this.runs.set(run.token, { jobId: job.id ?? '', run });
     if (this.stopping) run.requestStop();
     try {
-      const outcome = await drainInbox(job.data, run, this.deps);
+      const outcome = await runInbox(job.data, run, this.deps);
       if (outcome === 'stopped') {
         // Back to the queue for another worker; this does not count as a failed job attempt.
         await job.moveToWait(token);
-        this.report('info', 'drain handed back to the queue', { jobId: job.id });
+        this.report('info', 'inbox run handed back to the queue', { jobId: job.id });
         throw new WaitingError();
       }
       return outcome;
@@ -291,21 +291,22 @@ export class DrainWorker {
     }
   }
 
-  private listen(worker: Worker<DrainJobData, DrainOutcome>): void {
+  private listen(worker: Worker<InboxRunJobData, InboxRunOutcome>): void {
     const report = this.report;
-    worker.on('error', (error) => report('error', 'drain worker error', { error: errorMessage(error) }));
+    worker.on('error', (error) => report('error', 'inbox worker error', { error: errorMessage(error) }));
     worker.on('failed', (job, error) =>
-      report('warn', 'drain job failed (infrastructure); BullMQ retries it while attempts remain', {
+      report('warn', 'inbox run job failed (infrastructure); BullMQ retries it while attempts remain', {
         jobId: job?.id,
         error: errorMessage(error),
       }),
     );
-    worker.on('stalled', (jobId) => report('warn', 'stalled drain job resumed', { jobId }));
-    // Our lock is gone: the stalled check will hand the drain to another run, which fences this
+    worker.on('stalled', (jobId) => report('warn', 'stalled inbox run job resumed', { jobId }));
+    // Our lock is gone: the stalled check will hand the inbox run to another execution, which fences this
     // one at its next step anyway. Stop now rather than publish into a lost cause.
     worker.on('lockRenewalFailed', (jobIds) => {
       for (const { jobId, run } of this.runs.values()) {
-        if (jobIds.includes(jobId)) run.abort(new FencedError('this worker lost the lock of the drain job'));
+        if (jobIds.includes(jobId))
+          run.abort(new FencedError('this worker lost the lock of the inbox run job'));
       }
     });
   }

@@ -7,10 +7,10 @@ import {
   truncate,
 } from '@holdfast/protocol';
 import type { InboundNext } from '@holdfast/session-log';
-import type { DrainJobData } from '@holdfast/inbound-queue';
+import type { InboxRunJobData } from '@holdfast/inbound-queue';
 import { retryDelayMs, sleep } from './backoff.js';
 import type { DeadLetter } from './dead-letters.js';
-import type { DrainRun } from './drain-run.js';
+import type { InboxRunExecution } from './inbox-run-execution.js';
 import { attemptAbortedId, deadLetterId } from './envelopes.js';
 import { FencedError } from './fenced-error.js';
 import type { Handler } from './handler.js';
@@ -27,7 +27,7 @@ export interface RetryPolicy {
   readonly maxMs: number;
 }
 
-export interface DrainDeps {
+export interface InboxRunDeps {
   readonly log: InboxLog;
   readonly handler: Handler;
   readonly deadLetters: { record(letter: DeadLetter): Promise<unknown> };
@@ -36,10 +36,10 @@ export interface DrainDeps {
 }
 
 /**
- * Why a drain run ended. `idle`, `stale`, `ended` and `fenced` end the job; `stopped` means
+ * Why an inbox run ended. `idle`, `stale`, `ended` and `fenced` end the job; `stopped` means
  * the worker is shutting down and the job must go back to the queue for another worker.
  */
-export type DrainOutcome = 'idle' | 'stale' | 'ended' | 'fenced' | 'stopped';
+export type InboxRunOutcome = 'idle' | 'stale' | 'ended' | 'fenced' | 'stopped';
 
 /** `completed`: the session completed, so this message (and every later one) stays unanswered. */
 type MessageOutcome = 'continue' | 'completed' | 'ended' | 'fenced' | 'stopped';
@@ -50,7 +50,11 @@ type InboundMessageNext = Extract<InboundNext, { kind: 'message' }>;
  * Hand a session's inbound messages to the handler one at a time, in order, until the inbox is
  * empty. Infrastructure errors (Redis) are thrown: BullMQ retries the job.
  */
-export async function drainInbox(job: DrainJobData, run: DrainRun, deps: DrainDeps): Promise<DrainOutcome> {
+export async function runInbox(
+  job: InboxRunJobData,
+  run: InboxRunExecution,
+  deps: InboxRunDeps,
+): Promise<InboxRunOutcome> {
   let completed = false;
   for (;;) {
     if (run.stopRequested) return run.fenced ? 'fenced' : 'stopped';
@@ -67,15 +71,15 @@ export async function drainInbox(job: DrainJobData, run: DrainRun, deps: DrainDe
 }
 
 /** The inbox position of `next`, as its replies and the inbox step name it. */
-function messageRef(job: DrainJobData, next: InboundMessageNext): MessageRef {
+function messageRef(job: InboxRunJobData, next: InboundMessageNext): MessageRef {
   return { sessionId: job.sessionId, generation: job.generation, seq: next.seq, attempt: next.attempt };
 }
 
 async function handleMessage(
-  job: DrainJobData,
-  run: DrainRun,
+  job: InboxRunJobData,
+  run: InboxRunExecution,
   next: InboundMessageNext,
-  deps: DrainDeps,
+  deps: InboxRunDeps,
 ): Promise<MessageOutcome> {
   const ref = messageRef(job, next);
   const fields = { sessionId: job.sessionId, seq: next.seq, messageId: next.id, attempt: next.attempt };
@@ -154,10 +158,10 @@ async function handleMessage(
  * more comes.
  */
 async function leaveUnanswered(
-  job: DrainJobData,
-  run: DrainRun,
+  job: InboxRunJobData,
+  run: InboxRunExecution,
   next: InboundMessageNext,
-  deps: DrainDeps,
+  deps: InboxRunDeps,
 ): Promise<MessageOutcome> {
   const ref = messageRef(job, next);
   try {
@@ -179,12 +183,12 @@ async function leaveUnanswered(
  * dead-letter stream), then let the next message start. A dead letter never blocks the session.
  */
 async function deadLetter(
-  run: DrainRun,
+  run: InboxRunExecution,
   ref: MessageRef,
   next: InboundMessageNext,
   message: string,
   attempts: number,
-  deps: DrainDeps,
+  deps: InboxRunDeps,
 ): Promise<MessageOutcome> {
   await appendAsOwner(deps.log, run, ref, [
     { id: deadLetterId(ref.seq), data: errorEnvelope(next.id, message, attempts) },
@@ -208,7 +212,7 @@ async function deadLetter(
   return 'continue';
 }
 
-async function markDone(run: DrainRun, ref: MessageRef, deps: DrainDeps): Promise<void> {
+async function markDone(run: InboxRunExecution, ref: MessageRef, deps: InboxRunDeps): Promise<void> {
   const owned = await deps.log.stepInbound(ref.sessionId, {
     round: ref.generation,
     seq: ref.seq,

@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { FencedError } from './fenced-error.js';
 
 /**
- * One run of a drain job: what BullMQ starts each time it processes the job (a re-run after a
- * crash is a new run). Its random token fences every other run of the same drain: the inbox
- * hands a message to the run that asked for it last, and refuses the steps of the others.
+ * One execution of an inbox run job: what BullMQ starts each time it processes the job (a
+ * re-run after a crash is a new execution). Its random token (the inbox scripts' run token)
+ * fences every other execution of the same inbox run: the inbox hands a message to the execution
+ * that asked for it last, and refuses the steps of the others.
  *
  * Two ways to stop it: `requestStop` (shutdown begins: finish the current message, take no
  * next one) and `abort` (grace over, or fenced: the handler's signal aborts and publishing is
  * refused).
  */
-export class DrainRun {
+export class InboxRunExecution {
   readonly token = randomBytes(12).toString('base64url');
   private readonly stopController = new AbortController();
   private readonly abortController = new AbortController();

@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort } from '../free-port.js';
 import { localHaproxyConfig, type LocalServer } from './haproxy-config.js';
-import { ServiceProcess } from './service-process.js';
+import { ServiceProcess } from '../service-process.js';
 
 const HOST = '127.0.0.1';
 

@@ -1,23 +1,28 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InboundQueue, bullPrefix } from '@holdfast/inbound-queue';
+import {
+  INBOUND_QUEUE_NAME,
+  InboundQueue,
+  LEGACY_INBOX_RUN_JOB_NAME,
+  bullPrefix,
+  inboxRunJobId,
+} from '@holdfast/inbound-queue';
 import type { SessionLog } from '@holdfast/session-log';
 import {
   DEAD_LETTER_CLEANUP,
   RETENTION_SWEEP,
   DeadLetterStream,
-  DrainRun,
-  DrainWorker,
+  InboxRunExecution,
+  InboxWorker,
   FencedError,
   MAINTENANCE_QUEUE_NAME,
-  drainInbox,
-  type DrainWorkerOptions,
+  runInbox,
+  type InboxWorkerOptions,
   type Handler,
 } from '@holdfast/worker';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, waitFor } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { inboxSettled, readAll, readEnvelopes, send } from './worker-harness.js';
 
 let server: RedisServer;
@@ -38,12 +43,12 @@ afterAll(() => server.destroy());
 /** A session log and queue under a fresh key prefix, and an in-process worker on them. */
 async function setup(
   handler: Handler,
-  options: Partial<DrainWorkerOptions> = {},
-): Promise<{ log: SessionLog; queue: InboundQueue; worker: DrainWorker }> {
+  options: Partial<InboxWorkerOptions> = {},
+): Promise<{ log: SessionLog; queue: InboundQueue; worker: InboxWorker }> {
   const log = await logs.open({ inboundRatePerSession: 0 });
   const keyPrefix = log.options.keyPrefix;
   const queue = new InboundQueue({ url: server.url }, keyPrefix);
-  const worker = await DrainWorker.start({
+  const worker = await InboxWorker.start({
     redisUrl: server.url,
     keyPrefix,
     handler,
@@ -68,7 +73,35 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-describe('worker drain', () => {
+describe('worker inbox run', () => {
+  it('still runs a job queued under the old name ("drain") before the rename', async () => {
+    const handled: string[] = [];
+    const { log } = await setup(async (ctx) => {
+      handled.push(ctx.message.id);
+      await ctx.publish({ echo: ctx.message.data });
+    });
+    const sessionId = await newSession(log);
+    const { generation } = await log.enqueueInbound(sessionId, {
+      id: 'old-1',
+      data: 'queued before the upgrade',
+    });
+    // What an edge of the previous version submitted: same queue, same job id, the old name.
+    const legacy = new Queue(INBOUND_QUEUE_NAME, {
+      connection: { url: server.url },
+      prefix: bullPrefix(log.options.keyPrefix),
+    });
+    closers.push(() => legacy.close());
+    expect(LEGACY_INBOX_RUN_JOB_NAME).toBe('drain');
+    await legacy.add(
+      LEGACY_INBOX_RUN_JOB_NAME,
+      { sessionId, generation },
+      { jobId: inboxRunJobId(sessionId, generation), removeOnComplete: true, removeOnFail: true },
+    );
+    await waitFor(() => inboxSettled(redis, log, sessionId), { what: 'the legacy job to run the inbox' });
+    expect(handled).toEqual(['old-1']);
+    expect(await readEnvelopes(log, sessionId)).toHaveLength(1);
+  });
+
   it('handles a message exactly once; its replies land enveloped, in order, with derived ids', async () => {
     const calls: Array<{ id: string; attempt: number }> = [];
     const { log, queue } = await setup(async (ctx) => {
@@ -106,7 +139,7 @@ describe('worker drain', () => {
     );
     const sessions = [await newSession(log), await newSession(log)];
     const count = 50;
-    // Both sessions' messages are interleaved in sending, so both drains are busy at once.
+    // Both sessions' messages are interleaved in sending, so both inbox runs are busy at once.
     for (let n = 1; n <= count; n++) {
       for (const sessionId of sessions) await send(log, queue, sessionId, `m${n}`, { n });
     }
@@ -218,7 +251,7 @@ describe('worker drain', () => {
     }
     const keyPrefix = log.options.keyPrefix;
     const queue = new InboundQueue({ url: server.url }, keyPrefix);
-    const worker = await DrainWorker.start({
+    const worker = await InboxWorker.start({
       redisUrl: server.url,
       keyPrefix,
       maxAttempts: 3,
@@ -262,8 +295,8 @@ describe('worker drain', () => {
       retry: { maxAttempts: 3, baseMs: 1, maxMs: 1 },
       report: () => undefined,
     };
-    const runA = new DrainRun();
-    const outcomeA = drainInbox({ sessionId, generation: accepted.generation }, runA, {
+    const runA = new InboxRunExecution();
+    const outcomeA = runInbox({ sessionId, generation: accepted.generation }, runA, {
       ...deps,
       handler: async (ctx) => {
         await ctx.publish('from A, before');
@@ -276,9 +309,9 @@ describe('worker drain', () => {
       },
     });
     await waitFor(async () => (await readAll(log, sessionId)).length === 1, { what: "A's first reply" });
-    // BullMQ wrongly thought A's worker died and runs the drain again as B.
-    const runB = new DrainRun();
-    const outcomeB = drainInbox({ sessionId, generation: accepted.generation }, runB, {
+    // BullMQ wrongly thought A's worker died and runs the inbox run again as B.
+    const runB = new InboxRunExecution();
+    const outcomeB = runInbox({ sessionId, generation: accepted.generation }, runB, {
       ...deps,
       handler: async (ctx) => {
         await ctx.publish(`from B, attempt ${ctx.attempt}`);
@@ -300,7 +333,7 @@ describe('worker drain', () => {
     const { log } = await setup(async () => undefined, { maintenance: true });
     const keyPrefix = log.options.keyPrefix;
     // A second worker upserts the same scheduler: still one.
-    const second = await DrainWorker.start({
+    const second = await InboxWorker.start({
       redisUrl: server.url,
       keyPrefix,
       handler: async () => undefined,

@@ -1,14 +1,13 @@
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { InboundQueue } from '@holdfast/inbound-queue';
-import { DrainWorker, resubmitOrphanedDrains } from '@holdfast/worker';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { InboxWorker, resubmitOrphanedInboxRuns } from '@holdfast/worker';
+import { RedisServer, waitFor } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
-import { waitFor } from '../../helpers/wait-for.js';
 import { inboxSettled, readEnvelopes, send } from './worker-harness.js';
 
 /**
- * A drain job lost while its inbox still holds messages (Redis restored from a snapshot or an
+ * An inbox run job lost while its inbox still holds messages (Redis restored from a snapshot or an
  * AOF cut taken between the inbox write and the job's submission, or a job removed after its
  * last attempt failed) must not leave those messages unanswered for good: the workers' inbox
  * sweep re-submits it. Found by the chaos suite's long profile (docs/reliability.md).
@@ -28,22 +27,22 @@ afterEach(async () => {
 });
 afterAll(() => server.destroy());
 
-it('a worker re-submits the drain of an inbox whose job was lost, and the prompts are answered once', async () => {
+it('a worker re-submits the inbox run of an inbox whose job was lost, and the prompts are answered once', async () => {
   const log = await logs.open({ inboundRatePerSession: 0 });
   const keyPrefix = log.options.keyPrefix;
   const queue = new InboundQueue({ url: server.url }, keyPrefix);
   closers.push(() => queue.close());
   const sessionId = uniqueId();
   await log.createSession(sessionId);
-  // The state a data loss leaves: the inbox holds the messages and names their drain, and the
+  // The state a data loss leaves: the inbox holds the messages and names their inbox run, and the
   // job that was submitted for it is gone.
   const first = await log.enqueueInbound(sessionId, { id: 'p1', data: 'one' });
   await log.enqueueInbound(sessionId, { id: 'p2', data: 'two' });
   expect(first.generation).toBeGreaterThan(0);
-  expect(await queue.drainExists(sessionId, first.generation)).toBe(false);
+  expect(await queue.inboxRunExists(sessionId, first.generation)).toBe(false);
 
   const handled: string[] = [];
-  const worker = await DrainWorker.start({
+  const worker = await InboxWorker.start({
     redisUrl: server.url,
     keyPrefix,
     maintenance: false,
@@ -65,13 +64,13 @@ it('a worker re-submits the drain of an inbox whose job was lost, and the prompt
     { $holdfast: 'reply', messageId: 'p2', attempt: 1, data: { reply: 'two' } },
   ]);
 
-  // Later sends start a new drain as usual; the sweep leaves live drains alone.
+  // Later sends start a new inbox run as usual; the sweep leaves live inbox runs alone.
   await send(log, queue, sessionId, 'p3', 'three');
   await waitFor(() => inboxSettled(redis, log, sessionId), { timeoutMs: 10_000, what: 'p3 to be handled' });
   expect(handled).toEqual(['p1', 'p2', 'p3']);
 });
 
-it('the sweep re-submits only drains missing in two passes in a row, and re-submitting is idempotent', async () => {
+it('the sweep re-submits only inbox runs missing in two passes in a row, and re-submitting is idempotent', async () => {
   const log = await logs.open({ inboundRatePerSession: 0 });
   const queue = new InboundQueue({ url: server.url }, log.options.keyPrefix);
   closers.push(() => queue.close());
@@ -88,19 +87,19 @@ it('the sweep re-submits only drains missing in two passes in a row, and re-subm
       const [seq, done, sched] = await redis.hmget(log.keys(sessionId).inboxState, 'seq', 'done', 'sched');
       return seq === null ? undefined : { seq: Number(seq), done: Number(done), scheduled: Number(sched) };
     },
-    drainExists: (sessionId: string, generation: number) => queue.drainExists(sessionId, generation),
-    submitDrain: (sessionId: string, generation: number) => queue.submitDrain(sessionId, generation),
+    inboxRunExists: (sessionId: string, generation: number) => queue.inboxRunExists(sessionId, generation),
+    submitInboxRun: (sessionId: string, generation: number) => queue.submitInboxRun(sessionId, generation),
   };
   // First seen missing: only a suspect (the edge may be about to submit it).
-  const first = await resubmitOrphanedDrains(deps);
+  const first = await resubmitOrphanedInboxRuns(deps);
   expect(first.resubmitted).toEqual([]);
   expect([...first.suspects]).toEqual([`${orphan}@${lost.generation}`]);
-  expect(await queue.drainExists(orphan, lost.generation)).toBe(false);
+  expect(await queue.inboxRunExists(orphan, lost.generation)).toBe(false);
   // Still missing a pass later: orphaned, re-submitted.
-  const second = await resubmitOrphanedDrains(deps, first.suspects);
+  const second = await resubmitOrphanedInboxRuns(deps, first.suspects);
   expect(second.resubmitted).toEqual([{ sessionId: orphan, generation: lost.generation, pending: 1 }]);
-  expect(await queue.drainExists(orphan, lost.generation)).toBe(true);
+  expect(await queue.inboxRunExists(orphan, lost.generation)).toBe(true);
   // The job now exists (no worker runs here): a further pass finds nothing to do.
-  const third = await resubmitOrphanedDrains(deps, second.suspects);
+  const third = await resubmitOrphanedInboxRuns(deps, second.suspects);
   expect(third).toEqual({ resubmitted: [], suspects: new Set() });
 });
