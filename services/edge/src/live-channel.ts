@@ -38,7 +38,14 @@ export class LiveChannel {
   }
 
   async subscribe(): Promise<void> {
-    this.unsubscribe = await this.subscribeOnce();
+    const unsubscribe = await this.subscribeOnce();
+    // The connection may have closed while Redis answered: leave at once, or the subscription
+    // (and this connection, through its listener) would stay behind for good.
+    if (this.stopped) {
+      void unsubscribe();
+      return;
+    }
+    this.unsubscribe = unsubscribe;
   }
 
   /** The window just filled: leave the channel if it stays full for LIVE_PAUSE_AFTER_MS. */
