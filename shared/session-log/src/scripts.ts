@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /**
  * The session log's Lua scripts, one file each under ./lua (named `<name>-<numKeys>.lua`, as
@@ -69,16 +69,4 @@ export function runScript(
   const command = (redis as unknown as Record<string, ScriptCommand>)[commandName(name)];
   if (!command) throw new Error(`script ${name} is not defined on this connection`);
   return command.call(redis, ...keys, ...args);
-}
-
-/** Queue a script on a pipeline of a connection where `defineScripts` has been called. */
-export function queueScript(
-  pipeline: ChainableCommander,
-  name: ScriptName,
-  keys: string[],
-  args: ScriptArg[],
-): void {
-  const command = (pipeline as unknown as Record<string, (...a: ScriptArg[]) => unknown>)[commandName(name)];
-  if (!command) throw new Error(`script ${name} is not defined on this connection`);
-  command.call(pipeline, ...keys, ...args);
 }
