@@ -1,4 +1,5 @@
 import type { Summary } from './lib/stats.js';
+import { stageTables } from './report-stages.js';
 import type { Row, SuiteResult } from './results.js';
 
 /**
@@ -10,6 +11,7 @@ export function formatTables(result: SuiteResult): string {
   const sections = [
     unicastMaxTable(result.rows),
     latencyTable(result.rows),
+    stageTables(result.rows),
     resumeTable(result.rows),
     slowConsumerTable(result.rows),
     idleTable(result.rows),

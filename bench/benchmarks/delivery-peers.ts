@@ -6,6 +6,7 @@ import { startClients, startEdge, startProducer, startSocketIo, stopAll } from '
 import type { TrackerSnapshot } from '../load/session-tracker.js';
 import type { Pattern, RunCounts, RunSpec } from '../systems/producer-driver.js';
 import type { BenchContext } from './context.js';
+import { collectStages } from './stage-figures.js';
 
 /** One system as the delivery benchmarks drive it: its producer, its clients, its server processes. */
 export interface DeliveryPeer {
@@ -19,6 +20,8 @@ export interface DeliveryPeer {
   readonly system: 'plain' | 'recovery' | 'holdfast';
   /** Processes whose CPU is the server's cost per message. */
   readonly serverPids: Record<string, number>;
+  /** Holdfast: the edge process (its share of the stage table). */
+  readonly edge?: BenchChild;
 }
 
 export interface DeliverySetup {
@@ -37,13 +40,15 @@ export async function startDeliveryPeers(
   fsync: Fsync,
   sessions: number,
   patterns: readonly Pattern[],
+  /** Record per-message stages (the latency benchmark: the trace costs the producer and edge CPU). */
+  traceStages = false,
 ): Promise<DeliverySetup> {
   const redis = await BenchRedis.start(fsync, ctx.systems.placement.redis);
   const children: BenchChild[] = [];
   try {
     // Started together: each is a Node process compiling TypeScript, seconds apiece on a busy box.
     const started = await Promise.allSettled([
-      startProducer(redis.url, ctx.systems),
+      startProducer(redis.url, ctx.systems, undefined, traceStages),
       startEdge('edge-a', redis.url, ctx.systems),
       startSocketIo('plain', redis.url, ctx.systems),
       startSocketIo('recovery', redis.url, ctx.systems),
@@ -95,6 +100,7 @@ export async function startDeliveryPeers(
         clients: cHoldfast,
         clientUrl: edge.url,
         system: 'holdfast',
+        edge: edge.child,
         serverPids: { edge: edge.child.pid, producer: producer.pid },
       });
     }
@@ -147,6 +153,8 @@ export interface DeliveryFigures {
   /** The producer could not keep up with the requested rate (open loop). */
   readonly saturated: number;
   readonly errors: number;
+  /** Holdfast, open loop: the stage table's figures (stage-figures.ts), flattened. */
+  readonly [stage: `stage:${string}` | `loop:${string}`]: number;
 }
 
 /** How long to wait after the producer stops for everything sent to arrive. */
@@ -174,6 +182,7 @@ export async function measureDelivery(
   if (open) {
     await p.clients.call('reset');
     await p.producer.call('resetLatency', sinkArgs);
+    await p.edge?.call('resetStages', { trace: true });
   }
   const meter = new CpuMeter({ ...p.serverPids, redis: setup.redis.pid, clients: p.clients.pid });
   const cmd0 = await setup.redis.commandCalls();
@@ -185,6 +194,7 @@ export async function measureDelivery(
   const cpu = meter.stop();
   const seconds = (nowMicros() - t0) / 1e6;
   const cmd1 = await setup.redis.commandCalls();
+  const stages = open && p.system === 'holdfast' ? await collectStages(p) : {};
   const counts = await p.producer.call<RunCounts>('stop', sinkArgs);
   await p.clients.call('report', { everyMs: 0 });
   const { lost } = await drain(p);
@@ -207,6 +217,7 @@ export async function measureDelivery(
     duplicates: final.duplicates,
     saturated: counts.saturated ? 1 : 0,
     errors: counts.errors,
+    ...stages,
   };
 }
 

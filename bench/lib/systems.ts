@@ -80,14 +80,24 @@ function cpuProfFlags(name: string, options: SystemOptions): string[] {
   return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
-export function startProducer(redisUrl: string, options: SystemOptions, keep?: number): Promise<BenchChild> {
+/** `trace`: record every append's stages (append-trace.ts), for the latency stage table. */
+export function startProducer(
+  redisUrl: string,
+  options: SystemOptions,
+  keep?: number,
+  trace = false,
+): Promise<BenchChild> {
   return BenchChild.start({
     name: 'producer',
     main: 'bench/systems/producer.ts',
     source: options.source,
     cpus: options.placement.app,
     nodeFlags: cpuProfFlags('producer', options),
-    env: { REDIS_URL: redisUrl, ...(keep ? { KEEP_MESSAGES: String(keep) } : {}) },
+    env: {
+      REDIS_URL: redisUrl,
+      ...(keep ? { KEEP_MESSAGES: String(keep) } : {}),
+      ...(trace ? { TRACE_APPENDS: '1' } : {}),
+    },
   });
 }
 

@@ -8,6 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { DEFAULT_ACK_EVERY_MESSAGES, DEFAULT_ACK_EVERY_MS } from '@holdfast/client';
 import { PROTOCOL_VERSION, type BatchPayload, type HelloPayload } from '@holdfast/protocol';
 import { emitEvent, serve } from '../lib/ipc.js';
+import { LoopMonitor } from '../lib/loop-monitor.js';
 import { sleep } from '../lib/stats.js';
 import { tokenFor } from '@holdfast/testing';
 import { SessionTracker } from './session-tracker.js';
@@ -33,6 +34,8 @@ const ACK_EVERY_MS = DEFAULT_ACK_EVERY_MS;
 const CONNECT_CONCURRENCY = 100;
 
 const tracker = new SessionTracker();
+/** This process's event-loop delay and GC pauses since the last reset (the stage table). */
+const loop = new LoopMonitor();
 let clients: Client[] = [];
 let system: System = 'plain';
 let sessionIds: string[] = [];
@@ -174,8 +177,10 @@ serve({
   },
   reset: () => {
     tracker.reset();
+    loop.reset();
     lastReported = -1;
   },
+  loop: () => loop.read(),
   snapshot: () => tracker.snapshot(),
   /** Refused handshakes tried again since the process started. */
   handshakeRetries: () => handshakeRetries,

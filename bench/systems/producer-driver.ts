@@ -69,7 +69,11 @@ export class ProducerDriver {
   private cursor = 0;
   private ackLatency = newHistogram();
 
-  constructor(private readonly sink: Sink) {}
+  constructor(
+    private readonly sink: Sink,
+    /** Open loop: how late each unit is handed to the sink after its intended time, µs. */
+    private readonly onLate?: (micros: number) => void,
+  ) {}
 
   /** Delivered count at the clients since this run began (closed-loop feedback). */
   credit(delivered: number): void {
@@ -179,6 +183,7 @@ export class ProducerDriver {
       while (index < due && this.running) {
         // Stamped with when it should have gone, however late the producer is.
         const intended = Math.round(start + index * interval);
+        this.onLate?.(nowMicros() - intended);
         const n = this.dispatch(spec, intended);
         index += n;
       }

@@ -4,19 +4,36 @@
  * get the same CPU. Env: REDIS_URL.
  */
 import { Redis } from 'ioredis';
-import { SessionLog } from '@holdfast/session-log';
+import { SessionLog, type AppendTrace } from '@holdfast/session-log';
 import { serve } from '../lib/ipc.js';
+import { StageRecorder } from '../lib/stages.js';
 import { ProducerDriver, type RunSpec, type Sink } from './producer-driver.js';
 
 const redisUrl = process.env.REDIS_URL ?? '';
 /** Stream length kept by both: Holdfast's retention and the raw floor's MAXLEN ~. */
 const KEEP = Number(process.env.KEEP_MESSAGES ?? 10_000);
+/** Per-stage trace of every append (append-trace.ts): only for the latency benchmark. */
+const TRACE = process.env.TRACE_APPENDS === '1';
+/** Stage names of the producer's part of the stage table. */
+const PRODUCER_STAGES = {
+  call: 'intended → append call',
+  sent: 'append call → script sent',
+  reply: 'script sent → reply',
+  resolved: 'reply → caller resolved',
+} as const;
+const stages = new StageRecorder();
+const recordTrace = (trace: AppendTrace): void => {
+  stages.record(PRODUCER_STAGES.sent, (trace.sentAt - trace.calledAt) * 1000);
+  stages.record(PRODUCER_STAGES.reply, (trace.repliedAt - trace.sentAt) * 1000);
+  stages.record(PRODUCER_STAGES.resolved, (trace.resolvedAt - trace.repliedAt) * 1000);
+};
 // A long command timeout: writing gigabytes of AOF while other work shares the disk can stall
 // Redis for seconds, and a timed-out append without an id cannot be retried without a duplicate.
 const log = new SessionLog({
   redis: redisUrl,
   retention: { maxMessages: KEEP, maxAgeMs: 0 },
   commandTimeoutMs: 120_000,
+  ...(TRACE ? { appendTrace: recordTrace } : {}),
 });
 const raw = new Redis(redisUrl);
 let sessionIds: string[] = [];
@@ -40,7 +57,10 @@ const rawSink: Sink = {
     return pipeline.exec();
   },
 };
-const drivers = { holdfast: new ProducerDriver(holdfastSink), raw: new ProducerDriver(rawSink) };
+const drivers = {
+  holdfast: new ProducerDriver(holdfastSink, (late) => stages.record(PRODUCER_STAGES.call, late)),
+  raw: new ProducerDriver(rawSink),
+};
 type SinkName = keyof typeof drivers;
 
 await log.ready();
@@ -62,7 +82,12 @@ serve({
   },
   start: ({ sink, ...spec }: RunSpec & { sink: SinkName }) => drivers[sink].start(spec),
   counts: ({ sink }: { sink: SinkName }) => drivers[sink].counts(),
-  resetLatency: ({ sink }: { sink: SinkName }) => drivers[sink].resetLatency(),
+  resetLatency: ({ sink }: { sink: SinkName }) => {
+    stages.reset();
+    drivers[sink].resetLatency();
+  },
+  /** The stage table's producer rows and this process's event loop since resetLatency. */
+  stages: () => stages.read(),
   stop: ({ sink }: { sink: SinkName }) => drivers[sink].stop(),
   credit: (delivered: number) => drivers.holdfast.credit(delivered),
   /** Append `perSession` messages to each of the first `sessions` sessions, in batches (setup, not measured). */

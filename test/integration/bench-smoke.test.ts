@@ -61,4 +61,41 @@ describe('bench harness (smoke)', () => {
     expect(tables).toContain('unicast-max');
     expect(tables).toContain('× socket.io');
   }, 180_000);
+
+  it('runs unicast-latency with a stage table: the append trace, the edge stages and every process loop', async () => {
+    const result = await runSuite(
+      {
+        profile: PROFILES.smoke,
+        only: ['unicast-latency'],
+        out: undefined,
+        pin: false,
+        cpuProfDir: undefined,
+        quiet: true,
+        source: true,
+      },
+      'bench smoke test (stages)',
+    );
+    expect(result.failures).toEqual([]);
+    const holdfast = result.rows.find((r) => r.bench === 'unicast-latency' && r.peer === 'holdfast');
+    for (const stage of [
+      'intended → append call',
+      'append call → script sent',
+      'script sent → reply',
+      'reply → caller resolved',
+      'intended → edge notified',
+      'intended → frame written',
+    ]) {
+      expect(metric(holdfast, `stage:${stage}:p99Ms`), stage).toBeGreaterThan(0);
+    }
+    // Every message is written after it was appended: the edge's stage starts later.
+    expect(metric(holdfast, 'stage:intended → frame written:p50Ms')).toBeGreaterThanOrEqual(
+      metric(holdfast, 'stage:intended → append call:p50Ms'),
+    );
+    for (const process of ['producer', 'edge', 'clients']) {
+      expect(metric(holdfast, `loop:${process}:delayP99Ms`), process).toBeGreaterThan(0);
+    }
+    const plain = result.rows.find((r) => r.bench === 'unicast-latency' && r.peer === 'socket.io');
+    expect(Object.keys(plain?.metrics ?? {}).some((k) => k.startsWith('stage:'))).toBe(false);
+    expect(formatTables(result)).toContain('unicast-latency stages (holdfast)');
+  }, 180_000);
 });

@@ -1,9 +1,10 @@
+import { stampFlush, type AppendTrace } from './append-trace.js';
 import type { GroupCommitOptions } from './options.js';
 import type { EncodedMessage } from './payload.js';
 import { toHoldfastError } from './redis-errors.js';
 import { checkReply } from './script-errors.js';
 import type { ScriptRunner } from './script-runner.js';
-import { queueScript, runScript } from './scripts.js';
+import { runScript } from './scripts.js';
 import type { ServerIdentity } from './server-identity.js';
 
 /** The outcome of one caller's append: its messages' offsets in order, in one epoch. */
@@ -18,6 +19,8 @@ interface PendingGroup {
   readonly bytes: number;
   readonly resolve: (outcome: GroupOutcome) => void;
   readonly reject: (error: unknown) => void;
+  /** Present only while appends are traced (append-trace.ts). */
+  readonly trace?: AppendTrace | undefined;
 }
 
 interface ScriptCall {
@@ -35,14 +38,17 @@ export interface GroupCommitDeps {
     identity: ServerIdentity,
     messages: readonly EncodedMessage[],
   ) => { keys: string[]; args: Array<string | number> };
+  /** True when appends carry traces to stamp (append-trace.ts); false costs nothing. */
+  readonly traced?: boolean;
 }
 
 /**
- * Group commit for appends. While a pipeline is in flight, new appends wait; when it returns,
+ * Group commit for appends. While a flush is in flight, new appends wait; when it returns,
  * everything that arrived goes out together: one script call per session (in arrival order,
- * split only between callers' groups to respect the per-call limits) and one pipeline across
- * sessions. A lone awaited append is sent at once as a batch of one; under load batches grow
- * by themselves, which is what makes `appendfsync always` affordable.
+ * split only between callers' groups to respect the per-call limits), all written to the
+ * connection at once, each caller answered as soon as its own call's reply arrives. A lone
+ * awaited append is sent at once as a batch of one; under load batches grow by themselves,
+ * which is what makes `appendfsync always` affordable.
  *
  * Per-session order holds because a session's calls are queued in arrival order on one
  * connection, and Redis runs a connection's commands in order.
@@ -54,11 +60,12 @@ export class GroupCommitter {
 
   constructor(private readonly deps: GroupCommitDeps) {}
 
-  submit(sessionId: string, messages: readonly EncodedMessage[]): Promise<GroupOutcome> {
+  submit(sessionId: string, messages: readonly EncodedMessage[], trace?: AppendTrace): Promise<GroupOutcome> {
     return new Promise((resolve, reject) => {
       let bytes = 0;
       for (const message of messages) bytes += message.bytes;
-      const group: PendingGroup = { messages, bytes, resolve, reject };
+      const group: PendingGroup = { messages, bytes, resolve, reject, trace };
+      if (trace) trace.enqueuedAt = performance.now();
       const groups = this.queue.get(sessionId);
       if (groups) groups.push(group);
       else this.queue.set(sessionId, [group]);
@@ -75,7 +82,7 @@ export class GroupCommitter {
     if (this.flushScheduled || this.inFlight >= this.deps.options.maxInFlight || this.queue.size === 0)
       return;
     this.flushScheduled = true;
-    // A microtask, so appends made in the same tick share the first pipeline.
+    // A microtask, so appends made in the same tick share the first flush.
     queueMicrotask(() => {
       this.flushScheduled = false;
       void this.flush();
@@ -88,36 +95,53 @@ export class GroupCommitter {
     this.queue = new Map();
     this.inFlight += 1;
     const calls = this.planCalls(batch);
+    const traced = this.deps.traced === true;
+    if (traced) stampFlush(calls, 'flushStartedAt');
     try {
       const identity = await this.deps.runner.currentIdentity();
-      const scriptArgs = calls.map((call) =>
-        this.deps.appendCall(
-          call.sessionId,
-          identity,
-          call.groups.flatMap((g) => g.messages),
-        ),
-      );
-      const only = calls.length === 1 ? scriptArgs[0] : undefined;
-      if (only) {
-        // A lone call (one awaited append at a time) skips the pipeline: ioredis builds a
-        // Pipeline object with a property per defined script, which cost more than the call.
-        const reply = await runScript(this.deps.runner.redis, 'append', only.keys, only.args).then(
-          (value): [Error | null, unknown] => [null, value],
-          (error: unknown): [Error | null, unknown] => [error as Error, null],
-        );
-        settleCall(calls[0] as ScriptCall, reply);
-      } else {
-        const pipeline = this.deps.runner.redis.pipeline();
-        for (const { keys, args } of scriptArgs) queueScript(pipeline, 'append', keys, args);
-        const replies = (await pipeline.exec()) ?? [];
-        calls.forEach((call, index) => settleCall(call, replies[index]));
-      }
+      await Promise.all(this.send(calls, identity, traced));
     } catch (error) {
       const failure = toHoldfastError(error);
       for (const call of calls) for (const group of call.groups) group.reject(failure);
     } finally {
       this.inFlight -= 1;
       this.scheduleFlush();
+    }
+  }
+
+  /**
+   * Write every script call of a flush to the connection at once, each settling its callers
+   * on its own reply. It used to be an ioredis pipeline, whose one promise resolves after the
+   * last reply: every caller of a 100-call flush waited for the 100th, and building the
+   * Pipeline object (a property per defined script) cost more than a call. Corking the socket
+   * keeps the single write a pipeline made; the calls still reach Redis in queue order.
+   */
+  private send(
+    calls: readonly ScriptCall[],
+    identity: ServerIdentity,
+    traced: boolean,
+  ): Array<Promise<void>> {
+    const redis = this.deps.runner.redis;
+    const socket = redis.stream as typeof redis.stream | undefined;
+    socket?.cork();
+    try {
+      return calls.map((call) => {
+        const messages =
+          call.groups.length === 1
+            ? (call.groups[0] as PendingGroup).messages
+            : call.groups.flatMap((g) => g.messages);
+        const { keys, args } = this.deps.appendCall(call.sessionId, identity, messages);
+        return runScript(redis, 'append', keys, args).then(
+          (reply) => {
+            if (traced) stampFlush([call], 'repliedAt');
+            settleCall(call, [null, reply]);
+          },
+          (error: unknown) => settleCall(call, [error as Error, null]),
+        );
+      });
+    } finally {
+      socket?.uncork();
+      if (traced) stampFlush(calls, 'sentAt');
     }
   }
 
@@ -150,7 +174,7 @@ export class GroupCommitter {
 
 function settleCall(call: ScriptCall, result: [Error | null, unknown] | undefined): void {
   try {
-    if (!result) throw new Error('pipeline returned no reply for an append');
+    if (!result) throw new Error('no reply for an append');
     const [error, reply] = result;
     if (error) throw toHoldfastError(error);
     const ok = checkReply(reply, call.sessionId);

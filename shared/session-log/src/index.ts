@@ -18,6 +18,7 @@ export {
   type ResolvedSessionLogOptions,
 } from './options.js';
 export type { MessageInput } from './payload.js';
+export type { AppendTrace, AppendTraceObserver } from './append-trace.js';
 export type {
   AckInput,
   AppendResult,

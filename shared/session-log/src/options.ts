@@ -1,5 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import { ErrorCode, HoldfastError, validateIntegerOption } from '@holdfast/protocol';
+import type { AppendTraceObserver } from './append-trace.js';
 import { KEY_PREFIX_PATTERN } from './keys.js';
 import {
   DEFAULT_LINK_PROBE,
@@ -26,15 +27,16 @@ export interface Retention {
 export interface GroupCommitOptions {
   /**
    * Most messages one script call carries. Larger groups from one session are split across
-   * calls of the same pipeline, still in order.
+   * calls of the same flush, still in order.
    * @default 256
    */
   maxMessagesPerCall: number;
   /** @default 1_048_576 (1 MiB) */
   maxBytesPerCall: number;
   /**
-   * Pipelines in flight at once. While they are, new appends accumulate and go out together
-   * in the next pipeline: the busier Redis is, the larger the batches.
+   * Flushes (one write of script calls across sessions) in flight at once. While they are,
+   * new appends accumulate and go out together in the next flush: the busier Redis is, the
+   * larger the batches.
    * @default 1
    */
   maxInFlight: number;
@@ -113,11 +115,18 @@ export interface SessionLogOptions {
   durabilityCheckIntervalMs?: number;
   /** Liveness probe of the Redis connection (see redis-link-probe.ts). */
   linkProbe?: LinkProbeOptions;
+  /**
+   * Called with the per-stage timing of every successful append (append-trace.ts), for
+   * latency probes and benchmarks. Off by default, and free when off.
+   * @default undefined
+   */
+  appendTrace?: AppendTraceObserver;
 }
 
 export type ResolvedSessionLogOptions = Required<
-  Omit<SessionLogOptions, 'retention' | 'groupCommit' | 'linkProbe'>
+  Omit<SessionLogOptions, 'retention' | 'groupCommit' | 'linkProbe' | 'appendTrace'>
 > & {
+  appendTrace: AppendTraceObserver | undefined;
   retention: Retention;
   groupCommit: GroupCommitOptions;
   linkProbe: ResolvedLinkProbeOptions;
@@ -197,6 +206,7 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
         1,
       ),
     },
+    appendTrace: options.appendTrace,
     groupCommit: {
       maxMessagesPerCall: nonNegativeInteger(
         'groupCommit.maxMessagesPerCall',

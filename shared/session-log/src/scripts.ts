@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /**
  * The session log's Lua scripts, one file each under ./lua (named `<name>-<numKeys>.lua`, as
@@ -82,23 +82,11 @@ export function runScript(
   return command.call(redis, ...keys, ...args);
 }
 
-/** Queue a script on a pipeline of a connection where `defineScripts` has been called. */
-export function queueScript(
-  pipeline: ChainableCommander,
-  name: ScriptName,
-  keys: string[],
-  args: ScriptArg[],
-): void {
-  const command = (pipeline as unknown as Record<string, (...a: ScriptArg[]) => unknown>)[commandName(name)];
-  if (!command) throw new Error(`script ${name} is not defined on this connection`);
-  if (variableKeys.has(name)) command.call(pipeline, keys.length, ...keys, ...args);
-  else command.call(pipeline, ...keys, ...args);
-}
-
 /** Every script as Redis runs it (library included), by name: for tools that check them all. */
 export function scriptSources(): Array<{ name: ScriptName; lua: string }> {
   return (Object.entries(scriptFiles) as Array<[ScriptName, string]>).map(([name, file]) => ({
     name,
-    lua: `${lib}\n${loadLua(file)}`,
+    lua: `${lib}
+${loadLua(file)}`,
   }));
 }

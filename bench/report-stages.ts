@@ -1,0 +1,64 @@
+import type { Row } from './results.js';
+
+/** The stage table's rows, in the order a message passes them (names as the processes record them). */
+const STAGES: ReadonlyArray<[string, string]> = [
+  ['producer', 'intended → append call'],
+  ['producer', 'append call → script sent'],
+  ['producer', 'script sent → reply'],
+  ['producer', 'reply → caller resolved'],
+  ['producer', 'intended → append acknowledged'],
+  ['edge', 'intended → edge notified'],
+  ['edge', 'intended → frame written'],
+  ['clients', 'intended → client handled'],
+];
+const PROCESSES = ['producer', 'edge', 'clients'] as const;
+
+const ms = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(2) : '–');
+
+/**
+ * unicast-latency, Holdfast only: where each message's time goes, per rate (medians over the
+ * repeats of each stage's p50 and p99), then each process's event-loop delay and GC pauses.
+ * Stages named "intended → …" count from the message's intended send time; the others are one
+ * step of the append (the producer's append trace). Percentiles do not add up across rows.
+ */
+export function stageTables(all: readonly Row[]): string {
+  const rows = all.filter((r) => r.bench === 'unicast-latency' && r.peer === 'holdfast');
+  if (rows.length === 0) return '';
+  const median = (r: Row, metric: string): number | undefined => r.metrics[metric]?.median;
+  const rates = rows.map((r) => Number(r.params.rate));
+  const header = `| process | stage | ${rates.map((rate) => `${rate.toLocaleString('en-US')}/s p50 | p99`).join(' | ')} |`;
+  const rule = `|---|---|${rates.map(() => '---:|---:').join('|')}|`;
+  const figure = (r: Row, stage: string, p: 'p50' | 'p99'): number | undefined => {
+    if (stage === 'intended → append acknowledged') return median(r, p === 'p50' ? 'ackP50Ms' : 'ackP99Ms');
+    if (stage === 'intended → client handled') return median(r, p === 'p50' ? 'p50Ms' : 'p99Ms');
+    return median(r, `stage:${stage}:${p}Ms`);
+  };
+  const stageLines = STAGES.map(
+    ([process, stage]) =>
+      `| ${process} | ${stage} | ${rows.map((r) => `${ms(figure(r, stage, 'p50'))} | ${ms(figure(r, stage, 'p99'))}`).join(' | ')} |`,
+  );
+  const loopHeader = `| process | ${rates.map((rate) => `${rate.toLocaleString('en-US')}/s loop delay p50 / p99 / max | GC pauses (longest)`).join(' | ')} |`;
+  const loopRule = `|---|${rates.map(() => '---:|---:').join('|')}|`;
+  const loopLines = PROCESSES.map(
+    (process) =>
+      `| ${process} | ${rows
+        .map((r) => {
+          const m = (k: string): number | undefined => median(r, `loop:${process}:${k}`);
+          return `${ms(m('delayP50Ms'))} / ${ms(m('delayP99Ms'))} / ${ms(m('delayMaxMs'))} | ${ms(m('gcPauses')).replace(/\.00$/, '')} (${ms(m('gcMaxMs'))})`;
+        })
+        .join(' | ')} |`,
+  );
+  return [
+    '### unicast-latency stages (holdfast): medians over repeats; ms',
+    '',
+    header,
+    rule,
+    ...stageLines,
+    '',
+    'Event-loop delay (1 ms resolution) and GC pauses per process, in the measured window:',
+    '',
+    loopHeader,
+    loopRule,
+    ...loopLines,
+  ].join('\n');
+}
