@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '@holdfast/config';
 import { createProducer, type Producer } from '@holdfast/producer';
 import { ApiKeys } from './api-keys.js';
 import type { ApiConfig } from './config.js';
@@ -22,7 +23,10 @@ export interface ApiServer {
 }
 
 /** Start the HTTP API: connect to Redis (fails when unreachable), then listen. */
-export async function startApi(config: ApiConfig): Promise<ApiServer> {
+export async function startApi(
+  config: ApiConfig,
+  logger: Logger = createLogger({ service: 'api', level: config.logLevel }),
+): Promise<ApiServer> {
   const producer: Producer = createProducer({
     redis: config.redisUrl,
     keyPrefix: config.keyPrefix,
@@ -44,7 +48,7 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     producer,
     apiKeys: new ApiKeys(config.apiKeys),
     maxBodyBytes: config.maxBodyBytes,
-    logLevel: config.logLevel,
+    logger,
     isClosing: () => closing !== undefined,
     version: API_VERSION,
   });

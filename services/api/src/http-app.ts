@@ -1,10 +1,15 @@
 import { isUtf8 } from 'node:buffer';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { ErrorCode } from '@holdfast/protocol';
+import type { Logger } from '@holdfast/config';
 import type { Producer } from '@holdfast/producer';
 import { ApiError, ApiErrorCode, retryAfterSeconds, toErrorBody } from './api-errors.js';
 import type { ApiKeys } from './api-keys.js';
-import type { LogLevel } from './config.js';
 import { drainRequest } from './drain-request.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { poisonedKey } from './poisoned-key.js';
@@ -15,7 +20,8 @@ export interface HttpAppOptions {
   producer: Producer;
   apiKeys: ApiKeys;
   maxBodyBytes: number;
-  logLevel: LogLevel;
+  /** The service's pino logger (the shared configuration): Fastify logs requests through it. */
+  logger: Logger;
   /** True once shutdown started: new requests are refused with `server_draining`. */
   isClosing(): boolean;
   version: string;
@@ -38,7 +44,8 @@ export interface HttpApp {
  */
 export function createHttpApp(routes: readonly Route[], options: HttpAppOptions): HttpApp {
   const fastify = Fastify({
-    logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
+    // pino's Logger is a FastifyBaseLogger; typed as the base so the instance keeps Fastify's default type.
+    loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.maxBodyBytes,
     // HEAD is not part of the API; the OpenAPI document lists exactly what is registered.
     exposeHeadRoutes: false,

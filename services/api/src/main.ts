@@ -1,3 +1,4 @@
+import { createLogger, lifecycleLogger } from '@holdfast/config';
 import { startApi } from './api-server.js';
 import { loadApiConfig, type ApiConfig } from './config.js';
 
@@ -13,25 +14,27 @@ async function main(): Promise<void> {
     console.error(`holdfast api: ${(error as Error).message}`);
     process.exit(2);
   }
-  const api = await startApi(config);
-  console.log(JSON.stringify({ msg: 'api listening', port: api.port, host: config.host }));
+  const logger = createLogger({ service: 'api', level: config.logLevel });
+  const api = await startApi(config, logger);
+  const lifecycle = lifecycleLogger(logger);
+  lifecycle.info({ port: api.port, host: config.host }, 'api listening');
 
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(JSON.stringify({ msg: 'api stopping', signal }));
+    lifecycle.info({ signal }, 'api stopping');
     setTimeout(() => {
-      console.error(JSON.stringify({ msg: 'shutdown timeout: exiting with requests in flight' }));
+      logger.error('shutdown timeout: exiting with requests in flight');
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     api.close().then(
       () => {
-        console.log(JSON.stringify({ msg: 'api stopped' }));
+        lifecycle.info('api stopped');
         process.exit(0);
       },
       (error: unknown) => {
-        console.error('shutdown failed', error);
+        logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );

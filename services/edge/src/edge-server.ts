@@ -12,6 +12,7 @@ import pLimit from 'p-limit';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createTokenVerifier } from '@holdfast/auth';
+import { createLogger, type Logger } from '@holdfast/config';
 import {
   ErrorCode,
   HoldfastError,
@@ -68,6 +69,7 @@ interface EdgeParts {
   readonly inbound: InboundQueue;
   readonly sideLinks: SideLinkProbes;
   readonly perAddress: ConnectionCounter;
+  readonly logger: Logger;
 }
 
 export class EdgeServer {
@@ -93,6 +95,7 @@ export class EdgeServer {
         return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
       },
       metrics: handshakes.metrics,
+      logger: parts.logger,
       submitDrain: (sessionId, generation) => inbound.submitDrain(sessionId, generation),
       eventsPerSecond: config.eventsPerSecond,
       eventsBurst: config.eventsBurst,
@@ -116,7 +119,10 @@ export class EdgeServer {
     parts.http.on('request', (req, res) => handleHttp(req, res, this.status()));
   }
 
-  static async start(config: EdgeConfig): Promise<EdgeServer> {
+  static async start(
+    config: EdgeConfig,
+    logger: Logger = createLogger({ service: 'edge', level: config.logLevel }),
+  ): Promise<EdgeServer> {
     const verifier = createTokenVerifier({
       hs256Secrets: config.token.hs256Secrets,
       publicKeys: config.token.publicKeys,
@@ -177,6 +183,7 @@ export class EdgeServer {
       inbound,
       sideLinks,
       perAddress,
+      logger,
     });
 
     await log.ready();
@@ -254,6 +261,7 @@ export class EdgeServer {
       const e = isHoldfastError(error)
         ? error
         : new HoldfastError(ErrorCode.RedisUnavailable, 'could not start');
+      this.parts.logger.warn({ sessionId: connection.sessionId, code: e.code }, 'connection failed to start');
       connection.end(e.code, e.message);
     });
   }

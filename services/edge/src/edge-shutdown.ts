@@ -4,6 +4,7 @@
  * release Redis), the bounds on each step, and the process's signal handling. The edge server,
  * its connections and main.ts call these; none of them times a shutdown step of its own.
  */
+import { lifecycleLogger, type Logger } from '@holdfast/config';
 import { ErrorCode, type NoticePayload } from '@holdfast/protocol';
 
 /** Hint sent with `drain`: the client should wait this long before reconnecting. */
@@ -101,20 +102,21 @@ export async function closeEdge(
 export function drainOnSignals(
   edge: { drain(): Promise<void>; readonly connectionCount: number },
   drainTimeoutMs: number,
+  logger: Logger,
 ): void {
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(JSON.stringify({ msg: 'edge draining', signal, connections: edge.connectionCount }));
+    lifecycleLogger(logger).info({ signal, connections: edge.connectionCount }, 'edge draining');
     setTimeout(() => {
-      console.error(JSON.stringify({ msg: 'drain timeout: exiting with connections open' }));
+      logger.error('drain timeout: exiting with connections open');
       process.exit(0);
     }, drainTimeoutMs).unref();
     edge.drain().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error('drain failed', error);
+        logger.error({ err: error }, 'drain failed');
         process.exit(1);
       },
     );

@@ -1,3 +1,4 @@
+import { createLogger, lifecycleLogger } from '@holdfast/config';
 import { loadEdgeConfig } from './config.js';
 import { EdgeServer } from './edge-server.js';
 import { drainOnSignals } from './edge-shutdown.js';
@@ -14,9 +15,10 @@ async function main(): Promise<void> {
     console.error(`holdfast edge: ${(error as Error).message}`);
     process.exit(2);
   }
-  const edge = await EdgeServer.start(config);
-  console.log(JSON.stringify({ msg: 'edge listening', port: edge.port, host: config.host }));
-  drainOnSignals(edge, config.drainTimeoutMs);
+  const logger = createLogger({ service: 'edge', level: config.logLevel });
+  const edge = await EdgeServer.start(config, logger);
+  lifecycleLogger(logger).info({ port: edge.port, host: config.host }, 'edge listening');
+  drainOnSignals(edge, config.drainTimeoutMs, logger);
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,7 @@ import {
   type NoticePayload,
   type ResetPayload,
 } from '@holdfast/protocol';
+import { sessionLogger, type Logger } from '@holdfast/config';
 import type { LiveNotification, ReadResult } from '@holdfast/session-log';
 import { AckIntake } from './ack-intake.js';
 import { AckWriter } from './ack-writer.js';
@@ -54,6 +55,8 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   private readonly events: RateLimiter;
   private readonly completion: CompletionClose;
   private endNoticeTimer: NodeJS.Timeout | undefined;
+  /** Every line about this connection carries its session, consumer and connection id. */
+  private readonly logger: Logger;
 
   constructor(
     private readonly socket: EdgeSocket,
@@ -61,6 +64,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     private readonly handshake: AcceptedHandshake,
   ) {
     const { sessionId, consumerId, leaseGeneration } = handshake;
+    this.logger = sessionLogger(deps.logger, { sessionId, consumerId, connectionId: socket.id });
     this.acks = new AckWriter(
       (epoch, offset) =>
         deps.log.ack(sessionId, { epoch, offset, consumerId, leaseGeneration }).then(() => undefined),
@@ -127,6 +131,10 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
       limits: this.deps.limits,
       ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
     });
+    this.logger.debug(
+      { startOffset: decision.startOffset, head: info.head, resumed: this.handshake.position !== undefined },
+      'connection started',
+    );
     if (decision.reset) this.sendReset(decision.reset);
     // The connection is the cursor's CursorDeps itself: methods, not a closure per callback.
     const cursor = new DeliveryCursor(this, this.deps.window, {
@@ -161,6 +169,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   sendReset(reset: ResetPayload): void {
     this.ackIntake.noteReset(reset);
     this.deps.metrics.resets.inc({ reason: reset.reason });
+    this.logger.info({ reason: reset.reason, resumeFrom: reset.resumeFrom }, 'reset sent');
     this.socket.emit('reset', reset);
   }
 
@@ -256,6 +265,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   private closeWith({ event, notice }: CloseNotice): void {
     if (!this.stopDelivering()) return;
+    this.logger.debug({ event, code: notice.code }, 'connection closing');
     this.cleanUp();
     this.socket.emit(event, notice);
     closeTransport(this.socket);

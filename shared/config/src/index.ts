@@ -9,3 +9,15 @@ export {
   redisUrl,
 } from './env-fields.js';
 export { parseEnv } from './parse-env.js';
+export {
+  LOG_LEVELS,
+  createLogger,
+  lifecycleLogger,
+  logLevelField,
+  sessionLogger,
+  silentLogger,
+  type LogLevel,
+  type Logger,
+  type LoggerOptions,
+  type SessionLogFields,
+} from './logger.js';
