@@ -37,7 +37,7 @@ import { handleHttp, type EdgeStatus } from './http-routes.js';
 import { EdgeMetrics } from './metrics.js';
 import { RedisWatch } from './redis-watch.js';
 import { ReplaceFanout } from './replace-fanout.js';
-import { SessionConnection } from './session-connection.js';
+import { SessionConnection, countRedisError } from './session-connection.js';
 import { SideLinkProbes } from './side-links.js';
 import { UpgradeGate } from './upgrade-gate.js';
 
@@ -246,6 +246,7 @@ export class EdgeServer {
       connections: this.connections.size,
       engineConnections: this.parts.io.engine.clientsCount,
       clientAddresses: this.parts.perAddress.size,
+      connectionFigures: () => [...this.connections.values()].map((connection) => connection.observed),
     };
   }
 
@@ -261,6 +262,7 @@ export class EdgeServer {
       const e = isHoldfastError(error)
         ? error
         : new HoldfastError(ErrorCode.RedisUnavailable, 'could not start');
+      countRedisError(this.parts.handshakes.metrics, e);
       this.parts.logger.warn({ sessionId: connection.sessionId, code: e.code }, 'connection failed to start');
       connection.end(e.code, e.message);
     });

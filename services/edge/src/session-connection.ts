@@ -7,6 +7,7 @@
  */
 import {
   ErrorCode,
+  isHoldfastError,
   type BatchPayload,
   type CompletePayload,
   type NoticePayload,
@@ -28,12 +29,14 @@ import {
   type CloseNotice,
 } from './close-protocol.js';
 import { CompletionClose } from './completion.js';
+import { ConnectionObserver } from './connection-observer.js';
 import { DeliveryCursor, type CursorDeps } from './delivery-cursor.js';
 import { ACK_FINISH_LIMIT_MS, ACK_FLUSH_LIMIT_MS, type DrainableConnection } from './edge-shutdown.js';
 import type { AcceptedHandshake, ConnectionDeps, EdgeSocket } from './connection-types.js';
 import { acceptSend } from './inbound-send.js';
 import { LeaseKeeper, leaseRenewal } from './lease-fencing.js';
 import { LiveChannel } from './live-channel.js';
+import type { EdgeMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { decideStart } from './start-point.js';
 import { TokenLifetime } from './token-lifetime.js';
@@ -57,6 +60,8 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   private endNoticeTimer: NodeJS.Timeout | undefined;
   /** Every line about this connection carries its session, consumer and connection id. */
   private readonly logger: Logger;
+  /** Lag, stall and delivery latency, for the edge's metrics. */
+  readonly observed: ConnectionObserver;
 
   constructor(
     private readonly socket: EdgeSocket,
@@ -64,6 +69,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     private readonly handshake: AcceptedHandshake,
   ) {
     const { sessionId, consumerId, leaseGeneration } = handshake;
+    this.observed = new ConnectionObserver(deps.metrics);
     this.logger = sessionLogger(deps.logger, { sessionId, consumerId, connectionId: socket.id });
     this.acks = new AckWriter(
       (epoch, offset) =>
@@ -82,6 +88,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     this.ackIntake = new AckIntake({
       store: (epoch, offset) => {
         this.acks.submit(epoch, offset);
+        this.observed.onAck(offset);
         this.completion.onAck(offset);
       },
       fault: (code, message) => this.fault(code, message),
@@ -136,6 +143,8 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
       'connection started',
     );
     if (decision.reset) this.sendReset(decision.reset);
+    this.countResume(decision.reset?.reason);
+    this.observed.started(info.head, decision.startOffset - 1);
     // The connection is the cursor's CursorDeps itself: methods, not a closure per callback.
     const cursor = new DeliveryCursor(this, this.deps.window, {
       epoch: info.epoch,
@@ -157,18 +166,23 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   // CursorDeps: what the delivery cursor asks of its connection.
 
-  read(from: number, limit: number, maxBytes: number): Promise<ReadResult> {
-    return this.deps.readSlot(() => this.deps.log.read(this.handshake.sessionId, { from, limit, maxBytes }));
+  async read(from: number, limit: number, maxBytes: number): Promise<ReadResult> {
+    const { log, metrics, readSlot } = this.deps;
+    const result = await readSlot(() => log.read(this.handshake.sessionId, { from, limit, maxBytes }));
+    metrics.catchUpReads.inc();
+    metrics.catchUpMessages.inc(result.entries.length);
+    return result;
   }
 
   sendBatch(batch: BatchPayload): void {
-    this.deps.metrics.messagesDelivered.inc(batch.data.length);
+    this.observed.onBatch(batch);
     this.socket.emit('batch', batch);
   }
 
   sendReset(reset: ResetPayload): void {
     this.ackIntake.noteReset(reset);
     this.deps.metrics.resets.inc({ reason: reset.reason });
+    this.observed.onReset(reset.resumeFrom);
     this.logger.info({ reason: reset.reason, resumeFrom: reset.resumeFrom }, 'reset sent');
     this.socket.emit('reset', reset);
   }
@@ -189,10 +203,12 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   }
 
   onWindowFull(): void {
+    this.observed.onWindowFull();
     this.liveChannel.onWindowFull();
   }
 
   onWindowOpen(): void {
+    this.observed.onWindowOpen();
     this.liveChannel.onWindowOpen();
   }
 
@@ -205,6 +221,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   }
 
   notify(event: 'drain', notice: NoticePayload): void {
+    this.deps.metrics.drained.inc();
     this.socket.emit(event, notice);
   }
 
@@ -219,6 +236,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   /** A newer connection of the same consumer took over. */
   replace(): void {
+    this.deps.metrics.replaced.inc();
     this.closeWith(REPLACED);
   }
 
@@ -227,6 +245,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   }
 
   private endFor(error: unknown): void {
+    countRedisError(this.deps.metrics, error);
     const outcome = failureOutcome(error, this.handshake.leaseGeneration);
     if (outcome.kind === 'await_end_notice') this.awaitEndNotice(outcome.message);
     else this.closeWith(outcome.close);
@@ -255,8 +274,19 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
       this.closeWith(endNotice(ErrorCode.SessionEnded, `the session has ended (${notification.reason})`));
       return;
     }
+    this.observed.onLive(notification);
     if (this.cursor) this.cursor.onLive(notification);
     else this.notifiedDuringStart = true;
+  }
+
+  /** A connection that presented a position resumed, or was reset (with the reason). */
+  private countResume(resetReason: string | undefined): void {
+    if (this.handshake.position === undefined) return;
+    this.deps.metrics.resumes.inc(
+      resetReason === undefined
+        ? { outcome: 'resumed', reason: '' }
+        : { outcome: 'reset', reason: resetReason },
+    );
   }
 
   private fault(code: ErrorCode, message: string): void {
@@ -285,5 +315,13 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     const { sessionId, consumerId, leaseGeneration } = this.handshake;
     this.deps.log.releaseLease(sessionId, consumerId, leaseGeneration).catch(() => undefined);
     this.deps.onClosed(this);
+  }
+}
+
+/** Failures that came from Redis (unreachable, or too slow), counted by code. */
+export function countRedisError(metrics: EdgeMetrics, error: unknown): void {
+  if (!isHoldfastError(error)) return;
+  if (error.code === ErrorCode.RedisUnavailable || error.code === ErrorCode.Timeout) {
+    metrics.redisErrors.inc({ code: error.code });
   }
 }
