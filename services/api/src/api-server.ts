@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@holdfast/config';
 import { createProducer, type Producer } from '@holdfast/producer';
 import { ApiKeys } from './api-keys.js';
+import { ApiMetrics } from './api-metrics.js';
 import type { ApiConfig } from './config.js';
 import { createHttpApp, type RegisteredRoute } from './http-app.js';
 import { routes } from './routes.js';
@@ -27,7 +28,9 @@ export async function startApi(
   config: ApiConfig,
   logger: Logger = createLogger({ service: 'api', level: config.logLevel }),
 ): Promise<ApiServer> {
+  const metrics = new ApiMetrics();
   const producer: Producer = createProducer({
+    metricsRegistry: metrics.registry,
     redis: config.redisUrl,
     keyPrefix: config.keyPrefix,
     commandTimeoutMs: config.redisCommandTimeoutMs,
@@ -49,6 +52,7 @@ export async function startApi(
     apiKeys: new ApiKeys(config.apiKeys),
     maxBodyBytes: config.maxBodyBytes,
     logger,
+    metrics,
     isClosing: () => closing !== undefined,
     version: API_VERSION,
   });

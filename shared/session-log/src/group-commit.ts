@@ -1,3 +1,4 @@
+import { GroupCommitMetrics } from './group-commit-metrics.js';
 import type { GroupCommitOptions } from './options.js';
 import type { EncodedMessage } from './payload.js';
 import { toHoldfastError } from './redis-errors.js';
@@ -51,8 +52,12 @@ export class GroupCommitter {
   private queue = new Map<string, PendingGroup[]>();
   private inFlight = 0;
   private flushScheduled = false;
+  private readonly metrics: GroupCommitMetrics | undefined;
 
-  constructor(private readonly deps: GroupCommitDeps) {}
+  constructor(private readonly deps: GroupCommitDeps) {
+    const registry = deps.options.metricsRegistry;
+    this.metrics = registry ? new GroupCommitMetrics(registry) : undefined;
+  }
 
   submit(sessionId: string, messages: readonly EncodedMessage[]): Promise<GroupOutcome> {
     return new Promise((resolve, reject) => {
@@ -88,6 +93,8 @@ export class GroupCommitter {
     this.queue = new Map();
     this.inFlight += 1;
     const calls = this.planCalls(batch);
+    const stopTimer = this.metrics?.flushSeconds.startTimer();
+    if (this.metrics) this.metrics.batchMessages.observe(countMessages(calls));
     try {
       const identity = await this.deps.runner.currentIdentity();
       const scriptArgs = calls.map((call) =>
@@ -116,6 +123,7 @@ export class GroupCommitter {
       const failure = toHoldfastError(error);
       for (const call of calls) for (const group of call.groups) group.reject(failure);
     } finally {
+      stopTimer?.();
       this.inFlight -= 1;
       this.scheduleFlush();
     }
@@ -146,6 +154,12 @@ export class GroupCommitter {
     }
     return calls;
   }
+}
+
+function countMessages(calls: readonly ScriptCall[]): number {
+  let count = 0;
+  for (const call of calls) for (const group of call.groups) count += group.messages.length;
+  return count;
 }
 
 function settleCall(call: ScriptCall, result: [Error | null, unknown] | undefined): void {

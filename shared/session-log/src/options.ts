@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 import { KEY_PREFIX_PATTERN } from './keys.js';
 import {
@@ -38,6 +39,11 @@ export interface GroupCommitOptions {
    * @default 1
    */
   maxInFlight: number;
+  /**
+   * Where the group commit's metrics (batch size, flush time) are registered; none when unset.
+   * @default undefined
+   */
+  metricsRegistry?: Registry;
 }
 
 export interface SessionLogOptions {
@@ -214,6 +220,7 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
         1,
       ),
       maxInFlight: nonNegativeInteger('groupCommit.maxInFlight', groupCommit.maxInFlight ?? 1, 1),
+      ...(groupCommit.metricsRegistry ? { metricsRegistry: groupCommit.metricsRegistry } : {}),
     },
   };
 }
