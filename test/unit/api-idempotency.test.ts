@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyIdempotencyKey, newSessionId } from '@holdfast/producer';
+import { applyIdempotencyKey } from '../../shared/producer/src/idempotency.js';
+import { newSessionId } from '../../shared/producer/src/session-id.js';
 import { assertSessionId, isHoldfastError } from '@holdfast/protocol';
 
 function codeOf(fn: () => unknown): string | undefined {

@@ -42,6 +42,20 @@ describe('validateHandshakeAuth', () => {
     expect(validateHandshakeAuth({ ...good, position: null }).position).toBeUndefined();
   });
 
+  it("accepts start: 'oldest' from protocol 3 on, and the old start mark as a position", () => {
+    expect(validateHandshakeAuth({ ...good, v: 3, start: 'oldest' })).toEqual({
+      sessionId: 's-1',
+      token: 'a.b.c',
+      version: 3,
+      position: 'oldest',
+    });
+    // What SDKs of protocol 1 and 2 sent: an epoch no log has, answered with a reset.
+    expect(validateHandshakeAuth({ ...good, position: { epoch: '~start', offset: 0 } }).position).toEqual({
+      epoch: '~start',
+      offset: 0,
+    });
+  });
+
   it.each([
     [null, ErrorCode.InvalidHandshake, 'handshake auth must be an object { v, sessionId, token, position? }'],
     [
@@ -50,14 +64,25 @@ describe('validateHandshakeAuth', () => {
       'handshake auth must be an object { v, sessionId, token, position? }',
     ],
     [
-      { ...good, v: 3 },
+      { ...good, v: 4 },
       ErrorCode.UnsupportedProtocol,
-      'protocol version 3 is not supported; this edge speaks 1, 2',
+      'protocol version 4 is not supported; this edge speaks 1, 2, 3',
     ],
     [
       { ...good, v: undefined },
       ErrorCode.UnsupportedProtocol,
-      'protocol version undefined is not supported; this edge speaks 1, 2',
+      'protocol version undefined is not supported; this edge speaks 1, 2, 3',
+    ],
+    [
+      { ...good, start: 'oldest' },
+      ErrorCode.InvalidHandshake,
+      'start needs protocol version 3; this handshake says 2',
+    ],
+    [{ ...good, v: 3, start: 'newest' }, ErrorCode.InvalidHandshake, `start must be 'oldest', got "newest"`],
+    [
+      { ...good, v: 3, start: 'oldest', position: { epoch: 'E', offset: 1 } },
+      ErrorCode.InvalidHandshake,
+      'handshake auth has both start and position; send one of them',
     ],
     [{ ...good, sessionId: 'a:b' }, ErrorCode.InvalidSessionId, 'session id must be'],
     [{ ...good, token: '' }, ErrorCode.TokenMissing, 'handshake auth has no token'],

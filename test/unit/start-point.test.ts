@@ -40,6 +40,15 @@ describe('decideStart', () => {
     expect(decideStart(log, undefined, 0)).toEqual({ startOffset: 41, reset: undefined });
   });
 
+  it('starts from the oldest message when asked, with a reset that names no old epoch, whatever was acked', () => {
+    const fromOldest = {
+      startOffset: 41,
+      reset: { reason: 'epoch_changed', oldEpoch: null, newEpoch: 'E', firstAvailable: 41, resumeFrom: 41 },
+    };
+    expect(decideStart(log, 'oldest', 0)).toEqual(fromOldest);
+    expect(decideStart(log, 'oldest', 90)).toEqual(fromOldest);
+  });
+
   it('starts an empty log at 1', () => {
     expect(decideStart({ epoch: 'E', head: 0, firstAvailable: 1 }, undefined, 0)).toEqual({
       startOffset: 1,

@@ -5,8 +5,9 @@
  * only carries them out.
  */
 import { ErrorCode, isHoldfastError, type NoticePayload } from '@holdfast/protocol';
+import { classifyFencedAck } from '@holdfast/session-log';
 import { TRANSPORT_CLOSE_GRACE_MS } from './edge-shutdown.js';
-import { fencedBy, type LeaseLoss } from './lease-fencing.js';
+import type { LeaseLoss } from './lease-fencing.js';
 
 /** A terminal notice: the event it is sent as, and its payload. */
 export interface CloseNotice {
@@ -46,7 +47,7 @@ export const TOKEN_EXPIRED: CloseNotice = endNotice(
  * gets a retryable fault and claims the lease again when it reconnects.
  */
 export function leaseLossNotice(loss: LeaseLoss): CloseNotice {
-  return loss === 'lost'
+  return loss === 'fenced'
     ? REPLACED
     : endNotice(
         ErrorCode.RedisUnavailable,
@@ -69,7 +70,7 @@ export function failureOutcome(error: unknown, leaseGeneration: number): Failure
   }
   // A fenced ack carries the consumer's current generation: the same rule as a lease renewal.
   if (error.code === ErrorCode.Replaced) {
-    return { kind: 'close', close: leaseLossNotice(fencedBy(leaseGeneration, error.details?.generation)) };
+    return { kind: 'close', close: leaseLossNotice(classifyFencedAck(leaseGeneration, error)) };
   }
   if (error.code === ErrorCode.SessionEnded && error.details?.reason === 'deleted') {
     return { kind: 'await_end_notice', message: error.message };

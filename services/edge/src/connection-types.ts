@@ -5,27 +5,43 @@
  */
 import type { Socket } from 'socket.io';
 import type { Logger } from '@holdfast/config';
-import type { ClientToServerEvents, LogPosition, ServerToClientEvents, SizeLimits } from '@holdfast/protocol';
-import type { LiveSubscriptions, SessionLog } from '@holdfast/session-log';
+import type {
+  ClientToServerEvents,
+  LogPosition,
+  ServerToClientEvents,
+  SizeLimits,
+  StartFrom,
+} from '@holdfast/protocol';
+import type { ConsumerLeases, Inbox, LiveSubscriptions, OutboundLog } from '@holdfast/session-log';
 import type { WindowLimits } from './flow-window.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { SessionConnection } from './session-connection.js';
 
 export type EdgeSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
+/**
+ * What the edge may do to a session, and nothing more: read, ack and watch its outbound log,
+ * hold a consumer lease, and hand inbound messages to its inbox. Never append, complete or
+ * delete; those are the back end's (API, producer) and the workers'. Each module takes the
+ * narrowest part of it it needs.
+ */
+export type EdgeSessionLog = Pick<OutboundLog, 'info' | 'read' | 'ack' | 'keys'> &
+  Pick<ConsumerLeases, 'claimLease' | 'renewLease' | 'releaseLease'> &
+  Pick<Inbox, 'enqueueInbound'>;
+
 /** A handshake that was verified and whose consumer lease was claimed. */
 export interface AcceptedHandshake {
   readonly sessionId: string;
   readonly consumerId: string;
   readonly tokenExpiresAt: number;
-  readonly position: LogPosition | undefined;
+  readonly position: LogPosition | StartFrom | undefined;
   readonly leaseGeneration: number;
   /** The protocol version the client speaks. */
   readonly protocolVersion: number;
 }
 
 export interface ConnectionDeps {
-  readonly log: SessionLog;
+  readonly log: EdgeSessionLog;
   readonly live: LiveSubscriptions;
   readonly window: WindowLimits;
   /** Told to clients in `hello`, so they refuse an oversize send instead of sending it. */

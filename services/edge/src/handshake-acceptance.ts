@@ -14,7 +14,7 @@ import {
   validateHandshakeAuth,
   type ConnectErrorData,
 } from '@holdfast/protocol';
-import type { SessionLog } from '@holdfast/session-log';
+import type { ConsumerLeases } from '@holdfast/session-log';
 import type { EdgeConfig } from './config.js';
 import type { ConnectionCounter } from './connection-counter.js';
 import type { AcceptedHandshake, EdgeSocket } from './connection-types.js';
@@ -29,7 +29,7 @@ export interface SocketData {
 
 export interface HandshakeContext {
   readonly config: Pick<EdgeConfig, 'maxConnectionsPerSession' | 'leaseMs'>;
-  readonly log: SessionLog;
+  readonly log: Pick<ConsumerLeases, 'claimLease'>;
   readonly verifier: TokenVerifier;
   /** Session connections per session on this edge. */
   readonly perSession: ConnectionCounter;

@@ -12,10 +12,10 @@ import {
   validateSendReply,
   type SendReply,
 } from '@holdfast/protocol';
-import type { SessionLog } from '@holdfast/session-log';
+import type { Inbox } from '@holdfast/session-log';
 
 export interface InboundSendContext {
-  readonly log: SessionLog;
+  readonly log: Pick<Inbox, 'enqueueInbound'>;
   /** Schedule the drain that will hand an accepted inbound message to a worker. */
   readonly submitDrain: (sessionId: string, generation: number) => Promise<void>;
   readonly sessionId: string;

@@ -1,19 +1,16 @@
 /**
  * Lease fencing on the edge, in one place: how a connection keeps its consumer lease confirmed
- * (LeaseKeeper), how it asks Redis (leaseRenewal), and the one rule that reads a generation that
- * is not its own (fencedBy). A connection delivers and acks only under a confirmed lease, so a
- * stale connection can never overwrite a newer one's progress.
+ * (LeaseKeeper) and how it asks Redis (leaseRenewal). A connection delivers and acks only under a
+ * confirmed lease, so a stale connection can never overwrite a newer one's progress. The rule
+ * that reads a generation that is not the connection's own is the session log's
+ * (`classifyLease`, `classifyFencedAck` in lease-status.ts), beside the scripts that hand
+ * generations out.
  */
 import { performance } from 'node:perf_hooks';
-import type { SessionLog } from '@holdfast/session-log';
+import { classifyLease, type ConsumerLeases, type LeaseStatus } from '@holdfast/session-log';
 
-/**
- * `lost`: a newer connection of the consumer took over (a higher generation). `rolled_back`: the
- * generation went back, below this connection's own: Redis lost the claim (restored from an
- * older snapshot or AOF), nobody took over.
- */
-export type LeaseCheck = 'held' | 'lost' | 'rolled_back' | 'session_gone';
-export type LeaseLoss = 'lost' | 'rolled_back';
+/** How a lease that is no longer this connection's was lost. */
+export type LeaseLoss = Extract<LeaseStatus, 'fenced' | 'rolled_back'>;
 
 /** The lease a connection claimed in its handshake. */
 export interface ClaimedLease {
@@ -22,27 +19,17 @@ export interface ClaimedLease {
   readonly generation: number;
 }
 
-/**
- * THE edge's fencing rule, for a generation Redis reports instead of the connection's own (a
- * lease renewal or a fenced ack): generations only grow, so a lower one means Redis lost writes,
- * not a takeover; anything else (higher, or unknown) means a newer connection took over.
- */
-export function fencedBy(own: number, current: unknown): LeaseLoss {
-  return typeof current === 'number' && current < own ? 'rolled_back' : 'lost';
-}
-
-/** One renewal of `lease` in Redis, read as a LeaseCheck. */
+/** One renewal of `lease` in Redis, read as a LeaseStatus. */
 export function leaseRenewal(
-  log: SessionLog,
+  log: Pick<ConsumerLeases, 'renewLease'>,
   lease: ClaimedLease,
   leaseMs: number,
-): () => Promise<LeaseCheck> {
-  return async () => {
-    const generation = await log.renewLease(lease.sessionId, lease.consumerId, lease.generation, leaseMs);
-    if (generation === undefined) return 'session_gone';
-    if (generation === lease.generation) return 'held';
-    return fencedBy(lease.generation, generation);
-  };
+): () => Promise<LeaseStatus> {
+  return async () =>
+    classifyLease(
+      lease.generation,
+      await log.renewLease(lease.sessionId, lease.consumerId, lease.generation, leaseMs),
+    );
 }
 
 /**
@@ -59,9 +46,9 @@ export class LeaseKeeper {
 
   constructor(
     private readonly leaseMs: number,
-    private readonly check: () => Promise<LeaseCheck>,
+    private readonly check: () => Promise<LeaseStatus>,
     private readonly onConfirmed: () => void,
-    private readonly onLost: (why: Exclude<LeaseCheck, 'held'>) => void,
+    private readonly onLost: (why: Exclude<LeaseStatus, 'held'>) => void,
   ) {
     this.confirmedAt = performance.now();
     this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(leaseMs / 3)));

@@ -5,7 +5,7 @@
  * from the first retained offset — and both build their resets here. Pure, so every case is
  * unit-tested.
  */
-import type { LogPosition, ResetPayload, ResetReason } from '@holdfast/protocol';
+import type { LogPosition, ResetPayload, ResetReason, StartFrom } from '@holdfast/protocol';
 
 /** The session's log as the edge found it (when a connection started, or in a read). */
 export interface LogState {
@@ -41,12 +41,17 @@ function restart(log: LogState, reason: ResetReason, oldEpoch: string | null): S
  * valid, else right after the consumer's stored ack. Anything that would make the client skip
  * or re-see different content under the same offset becomes an explicit reset: the client
  * rebuilds its view from `resumeFrom`.
+ *
+ * A client that asks for the oldest message (`start: 'oldest'`) has no view yet; it gets the
+ * same reset an unknown epoch gets, with no old epoch, so it learns where the retained log
+ * begins exactly as a client of protocol 1 or 2 did with its `~start` position.
  */
 export function decideStart(
   log: LogState,
-  position: LogPosition | undefined,
+  position: LogPosition | StartFrom | undefined,
   storedAck: number,
 ): StartDecision {
+  if (position === 'oldest') return restart(log, 'epoch_changed', null);
   if (position) {
     if (position.epoch !== log.epoch) return restart(log, 'epoch_changed', position.epoch);
     if (position.offset > log.head) return restart(log, 'ahead_of_head', position.epoch);

@@ -8,7 +8,6 @@ import {
 import type { ArrivalCursor, ClientMessage } from './arrival-cursor.js';
 import { completeViolation } from './completion.js';
 import { DeliveryQueue } from './delivery-queue.js';
-import { START_EPOCH } from './start-position.js';
 import type { OrderedEvent, SessionEvents } from './session-events.js';
 
 /** What the app is handed, in order: messages, resets and the completion. */
@@ -61,9 +60,7 @@ export class AppDelivery<T> {
 
   acceptReset(cursor: ArrivalCursor, reset: ResetPayload): void {
     cursor.onReset(reset);
-    // The start sentinel is not an epoch the app ever had: it had no view at all.
-    const forApp = reset.oldEpoch === START_EPOCH ? { ...reset, oldEpoch: null } : reset;
-    this.queue.push([{ kind: 'reset', reset: forApp }]);
+    this.queue.push([{ kind: 'reset', reset }]);
   }
 
   /**

@@ -1,9 +1,11 @@
 import { PROTOCOL_VERSION, type HandshakeAuth, type LogPosition } from '@holdfast/protocol';
 
 /**
- * An epoch no log ever has (real epochs are base64url, without `~`). A handshake position in it
- * makes the edge answer with a `reset` (`epoch_changed`) and deliver from the oldest retained
- * message: that is how the client starts from the beginning with today's protocol.
+ * The SDK's own mark for "no view yet, start from the oldest message": an epoch no log ever has
+ * (real epochs are base64url, without `~`). It never leaves the client as a position: the
+ * handshake says `start: 'oldest'` instead, and the edge answers with a `reset`
+ * (`epoch_changed`, no old epoch) and delivers from the oldest retained message. (Clients of
+ * protocol 1 and 2 sent this mark as their position; edges still answer that the same way.)
  */
 export const START_EPOCH = '~start';
 
@@ -27,16 +29,14 @@ export function initialPosition(
   return stored;
 }
 
-/** The handshake's `auth`: resume after `position` (the start sentinel included), or after the ack. */
+/** The handshake's `auth`: from the oldest message, after `position`, or after the stored ack. */
 export function handshakeAuth(
   sessionId: string,
   token: string,
   position: LogPosition | undefined,
 ): HandshakeAuth {
-  return {
-    v: PROTOCOL_VERSION,
-    sessionId,
-    token,
-    ...(position ? { position: { epoch: position.epoch, offset: position.offset } } : {}),
-  };
+  const auth = { v: PROTOCOL_VERSION, sessionId, token };
+  if (isStartPosition(position)) return { ...auth, start: 'oldest' };
+  if (position) return { ...auth, position: { epoch: position.epoch, offset: position.offset } };
+  return auth;
 }

@@ -1,12 +1,11 @@
 export { createProducer } from './producer.js';
-export { applyIdempotencyKey, assertIdempotencyKey, type PublishShape } from './idempotency.js';
-export { newSessionId } from './session-id.js';
 export type {
   BatchPublishResult,
   CreateSessionInput,
   CreatedSession,
   IssueTokenInput,
   Producer,
+  ProducerLogOptions,
   ProducerOptions,
   PublishBatchOptions,
   PublishOptions,

@@ -8,7 +8,27 @@ import type {
   SessionLogOptions,
 } from '@holdfast/session-log';
 
-export interface ProducerOptions extends SessionLogOptions {
+/**
+ * What a back end sets. The session log's other options are the edges' and workers' business
+ * (inbound dedupe and rate, lease timing) or tuning that stays at its default (group commit,
+ * durability re-checks); a producer passing them would only drift from the fleet's settings.
+ */
+export type ProducerLogOptions = Pick<
+  SessionLogOptions,
+  | 'redis'
+  | 'keyPrefix'
+  | 'retention'
+  | 'idleTtlMs'
+  | 'tombstoneTtlMs'
+  | 'completedRetentionMs'
+  | 'dedupeWindowMs'
+  | 'maxPayloadBytes'
+  | 'maxBatchMessages'
+  | 'commandTimeoutMs'
+  | 'linkProbe'
+>;
+
+export interface ProducerOptions extends ProducerLogOptions {
   /**
    * How client tokens are signed (HS256 secret, or a private key for RS256/ES256/EdDSA), with
    * the audience and issuer the edges expect. Without it `issueToken` fails with

@@ -20,7 +20,15 @@ export interface HandshakeAuth {
   readonly token: string;
   /** Resume after this position; without it the edge starts after the consumer's stored ack. */
   readonly position?: LogPosition;
+  /**
+   * `'oldest'` (protocol 3): deliver the whole retained log, whatever the consumer acked; the
+   * client has no view yet. Never together with `position`.
+   */
+  readonly start?: StartFrom;
 }
+
+/** What a handshake may ask for instead of a position. */
+export type StartFrom = 'oldest';
 
 /** First event on every accepted connection, before any batch. */
 export interface HelloPayload {

@@ -1,4 +1,4 @@
-export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version.js';
+export { EXPLICIT_START_SINCE_VERSION, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version.js';
 export { ErrorCode, type ErrorAction, errorActions, isRetryable } from './error-codes.js';
 export { HoldfastError, isHoldfastError } from './holdfast-error.js';
 export {
@@ -29,6 +29,7 @@ export type {
   SendReply,
   ServerToClientEvents,
   SizeLimits,
+  StartFrom,
   TokenRefreshPayload,
   TokenRefreshReply,
 } from './events.js';

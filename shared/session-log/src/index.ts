@@ -7,6 +7,7 @@ export { classifyFencedAck, classifyLease, type LeaseStatus } from './lease-stat
 export type { Inbox } from './inbox.js';
 export { RedisInbox } from './inbox-redis.js';
 export { LogConnection } from './log-connection.js';
+export { scriptSources, type ScriptName } from './scripts.js';
 export { ScriptStatus, type ScriptStatusName, type ScriptStatusValue } from './script-status.js';
 export { KEY_PREFIX_PATTERN, deadLetterKey, sessionKeys, type SessionKeys } from './keys.js';
 export {

@@ -82,3 +82,11 @@ export function queueScript(
   if (!command) throw new Error(`script ${name} is not defined on this connection`);
   command.call(pipeline, ...keys, ...args);
 }
+
+/** Every script as Redis runs it (library included), by name: for tools that check them all. */
+export function scriptSources(): Array<{ name: ScriptName; lua: string }> {
+  return (Object.entries(scriptFiles) as Array<[ScriptName, string]>).map(([name, file]) => ({
+    name,
+    lua: `${lib}\n${loadLua(file)}`,
+  }));
+}

@@ -59,9 +59,27 @@ interface RejectionCase {
 
 const handshakeCases: RejectionCase[] = [
   {
-    name: 'protocol version 3 (newer than this edge speaks)',
+    name: 'protocol version 4 (newer than this edge speaks)',
     code: ErrorCode.UnsupportedProtocol,
-    options: async (sessionId) => ({ sessionId, token: await tokenFor(sessionId), auth: { v: 3 } }),
+    options: async (sessionId) => ({ sessionId, token: await tokenFor(sessionId), auth: { v: 4 } }),
+  },
+  {
+    name: "start: 'oldest' in a version 2 handshake",
+    code: ErrorCode.InvalidHandshake,
+    options: async (sessionId) => ({
+      sessionId,
+      token: await tokenFor(sessionId),
+      auth: { v: 2, start: 'oldest' },
+    }),
+  },
+  {
+    name: 'start together with a position',
+    code: ErrorCode.InvalidHandshake,
+    options: async (sessionId) => ({
+      sessionId,
+      token: await tokenFor(sessionId),
+      auth: { start: 'oldest', position: { epoch: 'E', offset: 1 } },
+    }),
   },
   {
     name: 'protocol version missing',

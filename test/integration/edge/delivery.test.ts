@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONSUMER_ID } from '@holdfast/protocol';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
 import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient, assertContiguous } from '../../helpers/raw-client.js';
@@ -56,6 +57,36 @@ describe('delivery', () => {
     assertContiguous(second.delivered, 501, 1500);
     expect(second.resets).toEqual([]);
     second.close();
+  });
+
+  it("delivers the whole retained log to start: 'oldest', and to the start mark of protocol 2 clients", async () => {
+    const { sessionId, token } = await newSession();
+    await publish(sessionId, 1, 30);
+    // The consumer acknowledged everything: only an explicit start brings the log back.
+    const reader = await RawClient.connect(env.edge.url, { sessionId, token });
+    await reader.waitForOffset(30);
+    await waitFor(async () => (await env.log.info(sessionId)).acks[DEFAULT_CONSUMER_ID] === 30, {
+      what: 'the ack of 30 to be stored',
+    });
+    reader.close();
+    const epoch = reader.position!.epoch;
+    const fromOldest = { reason: 'epoch_changed', newEpoch: epoch, firstAvailable: 1, resumeFrom: 1 };
+
+    const explicit = await RawClient.connect(env.edge.url, { sessionId, token, auth: { start: 'oldest' } });
+    await explicit.waitForOffset(30);
+    expect(explicit.resets).toEqual([{ ...fromOldest, oldEpoch: null }]);
+    assertContiguous(explicit.delivered, 1, 30);
+    explicit.close();
+
+    const legacy = await RawClient.connect(env.edge.url, {
+      sessionId,
+      token,
+      auth: { v: 2, position: { epoch: '~start', offset: 0 } },
+    });
+    await legacy.waitForOffset(30);
+    expect(legacy.resets).toEqual([{ ...fromOldest, oldEpoch: '~start' }]);
+    assertContiguous(legacy.delivered, 1, 30);
+    legacy.close();
   });
 
   it('keeps a client that stops acking connected, never exceeds the window, then catches up in order', async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HoldfastError } from '@holdfast/protocol';
 import { ErrorCode } from '@holdfast/protocol';
 import { SessionLog, type AppendResult } from '@holdfast/session-log';
-import { RedisServer } from '../../helpers/redis-server.js';
+import { RedisServer, truncateAofTailIn } from '../../helpers/redis-server.js';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -118,7 +118,7 @@ describe('epochs across Redis restarts', () => {
     expect(await log.append(sessionId, 'x')).toMatchObject({ epoch: after.epoch, offset: 31 });
   });
 
-  it('keeps the epoch across a restart that switched to everysec, then rotates after the next loss', async () => {
+  it('starts a new epoch at the first write of a Redis that is not durable, then rotates after the next loss', async () => {
     server = await RedisServer.start({ appendfsync: 'always' });
     const log = await logs.open();
     const sessionId = uniqueId();
@@ -128,14 +128,46 @@ describe('epochs across Redis restarts', () => {
     await server.kill();
     await server.restart({ appendfsync: 'everysec' });
     await waitUntilServing(log, sessionId);
-    // Everything written so far was fsynced: same epoch. New writes are not, so durable drops.
-    expect(await log.append(sessionId, 'lossy write')).toMatchObject({ epoch, offset: 2 });
+    // What is stored was fsynced, but what comes next is not: the durable epoch ends here.
+    const lossy = await log.append(sessionId, 'lossy write');
+    expect(lossy.epoch).not.toBe(epoch);
+    expect(lossy.offset).toBe(2);
     expect((await log.info(sessionId)).durable).toBe(false);
 
     await server.kill();
     await server.restart({ appendfsync: 'everysec' });
     await waitUntilServing(log, sessionId);
-    expect((await log.info(sessionId)).epoch).not.toBe(epoch);
+    expect((await log.info(sessionId)).epoch).not.toBe(lossy.epoch);
+  });
+
+  it('never reuses an offset when the AOF tail lost by a non-durable Redis held the end of a durable epoch', async () => {
+    server = await RedisServer.start({ appendfsync: 'always' });
+    const log = await logs.open();
+    const sessionId = uniqueId();
+    await log.createSession(sessionId);
+    await log.append(sessionId, 'durable write');
+
+    await server.kill();
+    await server.restart({ appendfsync: 'everysec' });
+    // The log issues no write until it is asked to, so this is the AOF as the restart left it.
+    const atRestart = await truncateAofTailIn(server.dir, 0);
+    await waitUntilServing(log, sessionId);
+    const lossy = await log.append(sessionId, 'lossy write');
+
+    // An OS crash under everysec: everything written since the restart is gone, the epoch
+    // change included. The next Redis is durable again and finds the durable mark.
+    await server.kill();
+    const end = await truncateAofTailIn(server.dir, 0);
+    await server.truncateAofTail(end.sizeBefore - atRestart.sizeBefore);
+    await server.restart({ appendfsync: 'always' });
+    await waitUntilServing(log, sessionId);
+    expect((await log.info(sessionId)).head).toBe(1);
+
+    // Offset 2 is handed out again, but never under the epoch the lost write was acknowledged
+    // with: a client that saw it is reset instead of taking new content for the old.
+    const next = await log.append(sessionId, 'after the loss');
+    expect(next.offset).toBe(2);
+    expect(next.epoch).not.toBe(lossy.epoch);
   });
 
   it('loses no acknowledged append when Redis is killed mid-append (appendfsync always)', async () => {

@@ -4,10 +4,10 @@
  * the rules live here, beside the event types, and the edge only calls them.
  */
 import { ErrorCode } from '../error-codes.js';
-import type { LogPosition } from '../events.js';
+import type { LogPosition, StartFrom } from '../events.js';
 import { HoldfastError } from '../holdfast-error.js';
 import { assertSessionId, isOffset } from '../identifiers.js';
-import { SUPPORTED_PROTOCOL_VERSIONS } from '../version.js';
+import { EXPLICIT_START_SINCE_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../version.js';
 
 /** A handshake that passed validation (the token is verified separately, by @holdfast/auth). */
 export interface ValidHandshake {
@@ -15,7 +15,8 @@ export interface ValidHandshake {
   readonly token: string;
   /** The protocol version the client speaks (1 has no `complete` event). */
   readonly version: number;
-  readonly position: LogPosition | undefined;
+  /** Where the client asks to start: after its own position, from the oldest message, or (undefined) after its stored ack. */
+  readonly position: LogPosition | StartFrom | undefined;
 }
 
 function fail(code: ErrorCode, message: string): never {
@@ -30,9 +31,12 @@ function fail(code: ErrorCode, message: string): never {
  */
 export function validateHandshakeAuth(auth: unknown): ValidHandshake {
   if (typeof auth !== 'object' || auth === null || Array.isArray(auth)) {
-    fail(ErrorCode.InvalidHandshake, 'handshake auth must be an object { v, sessionId, token, position? }');
+    fail(
+      ErrorCode.InvalidHandshake,
+      "handshake auth must be an object { v, sessionId, token, position? } or { v, sessionId, token, start: 'oldest' }",
+    );
   }
-  const { v, sessionId, token, position } = auth as Record<string, unknown>;
+  const { v, sessionId, token, position, start } = auth as Record<string, unknown>;
   if (typeof v !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.includes(v)) {
     fail(
       ErrorCode.UnsupportedProtocol,
@@ -44,7 +48,25 @@ export function validateHandshakeAuth(auth: unknown): ValidHandshake {
     fail(ErrorCode.TokenMissing, 'handshake auth has no token');
   }
   if (typeof token !== 'string') fail(ErrorCode.TokenInvalid, 'token must be a string');
-  return { sessionId, token, version: v, position: validatePosition(position) };
+  const from = validateStart(start, v);
+  if (from !== undefined && position !== undefined && position !== null) {
+    fail(ErrorCode.InvalidHandshake, 'handshake auth has both start and position; send one of them');
+  }
+  return { sessionId, token, version: v, position: from ?? validatePosition(position) };
+}
+
+function validateStart(start: unknown, version: number): StartFrom | undefined {
+  if (start === undefined || start === null) return undefined;
+  if (version < EXPLICIT_START_SINCE_VERSION) {
+    fail(
+      ErrorCode.InvalidHandshake,
+      `start needs protocol version ${EXPLICIT_START_SINCE_VERSION}; this handshake says ${version}`,
+    );
+  }
+  if (start !== 'oldest') {
+    fail(ErrorCode.InvalidHandshake, `start must be 'oldest', got ${JSON.stringify(start) ?? 'undefined'}`);
+  }
+  return start;
 }
 
 function validatePosition(position: unknown): LogPosition | undefined {

@@ -59,18 +59,25 @@ end
   changed (restart, failover) unless every write of the current epoch was made while Redis ran
   with appendfsync always and no replicas. In that case the epoch is kept; otherwise a new
   epoch starts, so no reader can ever see one offset with two different contents.
+
+  A durable epoch also ends the moment a non-durable Redis first writes to it (a restart or
+  failover onto everysec or a replica-backed master, or a live CONFIG SET). Merely marking the
+  epoch "not durable" is not enough: that mark is itself a non-durable write, so a crash that
+  loses the AOF tail loses the mark together with the appends after it, the next process finds
+  the old durable mark, keeps the epoch and hands the lost offsets out again. A new epoch
+  written first cannot be lost on its own: an AOF loses a suffix, so either it survives or
+  every write made under it is gone as well, and a client that saw any of them holds an epoch
+  the log no longer has.
   Returns the epoch in force and whether it was just rotated.
 ]]
 local function hf_check_epoch(metaKey, channel, epoch, head, storedRunId, storedDurable, runId, durableNow, candidate)
-  if storedRunId == runId then
-    if durableNow == '0' and storedDurable == '1' then
-      redis.call('HSET', metaKey, 'durable', '0')
+  local durableEnds = storedDurable == '1' and durableNow == '0'
+  if not durableEnds then
+    if storedRunId == runId then return epoch, false end
+    if storedDurable == '1' then
+      redis.call('HSET', metaKey, 'runId', runId)
+      return epoch, false
     end
-    return epoch, false
-  end
-  if storedDurable == '1' then
-    redis.call('HSET', metaKey, 'runId', runId, 'durable', durableNow)
-    return epoch, false
   end
   redis.call('HSET', metaKey, 'epoch', candidate, 'runId', runId, 'durable', durableNow)
   -- Acknowledged offsets belong to the old epoch; keeping them would let a consumer without
