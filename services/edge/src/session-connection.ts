@@ -139,7 +139,11 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
       ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
     });
     this.logger.debug(
-      { startOffset: decision.startOffset, head: info.head, resumed: this.handshake.position !== undefined },
+      {
+        startOffset: decision.startOffset,
+        head: info.head,
+        resumed: typeof this.handshake.position === 'object',
+      },
       'connection started',
     );
     if (decision.reset) this.sendReset(decision.reset);
@@ -281,7 +285,8 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   /** A connection that presented a position resumed, or was reset (with the reason). */
   private countResume(resetReason: string | undefined): void {
-    if (this.handshake.position === undefined) return;
+    const { position } = this.handshake;
+    if (position === undefined || position === 'oldest') return;
     this.deps.metrics.resumes.inc(
       resetReason === undefined
         ? { outcome: 'resumed', reason: '' }

@@ -1,8 +1,11 @@
+import { createLogger, lifecycleLogger } from '@holdfast/config';
 import { INBOUND_QUEUE_NAME } from '@holdfast/inbound-queue';
 import { loadWorkerConfig } from './config.js';
 import { DrainWorker } from './drain-worker.js';
 import { loadHandler } from './load-handler.js';
-import { jsonLineLog } from './worker-log.js';
+import { listenForMetrics, type MetricsListener } from './metrics-listener.js';
+import { loggerReport } from './worker-log.js';
+import { WorkerMetrics } from './worker-metrics.js';
 
 /**
  * Worker process entry point. SIGTERM (and SIGINT) stop it gracefully: no new drains; running
@@ -22,6 +25,9 @@ async function main(): Promise<void> {
     console.error(`holdfast worker: ${(error as Error).message}`);
     process.exit(2);
   }
+  const logger = createLogger({ service: 'worker', level: config.logLevel });
+  const lifecycle = lifecycleLogger(logger);
+  const metrics = new WorkerMetrics({ url: config.redisUrl }, config.keyPrefix);
   const worker = await DrainWorker.start({
     redisUrl: config.redisUrl,
     keyPrefix: config.keyPrefix,
@@ -36,37 +42,44 @@ async function main(): Promise<void> {
     deadLetterRetentionMs: config.deadLetterRetentionMs,
     sessionLog: { linkProbe: config.redisProbe },
     inboxSweepEveryMs: config.inboxSweepEveryMs,
-    report: jsonLineLog,
+    report: loggerReport(logger),
+    metrics,
   });
-  console.log(
-    JSON.stringify({
-      msg: 'worker ready',
-      pid: process.pid,
+  let listener: MetricsListener | undefined;
+  if (config.metrics)
+    listener = await listenForMetrics(metrics.registry, config.metrics.port, config.metrics.host);
+  lifecycle.info(
+    {
       queue: INBOUND_QUEUE_NAME,
       concurrency: config.concurrency,
       handler: config.handlerModule ?? 'example-agent',
-    }),
+      ...(listener ? { metricsPort: listener.port } : {}),
+    },
+    'worker ready',
   );
 
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    console.log(JSON.stringify({ msg: 'worker stopping', signal, activeDrains: worker.activeDrains }));
+    lifecycle.info({ signal, activeDrains: worker.activeDrains }, 'worker stopping');
     setTimeout(() => {
-      console.error(JSON.stringify({ msg: 'shutdown timeout: exiting with handlers still running' }));
+      logger.error('shutdown timeout: exiting with handlers still running');
       process.exit(1);
     }, config.shutdownTimeoutMs + HARD_EXIT_AFTER_GRACE_MS).unref();
-    worker.close().then(
-      () => {
-        console.log(JSON.stringify({ msg: 'worker stopped' }));
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error('worker shutdown failed', error);
-        process.exit(1);
-      },
-    );
+    worker
+      .close()
+      .then(() => Promise.all([metrics.close(), listener?.close()]))
+      .then(
+        () => {
+          lifecycle.info('worker stopped');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'worker shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

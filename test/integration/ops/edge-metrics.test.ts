@@ -86,6 +86,8 @@ describe('edge metrics at /metrics', () => {
       token,
       position: { epoch: 'an-older-epoch', offset: 1 },
     });
+    // The reset follows the hello.
+    await waitFor(() => reset.resets.length > 0, { what: 'the reset after the hello' });
     expect(reset.resets[0]?.reason).toBe('epoch_changed');
     reset.close();
     await reset.waitForDisconnect();
