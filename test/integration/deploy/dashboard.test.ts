@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EdgeProcess } from '../../helpers/edge-process.js';
 import { freePort } from '../../helpers/free-port.js';
@@ -58,4 +59,11 @@ it('every metric the dashboard and the alerts query is exposed by a running serv
     if (!name.startsWith('holdfast_')) continue;
     expect(name).toMatch(/^holdfast_(edge|api|worker|session_log)_[a-z0-9_]+$/);
   }
+  // docs/operations.md's metrics table lists exactly what the services expose.
+  const doc = readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## Metrics'), doc.indexOf('## Logs'));
+  const documented = new Set([...section.matchAll(/^\| `(holdfast_[a-z0-9_]+)`/gm)].map((m) => m[1]!));
+  const ours = [...exposed].filter((name) => name.startsWith('holdfast_'));
+  expect(ours.filter((name) => !documented.has(name))).toEqual([]);
+  expect([...documented].filter((name) => !exposed.has(name))).toEqual([]);
 });
