@@ -201,8 +201,17 @@ function idleTable(all: readonly Row[]): string {
   const rows = all.filter((r) => r.bench === 'idle-memory');
   const keys = ['connections'];
   return table(
-    'idle-memory: server memory per idle connection (after GC, minus the same with none)',
-    ['connections', 'peer', 'RSS KiB/conn', 'heap KiB/conn', 'RSS × socket.io', 'heap × socket.io'],
+    'idle-memory: server memory per idle connection (after GC, minus the same with none), and the Redis work of idle connections',
+    [
+      'connections',
+      'peer',
+      'RSS KiB/conn',
+      'heap KiB/conn',
+      'RSS × socket.io',
+      'heap × socket.io',
+      'Redis script calls/s',
+      'Redis commands/s',
+    ],
     rows.map((r) => {
       const plain = find(rows, r, keys, 'socket.io');
       return [
@@ -214,6 +223,8 @@ function idleTable(all: readonly Row[]): string {
         r.peer === 'socket.io'
           ? ''
           : ratio(med(r, 'heapKiBPerConnection'), med(plain, 'heapKiBPerConnection')),
+        fixed(med(r, 'redisScriptCallsPerSecond')),
+        fixed(med(r, 'redisCommandsPerSecond')),
       ];
     }),
   );

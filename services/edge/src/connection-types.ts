@@ -14,6 +14,7 @@ import type {
 } from '@holdfast/protocol';
 import type { ConsumerLeases, Inbox, LiveSubscriptions, OutboundLog } from '@holdfast/session-log';
 import type { WindowLimits } from './flow-window.js';
+import type { EdgeLeaseRenewer } from './lease-fencing.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { SessionConnection } from './session-connection.js';
 
@@ -26,7 +27,7 @@ export type EdgeSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
  * narrowest part of it it needs.
  */
 export type EdgeSessionLog = Pick<OutboundLog, 'info' | 'read' | 'ack' | 'keys'> &
-  Pick<ConsumerLeases, 'claimLease' | 'renewLease' | 'releaseLease'> &
+  Pick<ConsumerLeases, 'claimLease' | 'renewLease' | 'renewLeases' | 'releaseLease'> &
   Pick<Inbox, 'enqueueInbound'>;
 
 /** A handshake that was verified and whose consumer lease was claimed. */
@@ -46,7 +47,8 @@ export interface ConnectionDeps {
   readonly window: WindowLimits;
   /** Told to clients in `hello`, so they refuse an oversize send instead of sending it. */
   readonly limits: SizeLimits;
-  readonly leaseMs: number;
+  /** Keeps every connection's consumer lease confirmed, in one round per edge. */
+  readonly leases: EdgeLeaseRenewer;
   /** Verify a refreshed token for this session; resolves to its consumer and expiry. */
   readonly verifyToken: (
     token: unknown,

@@ -35,6 +35,7 @@ import {
 } from './handshake-acceptance.js';
 import { handleHttp, type EdgeStatus } from './http-routes.js';
 import { EdgeMetrics } from './metrics.js';
+import { EdgeLeaseRenewer } from './lease-fencing.js';
 import { RedisWatch } from './redis-watch.js';
 import { ReplaceFanout } from './replace-fanout.js';
 import { SessionConnection, countRedisError } from './session-connection.js';
@@ -89,7 +90,7 @@ export class EdgeServer {
       live,
       window: config.window,
       limits: { maxPayloadBytes: log.options.maxPayloadBytes, maxFrameBytes: config.maxFrameBytes },
-      leaseMs: config.leaseMs,
+      leases: new EdgeLeaseRenewer(log, config.leaseMs),
       verifyToken: async (token, sessionId) => {
         const verified = await handshakes.verifier.verify(token, { sessionId });
         return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
@@ -222,6 +223,7 @@ export class EdgeServer {
   async close(): Promise<void> {
     this.draining = true;
     this.redisWatch.stop();
+    this.connectionDeps.leases.stop();
     const { io, log, live, inbound, adapterClients, sideLinks } = this.parts;
     sideLinks.stop();
     await closeEdge(

@@ -1,35 +1,94 @@
 /**
- * Lease fencing on the edge, in one place: how a connection keeps its consumer lease confirmed
- * (LeaseKeeper) and how it asks Redis (leaseRenewal). A connection delivers and acks only under a
- * confirmed lease, so a stale connection can never overwrite a newer one's progress. The rule
- * that reads a generation that is not the connection's own is the session log's
- * (`classifyLease`, `classifyFencedAck` in lease-status.ts), beside the scripts that hand
- * generations out.
+ * Lease fencing on the edge, in one place: how every connection keeps its consumer lease
+ * confirmed (LeaseKeeper), renewed for the whole edge at once (EdgeLeaseRenewer). A connection
+ * delivers and acks only under a confirmed lease, so a stale connection can never overwrite a
+ * newer one's progress. The rule that reads a generation that is not the connection's own is the
+ * session log's (`classifyLease`, `classifyFencedAck` in lease-status.ts), beside the scripts
+ * that hand generations out.
  */
 import { performance } from 'node:perf_hooks';
-import { classifyLease, type ConsumerLeases, type LeaseStatus } from '@holdfast/session-log';
+import { classifyLease, type ConsumerLeases, type HeldLease, type LeaseStatus } from '@holdfast/session-log';
 
 /** How a lease that is no longer this connection's was lost. */
 export type LeaseLoss = Extract<LeaseStatus, 'fenced' | 'rolled_back'>;
 
-/** The lease a connection claimed in its handshake. */
-export interface ClaimedLease {
-  readonly sessionId: string;
-  readonly consumerId: string;
-  readonly generation: number;
-}
+type LeaseLinks = Pick<ConsumerLeases, 'renewLease' | 'renewLeases'>;
 
-/** One renewal of `lease` in Redis, read as a LeaseStatus. */
-export function leaseRenewal(
-  log: Pick<ConsumerLeases, 'renewLease'>,
-  lease: ClaimedLease,
-  leaseMs: number,
-): () => Promise<LeaseStatus> {
-  return async () =>
-    classifyLease(
+/**
+ * Renews the leases of all the edge's connections together: one timer, and one batch renewal
+ * (a few Redis calls, LEASE_RENEW_BATCH leases each) every third of a lease period, however many
+ * connections are open. Idle connections then cost Redis a few calls per edge, not one per
+ * connection. Each answer is read exactly as a single renewal would be.
+ */
+export class EdgeLeaseRenewer {
+  private readonly keepers = new Set<LeaseKeeper>();
+  private readonly timer: NodeJS.Timeout;
+  private renewing = false;
+
+  constructor(
+    private readonly links: LeaseLinks,
+    readonly leaseMs: number,
+  ) {
+    this.timer = setInterval(() => void this.renewAll(), Math.max(50, Math.floor(leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Keep `lease` confirmed from now on (the claim that returned it counts as a confirmation). */
+  keep(
+    lease: HeldLease,
+    onConfirmed: () => void,
+    onLost: (why: Exclude<LeaseStatus, 'held'>) => void,
+  ): LeaseKeeper {
+    const keeper = new LeaseKeeper(lease, this, onConfirmed, onLost);
+    this.keepers.add(keeper);
+    return keeper;
+  }
+
+  /** Connections whose lease this edge keeps. */
+  get size(): number {
+    return this.keepers.size;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** @internal LeaseKeeper's: no more renewals for it. */
+  release(keeper: LeaseKeeper): void {
+    this.keepers.delete(keeper);
+  }
+
+  /** @internal LeaseKeeper's: one renewal, for a lease found out of date between rounds. */
+  async renewOne(lease: HeldLease): Promise<LeaseStatus> {
+    const current = await this.links.renewLease(
+      lease.sessionId,
+      lease.consumerId,
       lease.generation,
-      await log.renewLease(lease.sessionId, lease.consumerId, lease.generation, leaseMs),
+      this.leaseMs,
     );
+    return classifyLease(lease.generation, current);
+  }
+
+  private async renewAll(): Promise<void> {
+    // A round still waiting on Redis is enough; its leases run out if Redis never answers.
+    if (this.renewing || this.keepers.size === 0) return;
+    this.renewing = true;
+    const keepers = [...this.keepers];
+    const askedAt = performance.now();
+    try {
+      const answers = await this.links.renewLeases(
+        keepers.map((k) => k.lease),
+        this.leaseMs,
+      );
+      keepers.forEach((keeper, i) =>
+        keeper.settle(classifyLease(keeper.lease.generation, answers[i]), askedAt),
+      );
+    } catch {
+      // Redis unreachable: the leases simply run out; delivery pauses until a renewal succeeds.
+    } finally {
+      this.renewing = false;
+    }
+  }
 }
 
 /**
@@ -37,49 +96,53 @@ export function leaseRenewal(
  * was confirmed less than `leaseMs` ago, measured on the monotonic clock, which keeps running
  * while a process is stopped: an edge frozen (SIGSTOP, GC pause, VM migration) past its lease
  * wakes up unable to deliver until Redis confirms it still holds the newest generation; if a
- * newer connection took over meanwhile, it learns it is replaced instead.
+ * newer connection took over meanwhile, it learns it is replaced instead. Confirmations come
+ * from the edge's rounds, or from a renewal of its own when the lease is found out of date.
  */
 export class LeaseKeeper {
-  private confirmedAt: number;
-  private readonly timer: NodeJS.Timeout;
+  private confirmedAt = performance.now();
   private checking = false;
+  private stopped = false;
 
   constructor(
-    private readonly leaseMs: number,
-    private readonly check: () => Promise<LeaseStatus>,
+    readonly lease: HeldLease,
+    private readonly renewer: EdgeLeaseRenewer,
     private readonly onConfirmed: () => void,
     private readonly onLost: (why: Exclude<LeaseStatus, 'held'>) => void,
-  ) {
-    this.confirmedAt = performance.now();
-    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(leaseMs / 3)));
-    this.timer.unref();
-  }
+  ) {}
 
   /** True while this connection may deliver. */
   isValid(): boolean {
-    const valid = performance.now() - this.confirmedAt < this.leaseMs;
-    if (!valid) void this.renew();
+    const valid = performance.now() - this.confirmedAt < this.renewer.leaseMs;
+    if (!valid) void this.renewNow();
     return valid;
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    this.renewer.release(this);
   }
 
-  private async renew(): Promise<void> {
-    if (this.checking) return;
+  /** @internal An answer about this lease, to a question asked at `askedAt` (monotonic ms). */
+  settle(status: LeaseStatus, askedAt: number): void {
+    if (this.stopped) return;
+    if (status === 'held') {
+      const wasValid = performance.now() - this.confirmedAt < this.renewer.leaseMs;
+      // An older question answered late must not move the confirmation back.
+      this.confirmedAt = Math.max(this.confirmedAt, askedAt);
+      if (!wasValid) this.onConfirmed();
+      return;
+    }
+    this.stop();
+    this.onLost(status);
+  }
+
+  private async renewNow(): Promise<void> {
+    if (this.checking || this.stopped) return;
     this.checking = true;
     const askedAt = performance.now();
     try {
-      const result = await this.check();
-      if (result === 'held') {
-        const wasValid = performance.now() - this.confirmedAt < this.leaseMs;
-        this.confirmedAt = askedAt;
-        if (!wasValid) this.onConfirmed();
-      } else {
-        this.stop();
-        this.onLost(result);
-      }
+      this.settle(await this.renewer.renewOne(this.lease), askedAt);
     } catch {
       // Redis unreachable: the lease simply runs out; delivery pauses until a check succeeds.
     } finally {

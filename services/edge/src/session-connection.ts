@@ -34,7 +34,7 @@ import { DeliveryCursor, type CursorDeps } from './delivery-cursor.js';
 import { ACK_FINISH_LIMIT_MS, ACK_FLUSH_LIMIT_MS, type DrainableConnection } from './edge-shutdown.js';
 import type { AcceptedHandshake, ConnectionDeps, EdgeSocket } from './connection-types.js';
 import { acceptSend } from './inbound-send.js';
-import { LeaseKeeper, leaseRenewal } from './lease-fencing.js';
+import type { LeaseKeeper } from './lease-fencing.js';
 import { LiveChannel } from './live-channel.js';
 import type { EdgeMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -76,9 +76,8 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
         deps.log.ack(sessionId, { epoch, offset, consumerId, leaseGeneration }).then(() => undefined),
       (error) => this.endFor(error),
     );
-    this.lease = new LeaseKeeper(
-      deps.leaseMs,
-      leaseRenewal(deps.log, { sessionId, consumerId, generation: leaseGeneration }, deps.leaseMs),
+    this.lease = deps.leases.keep(
+      { sessionId, consumerId, generation: leaseGeneration },
       () => this.cursor?.resume(),
       (why) => {
         if (why === 'session_gone') this.awaitEndNotice('the session has ended');

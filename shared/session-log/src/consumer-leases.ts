@@ -11,6 +11,13 @@ export interface LeaseClaim {
  * that only grows. The contract; consumer-leases-redis.ts implements it and explains the
  * fencing protocol end to end, and lease-status.ts reads its answers. Edges use it.
  */
+/** The lease one connection holds: the generation its claim returned. */
+export interface HeldLease {
+  readonly sessionId: string;
+  readonly consumerId: string;
+  readonly generation: number;
+}
+
 export interface ConsumerLeases {
   /**
    * A new connection of a consumer takes the consumer's lease. The returned generation fences
@@ -32,6 +39,13 @@ export interface ConsumerLeases {
     generation: number,
     leaseMs: number,
   ): Promise<number | undefined>;
+
+  /**
+   * Renew many connections' leases at once (an edge's periodic renewal): one answer per lease,
+   * in order, each read as `renewLease`'s. Far fewer Redis calls than one renewal each; the
+   * fencing is the same. Rejects as a whole when Redis cannot be asked.
+   */
+  renewLeases(leases: readonly HeldLease[], leaseMs: number): Promise<Array<number | undefined>>;
 
   /** A connection closed cleanly: its consumer no longer counts as connected (unless replaced). */
   releaseLease(sessionId: string, consumerId: string, generation: number): Promise<void>;

@@ -1,7 +1,7 @@
 export { SessionLog } from './session-log.js';
 export type { OutboundLog } from './outbound-log.js';
 export { RedisOutboundLog } from './outbound-log-redis.js';
-export type { ConsumerLeases, LeaseClaim } from './consumer-leases.js';
+export type { ConsumerLeases, HeldLease, LeaseClaim } from './consumer-leases.js';
 export { RedisConsumerLeases } from './consumer-leases-redis.js';
 export { classifyFencedAck, classifyLease, type LeaseStatus } from './lease-status.js';
 export type { Inbox } from './inbox.js';

@@ -3,7 +3,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
 
 /**
  * The session log's Lua scripts, one file each under ./lua (named `<name>-<numKeys>.lua`, as
- * BullMQ does), with lua/lib.lua prepended. They are registered with ioredis `defineCommand`,
+ * BullMQ does, or `<name>-n.lua` when the number of keys varies per call), with lua/lib.lua
+ * prepended. They are registered with ioredis `defineCommand`,
  * which sends EVALSHA and falls back to EVAL once per server, so each script body crosses the
  * wire once. The version in the command names lets two releases share one client process.
  */
@@ -20,6 +21,7 @@ const scriptFiles = {
   complete: 'complete-9.lua',
   claim: 'claim-3.lua',
   lease: 'lease-3.lua',
+  leaseRenewMany: 'lease-renew-n.lua',
   trim: 'trim-3.lua',
   inboxEnqueue: 'inbox-enqueue-7.lua',
   inboxNext: 'inbox-next-4.lua',
@@ -42,16 +44,24 @@ function commandName(name: ScriptName): string {
   return `holdfast_${name}_v${SCRIPT_VERSION}`;
 }
 
-function numberOfKeys(file: string): number {
-  const match = /-(\d+)\.lua$/.exec(file);
-  if (!match?.[1]) throw new Error(`script file ${file} does not end in -<numKeys>.lua`);
-  return Number(match[1]);
+/** The fixed number of keys a script takes, or undefined when each call says (`-n.lua`). */
+function numberOfKeys(file: string): number | undefined {
+  const match = /-(\d+|n)\.lua$/.exec(file);
+  if (!match?.[1]) throw new Error(`script file ${file} does not end in -<numKeys>.lua or -n.lua`);
+  return match[1] === 'n' ? undefined : Number(match[1]);
 }
+
+const variableKeys = new Set(
+  (Object.entries(scriptFiles) as Array<[ScriptName, string]>)
+    .filter(([, file]) => numberOfKeys(file) === undefined)
+    .map(([name]) => name),
+);
 
 export function defineScripts(redis: Redis): void {
   for (const [name, file] of Object.entries(scriptFiles) as Array<[ScriptName, string]>) {
+    const keys = numberOfKeys(file);
     redis.defineCommand(commandName(name), {
-      numberOfKeys: numberOfKeys(file),
+      ...(keys === undefined ? {} : { numberOfKeys: keys }),
       lua: `${lib}\n${loadLua(file)}`,
     });
   }
@@ -68,6 +78,7 @@ export function runScript(
 ): Promise<ScriptReply> {
   const command = (redis as unknown as Record<string, ScriptCommand>)[commandName(name)];
   if (!command) throw new Error(`script ${name} is not defined on this connection`);
+  if (variableKeys.has(name)) return command.call(redis, keys.length, ...keys, ...args);
   return command.call(redis, ...keys, ...args);
 }
 
@@ -80,7 +91,8 @@ export function queueScript(
 ): void {
   const command = (pipeline as unknown as Record<string, (...a: ScriptArg[]) => unknown>)[commandName(name)];
   if (!command) throw new Error(`script ${name} is not defined on this connection`);
-  command.call(pipeline, ...keys, ...args);
+  if (variableKeys.has(name)) command.call(pipeline, keys.length, ...keys, ...args);
+  else command.call(pipeline, ...keys, ...args);
 }
 
 /** Every script as Redis runs it (library included), by name: for tools that check them all. */

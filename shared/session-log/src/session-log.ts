@@ -1,4 +1,4 @@
-import type { ConsumerLeases, LeaseClaim } from './consumer-leases.js';
+import type { ConsumerLeases, HeldLease, LeaseClaim } from './consumer-leases.js';
 import { RedisConsumerLeases } from './consumer-leases-redis.js';
 import type { Inbox } from './inbox.js';
 import { RedisInbox } from './inbox-redis.js';
@@ -120,6 +120,10 @@ export class SessionLog implements OutboundLog, ConsumerLeases, Inbox {
     leaseMs: number,
   ): Promise<number | undefined> {
     return this.leases.renewLease(sessionId, consumerId, generation, leaseMs);
+  }
+
+  renewLeases(leases: readonly HeldLease[], leaseMs: number): Promise<Array<number | undefined>> {
+    return this.leases.renewLeases(leases, leaseMs);
   }
 
   releaseLease(sessionId: string, consumerId: string, generation: number): Promise<void> {

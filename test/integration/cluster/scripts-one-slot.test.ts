@@ -77,6 +77,10 @@ describe('the session log on a Redis Cluster node', () => {
       expect((await log.read(sessionId, { from: 1 })).entries.map((e) => e.offset)).toEqual([1, 2, 3]);
       const lease = await log.claimLease(sessionId, 'default', 'conn-1', 5_000);
       expect(await log.renewLease(sessionId, 'default', lease.generation, 5_000)).toBe(lease.generation);
+      // A batch renewal carries the keys of several sessions: on a cluster only those of one slot.
+      expect(
+        await log.renewLeases([{ sessionId, consumerId: 'default', generation: lease.generation }], 5_000),
+      ).toEqual([lease.generation]);
       await log.ack(sessionId, { epoch, offset: 3, leaseGeneration: lease.generation });
       expect((await log.info(sessionId)).acks['default']).toBe(3);
       await log.touch(sessionId);

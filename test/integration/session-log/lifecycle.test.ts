@@ -290,4 +290,36 @@ describe('session lifecycle', () => {
       what: 'presence to lapse',
     });
   });
+
+  it('renews many leases in one call per batch, answering each as a single renewal would', async () => {
+    const log = await logs.open();
+    const admin = server.client();
+    const sessions = Array.from({ length: 300 }, () => uniqueId());
+    for (const sessionId of sessions) await log.createSession(sessionId);
+    const held = await Promise.all(
+      sessions.map(async (sessionId) => {
+        const { generation } = await log.claimLease(sessionId, 'default', `conn-${sessionId}`, 1);
+        return { sessionId, consumerId: 'default', generation };
+      }),
+    );
+    // Three that are not held any more: taken over, rolled back (a generation Redis never gave
+    // out), and a session that is gone.
+    await log.claimLease(sessions[0]!, 'default', 'newer', 60_000);
+    const rolledBack = { ...held[1]!, generation: 9 };
+    await log.endSession(sessions[2]!);
+    await admin.config('RESETSTAT');
+
+    const answers = await log.renewLeases([held[0]!, rolledBack, ...held.slice(2)], 60_000);
+    expect(answers.slice(0, 3)).toEqual([2, 1, undefined]);
+    expect(answers.slice(3)).toEqual(held.slice(3).map((h) => h.generation));
+    // 300 leases, in two script calls (LEASE_RENEW_BATCH = 256), not 300.
+    const stats = await admin.info('commandstats');
+    const calls = /cmdstat_eval(?:sha)?:calls=(\d+)/g;
+    let scriptCalls = 0;
+    for (let m = calls.exec(stats); m; m = calls.exec(stats)) scriptCalls += Number(m[1]);
+    expect(scriptCalls).toBe(2);
+    // Renewed ones count as connected again (their claims lasted 1 ms); fenced ones renew nothing.
+    expect((await log.info(sessions[3]!)).connected).toEqual({ default: true });
+    expect((await log.info(sessions[1]!)).connected).toEqual({ default: false });
+  });
 });

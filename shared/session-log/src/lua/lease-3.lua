@@ -14,20 +14,14 @@
   release by an older connection changes nothing. Or {HF_NOT_FOUND} / {HF_ENDED, reason}.
 ]]
 local metaKey, logKey, tombKey = KEYS[1], KEYS[2], KEYS[3]
-local consumer = ARGV[1]
-local m = redis.call('HMGET', metaKey, 'epoch', 'lease:' .. consumer, 'idleTtlMs', 'active')
+local consumer, generation = ARGV[1], tonumber(ARGV[2])
+if ARGV[3] == 'renew' then
+  local current = hf_renew_lease(metaKey, logKey, tombKey, consumer, generation, tonumber(ARGV[4]), tonumber(ARGV[5]), hf_now_ms())
+  if current == nil then return hf_missing(tombKey) end
+  return {HF_OK, current}
+end
+local m = redis.call('HMGET', metaKey, 'epoch', 'lease:' .. consumer)
 if not m[1] then return hf_missing(tombKey) end
 local current = tonumber(m[2] or '0')
-if current == tonumber(ARGV[2]) then
-  if ARGV[3] == 'renew' then
-    local now = hf_now_ms()
-    redis.call('HSET', metaKey, 'seen:' .. consumer, now + tonumber(ARGV[4]))
-    local idleTtlMs = tonumber(m[3])
-    if hf_housekeeping_due(m[4], now, idleTtlMs) then
-      hf_touch(metaKey, logKey, tombKey, idleTtlMs, tonumber(ARGV[5]), now)
-    end
-  else
-    redis.call('HDEL', metaKey, 'seen:' .. consumer)
-  end
-end
+if current == generation then redis.call('HDEL', metaKey, 'seen:' .. consumer) end
 return {HF_OK, current}

@@ -115,6 +115,22 @@ local function hf_housekeeping_due(active, now, idleTtlMs)
   return last == nil or now - last >= hf_housekeeping_ms(idleTtlMs) or now < last
 end
 
+--[[
+  An open connection is activity too, but idle connections are the bulk of an edge's Redis
+  work: their lease renewals refresh the expiry (and `active`) at most once a minute, or every
+  tenth of idleTtl when that is shorter, so the session never comes near expiring while a
+  connection is open, and 10,000 idle connections cost a few commands each per renewal instead
+  of eight.
+]]
+local hf_presence_refresh_max_ms = 60000
+
+local function hf_presence_refresh_due(active, now, idleTtlMs)
+  local last = tonumber(active)
+  local interval = hf_housekeeping_ms(idleTtlMs)
+  if idleTtlMs > 0 then interval = math.max(interval, math.min(hf_presence_refresh_max_ms, math.floor(idleTtlMs / 10))) end
+  return last == nil or now - last >= interval or now < last
+end
+
 -- The PEXPIREs of a refresh (the caller writes `active`, often with other fields).
 -- A completed session's expiry was fixed at completion (completedRetention), so activity after
 -- it (acks, lease renewals, connections) must not push it further out.
@@ -131,6 +147,27 @@ end
 local function hf_touch(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs, now)
   redis.call('HSET', metaKey, 'active', now)
   hf_refresh_expiry(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs)
+end
+
+--[[
+  Renew one connection's consumer lease: when `generation` is still the consumer's newest, its
+  presence (`seen:<consumer>`) lasts another leaseMs and the idle expiry is refreshed when due
+  (an open connection is activity). Returns the consumer's current generation, or nil when the
+  session is gone. Shared by lease-3.lua (one lease) and lease-renew-n.lua (an edge's batch);
+  `now` is Redis time (hf_now_ms), read once per call however many leases it renews.
+]]
+local function hf_renew_lease(metaKey, logKey, tombKey, consumer, generation, leaseMs, tombTtlMs, now)
+  local m = redis.call('HMGET', metaKey, 'epoch', 'lease:' .. consumer, 'idleTtlMs', 'active')
+  if not m[1] then return nil end
+  local current = tonumber(m[2] or '0')
+  if current == generation then
+    redis.call('HSET', metaKey, 'seen:' .. consumer, now + leaseMs)
+    local idleTtlMs = tonumber(m[3])
+    if hf_presence_refresh_due(m[4], now, idleTtlMs) then
+      hf_touch(metaKey, logKey, tombKey, idleTtlMs, tombTtlMs, now)
+    end
+  end
+  return current
 end
 
 local function hf_offset_of(streamId)
