@@ -77,6 +77,12 @@ function shown(path: string): string {
   return rel.startsWith('..') ? path : rel;
 }
 
+/** ` metrics http://…/metrics` from a worker's ready line, when it serves metrics. */
+function workerMetrics(output: string): string {
+  const port = /"metricsPort":(\d+)/.exec(output)?.[1];
+  return port === undefined ? '' : `  metrics http://127.0.0.1:${port}/metrics`;
+}
+
 function printSummary(cluster: Cluster, tls: boolean): void {
   const apiKey = cluster.vars.API_KEYS?.split(',')[0] ?? '';
   const where = (port: number | undefined): string => `http://127.0.0.1:${port}`;
@@ -86,7 +92,9 @@ function printSummary(cluster: Cluster, tls: boolean): void {
     `stats    ${cluster.statsUrl}`,
     `redis    redis://127.0.0.1:${cluster.redis.port} (pid ${cluster.redis.process.pid}; password in ${shown(join(cluster.dataDir, 'secrets.env'))})`,
     ...[...cluster.edges, ...cluster.apis].map((p) => `${p.name.padEnd(8)} ${where(p.port)}  pid ${p.pid}`),
-    ...cluster.workers.map((p) => `${p.name.padEnd(8)} pid ${p.pid}`),
+    ...cluster.workers.map((p) => `${p.name.padEnd(8)} pid ${p.pid}${workerMetrics(p.output)}`),
+    `metrics  /metrics on every edge and API above, and on each worker's metrics port`,
+    `dashboard deploy/grafana/dashboards/holdfast.json: Prometheus and Grafana run with docker compose (http://127.0.0.1:3000); not run locally`,
     `haproxy  pid ${cluster.haproxy.pid} (config: ${shown(join(cluster.dataDir, 'haproxy.cfg'))})`,
     '',
     'try it:',

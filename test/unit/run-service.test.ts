@@ -1,6 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runService, type ExitCode, type ServiceDefinition, type ServiceHost } from '@holdfast/config';
+import {
+  createLogger,
+  runService,
+  type ExitCode,
+  type ServiceDefinition,
+  type ServiceHost,
+} from '@holdfast/config';
 
 /**
  * runService's exit-code rule, with a host standing in for `process` (its signals and exit):
@@ -24,12 +30,20 @@ class FakeHost extends EventEmitter implements ServiceHost {
   }
 }
 
+/** The lines the service's logger wrote (JSON, one object per line), as runService logged them. */
+let logged: Array<Record<string, unknown>> = [];
+const destination = {
+  write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>),
+};
+
 function definition(
   overrides: Partial<ServiceDefinition<{ timeoutMs: number }, { stops: number }>> = {},
 ): ServiceDefinition<{ timeoutMs: number }, { stops: number }> {
   return {
     name: 'test',
     configure: () => ({ timeoutMs: 1_000 }),
+    // At warn: runService's lifecycle lines must still be written (scripts wait for them).
+    logger: () => createLogger({ service: 'test', level: 'warn', destination }),
     start: () => Promise.resolve({ stops: 0 }),
     stop: (service) => {
       service.stops += 1;
@@ -44,6 +58,7 @@ function definition(
 
 describe('runService', () => {
   beforeEach(() => {
+    logged = [];
     vi.spyOn(console, 'log').mockImplementation(() => {});
     vi.spyOn(console, 'error').mockImplementation(() => {});
   });
@@ -70,6 +85,13 @@ describe('runService', () => {
     const host = new FakeHost();
     await runService(definition({ start: () => Promise.reject(new Error('Redis unreachable')) }), host);
     expect(await host.exited).toBe(1);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'test failed to start',
+        err: expect.objectContaining({ message: 'Redis unreachable' }) as unknown,
+      }),
+    );
   });
 
   it('stops once on the first SIGTERM or SIGINT and exits 0 when the stop completes', async () => {
@@ -81,8 +103,10 @@ describe('runService', () => {
     host.emit('SIGINT');
     expect(await host.exited).toBe(0);
     expect(service.stops).toBe(1);
-    expect(console.log).toHaveBeenCalledWith(JSON.stringify({ msg: 'test stopping', signal: 'SIGTERM' }));
-    expect(console.log).toHaveBeenCalledWith(JSON.stringify({ msg: 'test stopped' }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ level: 'info', service: 'test', msg: 'test stopping', signal: 'SIGTERM' }),
+    );
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'info', msg: 'test stopped' }));
   });
 
   it('exits 1 when the stop fails', async () => {
@@ -100,6 +124,6 @@ describe('runService', () => {
     );
     host.emit('SIGTERM');
     expect(await host.exited).toBe(1);
-    expect(console.error).toHaveBeenCalledWith(JSON.stringify({ msg: 'test stop timeout' }));
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'error', msg: 'test stop timeout' }));
   });
 });

@@ -27,7 +27,14 @@ describe('worker configuration', () => {
       stalledIntervalMs: 5_000,
       deadLetterRetentionMs: 604_800_000,
       inboxSweepEveryMs: 60_000,
+      metrics: undefined,
+      logLevel: 'info',
     });
+  });
+
+  it('serves metrics only when METRICS_PORT is set', () => {
+    expect(loadWorkerConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(() => loadWorkerConfig({ METRICS_PORT: 'x' })).toThrow(/METRICS_PORT/);
   });
 
   it('names every bad variable', () => {

@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '@holdfast/config';
 import { createProducer, type Producer } from '@holdfast/producer';
 import { ApiKeys } from './api-keys.js';
+import { ApiMetrics } from './api-metrics.js';
 import type { ApiConfig } from './config.js';
 import { createHttpApp, type RegisteredRoute } from './http-app.js';
 import { routes } from './routes.js';
@@ -22,8 +24,13 @@ export interface ApiServer {
 }
 
 /** Start the HTTP API: connect to Redis (fails when unreachable), then listen. */
-export async function startApi(config: ApiConfig): Promise<ApiServer> {
+export async function startApi(
+  config: ApiConfig,
+  logger: Logger = createLogger({ service: 'api', level: config.logLevel }),
+): Promise<ApiServer> {
+  const metrics = new ApiMetrics();
   const producer: Producer = createProducer({
+    metricsRegistry: metrics.registry,
     redis: config.redisUrl,
     keyPrefix: config.keyPrefix,
     commandTimeoutMs: config.redisCommandTimeoutMs,
@@ -44,7 +51,8 @@ export async function startApi(config: ApiConfig): Promise<ApiServer> {
     producer,
     apiKeys: new ApiKeys(config.apiKeys),
     maxBodyBytes: config.maxBodyBytes,
-    logLevel: config.logLevel,
+    logger,
+    metrics,
     isClosing: () => closing !== undefined,
     version: API_VERSION,
   });

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { csv, keyPrefix, parseEnv, port, positiveInt, redisProbeFields, redisUrl } from '@holdfast/config';
+import {
+  csv,
+  keyPrefix,
+  logLevelField,
+  parseEnv,
+  port,
+  positiveInt,
+  redisProbeFields,
+  redisUrl,
+} from '@holdfast/config';
 import { MIN_HS256_SECRET_BYTES, createTokenIssuer, type IssuerConfig } from '@holdfast/auth';
 
 /**
@@ -47,7 +56,7 @@ export const apiEnvSchema = z
     TOKEN_PRIVATE_KEY_ALG: z.enum(['RS256', 'ES256', 'EdDSA']).optional(),
     TOKEN_AUDIENCE: z.string().min(1).default('holdfast'),
     TOKEN_ISSUER: z.string().min(1).optional(),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ...logLevelField,
     /** SIGTERM to exit: requests still running then are cut off. */
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   })

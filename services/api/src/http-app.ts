@@ -1,12 +1,18 @@
 import { isUtf8 } from 'node:buffer';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { ErrorCode } from '@holdfast/protocol';
+import type { Logger } from '@holdfast/config';
 import type { Producer } from '@holdfast/producer';
 import { ApiError, ApiErrorCode, retryAfterSeconds, toErrorBody } from './api-errors.js';
+import type { ApiMetrics } from './api-metrics.js';
 import type { ApiKeys } from './api-keys.js';
-import type { LogLevel } from './config.js';
 import { drainRequest } from './drain-request.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { PROMETHEUS_TEXT, buildOpenApiDocument } from './openapi.js';
 import { poisonedKey } from './poisoned-key.js';
 import { toFastifyPath, type Route, type RouteContext } from './route-definition.js';
 import { parseRequestPart } from './request-validation.js';
@@ -15,7 +21,9 @@ export interface HttpAppOptions {
   producer: Producer;
   apiKeys: ApiKeys;
   maxBodyBytes: number;
-  logLevel: LogLevel;
+  /** The service's pino logger (the shared configuration): Fastify logs requests through it. */
+  logger: Logger;
+  metrics: ApiMetrics;
   /** True once shutdown started: new requests are refused with `server_draining`. */
   isClosing(): boolean;
   version: string;
@@ -38,7 +46,8 @@ export interface HttpApp {
  */
 export function createHttpApp(routes: readonly Route[], options: HttpAppOptions): HttpApp {
   const fastify = Fastify({
-    logger: options.logLevel === 'silent' ? false : { level: options.logLevel },
+    // pino's Logger is a FastifyBaseLogger; typed as the base so the instance keeps Fastify's default type.
+    loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.maxBodyBytes,
     // HEAD is not part of the API; the OpenAPI document lists exactly what is registered.
     exposeHeadRoutes: false,
@@ -90,6 +99,18 @@ export function createHttpApp(routes: readonly Route[], options: HttpAppOptions)
     for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
   });
 
+  fastify.addHook('onResponse', async (request, reply) => {
+    options.metrics.requestDuration.observe(
+      {
+        method: request.method,
+        // The route template (never the session id in the path); one label for unknown paths.
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
   fastify.addHook('onRequest', async () => {
     if (options.isClosing()) {
       throw new ApiError(ErrorCode.ServerDraining, 'the API is shutting down; retry on another instance');
@@ -130,6 +151,8 @@ export function createHttpApp(routes: readonly Route[], options: HttpAppOptions)
     producer: options.producer,
     isReady: () => options.producer.connected && !options.isClosing(),
     openApiDocument: () => (document ??= buildOpenApiDocument(routes, options.version)),
+    metricsText: () => options.metrics.registry.metrics(),
+    published: (duplicates) => options.metrics.published(duplicates),
   };
 
   for (const route of routes) {
@@ -147,6 +170,7 @@ export function createHttpApp(routes: readonly Route[], options: HttpAppOptions)
         } as Parameters<Route['handler']>[0];
         const result = await route.handler(input, context);
         void reply.code(route.response.status);
+        if (route.response.text) void reply.type(PROMETHEUS_TEXT);
         return route.response.status === 204 ? reply.send() : result;
       },
     });

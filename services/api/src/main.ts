@@ -1,4 +1,4 @@
-import { runService } from '@holdfast/config';
+import { createLogger, lifecycleLogger, runService } from '@holdfast/config';
 import { startApi } from './api-server.js';
 import { loadApiConfig } from './config.js';
 
@@ -10,9 +10,10 @@ import { loadApiConfig } from './config.js';
 await runService({
   name: 'api',
   configure: () => loadApiConfig(),
-  async start(config) {
-    const api = await startApi(config);
-    console.log(JSON.stringify({ msg: 'api listening', port: api.port, host: config.host }));
+  logger: (config) => createLogger({ service: 'api', level: config.logLevel }),
+  async start(config, logger) {
+    const api = await startApi(config, logger);
+    lifecycleLogger(logger).info({ port: api.port, host: config.host }, 'api listening');
     return api;
   },
   stop: (api) => api.close(),

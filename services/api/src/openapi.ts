@@ -4,6 +4,9 @@ import type { Route } from './route-definition.js';
 import { errorBodySchema } from './schemas.js';
 import { ErrorCode } from '@holdfast/protocol';
 
+/** Content type of Prometheus text exposition (GET /metrics). */
+export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
 type JsonSchema = Record<string, unknown>;
 
 /** A schema as OpenAPI 3.1 embeds it (JSON Schema 2020-12 without the `$schema` marker). */
@@ -86,7 +89,13 @@ function operation(route: Route): JsonSchema {
         description: response.description,
         ...(response.schema === undefined
           ? {}
-          : { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } }),
+          : {
+              content: {
+                [response.text ? PROMETHEUS_TEXT : 'application/json']: {
+                  schema: jsonSchema(response.schema, 'output'),
+                },
+              },
+            }),
       },
       ...errorResponses(route),
     },

@@ -21,6 +21,10 @@ export interface RouteContext {
   isReady(): boolean;
   /** The OpenAPI document of every route. */
   openApiDocument(): Readonly<Record<string, unknown>>;
+  /** The API's metrics in Prometheus text format. */
+  metricsText(): Promise<string>;
+  /** Counts a publish (see api-metrics.ts). */
+  published(duplicates: readonly boolean[]): void;
 }
 
 /**
@@ -43,7 +47,8 @@ export interface RouteSpec<P, Q, H, B, R extends z.ZodType> {
   /** Header names in lower case. */
   headers?: H;
   body?: B;
-  response: { status: 200 | 201 | 204; description: string; schema?: R };
+  /** `text` answers the handler's string as Prometheus text; otherwise JSON. */
+  response: { status: 200 | 201 | 204; description: string; schema?: R; text?: true };
   /** Error codes the route answers with besides the ones every route may (see openapi.ts). */
   errors: readonly AnyErrorCode[];
   // Method syntax keeps the parameter bivariant, so specs with different schemas share one table.

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ErrorCode } from '@holdfast/protocol';
 import { ApiError, ApiErrorCode } from './api-errors.js';
 import { defineRoute, type Route } from './route-definition.js';
@@ -106,13 +107,16 @@ export const routes: readonly Route[] = [
       ErrorCode.StorageFull,
       ErrorCode.SessionCompleted,
     ],
-    async handler({ params, headers, body }, { producer }) {
+    async handler({ params, headers, body }, context) {
+      const { producer } = context;
       const idempotencyKey = headers['idempotency-key'];
       if (body.messages !== undefined) {
         const batch = await producer.publishBatch(params.sessionId, body.messages, { idempotencyKey });
+        context.published(batch.duplicates);
         return { epoch: batch.epoch, offsets: [...batch.offsets], duplicates: [...batch.duplicates] };
       }
       const result = await producer.publish(params.sessionId, body.data, { id: body.id, idempotencyKey });
+      context.published([result.duplicate]);
       return { epoch: result.epoch, offsets: [result.offset], duplicates: [result.duplicate] };
     },
   }),
@@ -227,6 +231,19 @@ export const routes: readonly Route[] = [
     async handler(_input, context) {
       if (!context.isReady()) throw new ApiError(ApiErrorCode.NotReady, 'the API cannot reach Redis');
       return { status: 'ready' as const };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics (docs/operations.md lists them)',
+    tag: OPS,
+    auth: false,
+    response: { status: 200, description: 'Prometheus text exposition.', schema: z.string(), text: true },
+    errors: [],
+    async handler(_input, context) {
+      return context.metricsText();
     },
   }),
   defineRoute({

@@ -3,6 +3,7 @@ import {
   booleanFlag,
   csv,
   keyPrefix,
+  logLevelField,
   nonNegativeInt,
   parseEnv,
   port,
@@ -10,6 +11,7 @@ import {
   redisProbeFields,
   redisUrl,
 } from '@holdfast/config';
+import type { LogLevel } from '@holdfast/config';
 import { parseTrustedProxies } from './client-address.js';
 
 /**
@@ -71,6 +73,7 @@ export const edgeEnvSchema = z
     EVENTS_BURST: positiveInt.default(400),
     /** New inbound messages per second per session, across all edges (0 = no limit). */
     INBOUND_SESSION_RATE: z.coerce.number().int().min(0).default(50),
+    ...logLevelField,
   })
   .refine((env) => env.TOKEN_HS256_SECRETS?.length || env.TOKEN_PUBLIC_KEY, {
     message:
@@ -112,6 +115,7 @@ export interface EdgeConfig {
   eventsPerSecond: number;
   eventsBurst: number;
   inboundSessionRate: number;
+  logLevel: LogLevel;
 }
 
 /** Parse the environment; throws one Error listing every bad variable by name. */
@@ -148,5 +152,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     eventsPerSecond: e.EVENTS_PER_SECOND,
     eventsBurst: e.EVENTS_BURST,
     inboundSessionRate: e.INBOUND_SESSION_RATE,
+    logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,6 +4,7 @@
  * not import each other for a type.
  */
 import type { Socket } from 'socket.io';
+import type { Logger } from '@holdfast/config';
 import type {
   ClientToServerEvents,
   LogPosition,
@@ -55,6 +56,8 @@ export interface ConnectionDeps {
   ) => Promise<{ consumerId: string; expiresAt: number }>;
   readonly onClosed: (connection: SessionConnection) => void;
   readonly metrics: EdgeMetrics;
+  /** The edge's logger; each connection logs through a child carrying its session. */
+  readonly logger: Logger;
   /** Schedule the inbox run that will hand an accepted inbound message to a worker. */
   readonly submitInboxRun: (sessionId: string, generation: number) => Promise<void>;
   readonly eventsPerSecond: number;

@@ -12,6 +12,7 @@ import pLimit from 'p-limit';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createTokenVerifier } from '@holdfast/auth';
+import { createLogger, type Logger } from '@holdfast/config';
 import {
   ErrorCode,
   HoldfastError,
@@ -37,7 +38,7 @@ import { EdgeMetrics } from './metrics.js';
 import { EdgeLeaseRenewer } from './lease-fencing.js';
 import { RedisWatch } from './redis-watch.js';
 import { ReplaceFanout } from './replace-fanout.js';
-import { SessionConnection } from './session-connection.js';
+import { SessionConnection, countRedisError } from './session-connection.js';
 import { SideLinkProbes } from './side-links.js';
 import { UpgradeGate } from './upgrade-gate.js';
 
@@ -69,6 +70,7 @@ interface EdgeParts {
   readonly inbound: InboundQueue;
   readonly sideLinks: SideLinkProbes;
   readonly perAddress: ConnectionCounter;
+  readonly logger: Logger;
 }
 
 export class EdgeServer {
@@ -94,6 +96,7 @@ export class EdgeServer {
         return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
       },
       metrics: handshakes.metrics,
+      logger: parts.logger,
       submitInboxRun: (sessionId, generation) => inbound.submitInboxRun(sessionId, generation),
       eventsPerSecond: config.eventsPerSecond,
       eventsBurst: config.eventsBurst,
@@ -117,7 +120,10 @@ export class EdgeServer {
     parts.http.on('request', (req, res) => handleHttp(req, res, this.status()));
   }
 
-  static async start(config: EdgeConfig): Promise<EdgeServer> {
+  static async start(
+    config: EdgeConfig,
+    logger: Logger = createLogger({ service: 'edge', level: config.logLevel }),
+  ): Promise<EdgeServer> {
     const verifier = createTokenVerifier({
       hs256Secrets: config.token.hs256Secrets,
       publicKeys: config.token.publicKeys,
@@ -178,6 +184,7 @@ export class EdgeServer {
       inbound,
       sideLinks,
       perAddress,
+      logger,
     });
 
     await log.ready();
@@ -241,6 +248,7 @@ export class EdgeServer {
       connections: this.connections.size,
       engineConnections: this.parts.io.engine.clientsCount,
       clientAddresses: this.parts.perAddress.size,
+      connectionFigures: () => [...this.connections.values()].map((connection) => connection.observed),
     };
   }
 
@@ -256,6 +264,8 @@ export class EdgeServer {
       const e = isHoldfastError(error)
         ? error
         : new HoldfastError(ErrorCode.RedisUnavailable, 'could not start');
+      countRedisError(this.parts.handshakes.metrics, e);
+      this.parts.logger.warn({ sessionId: connection.sessionId, code: e.code }, 'connection failed to start');
       connection.end(e.code, e.message);
     });
   }

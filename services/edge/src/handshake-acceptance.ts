@@ -101,7 +101,10 @@ export async function acceptHandshake(
   } catch (error) {
     if (counted !== undefined) perSession.release(counted);
     const rejection = connectError(error);
-    context.metrics.handshakeRejections.inc({ code: (rejection.data as ConnectErrorData).code });
+    const { code } = rejection.data as ConnectErrorData;
+    context.metrics.handshakeRejections.inc({ code });
+    const auth = socket.handshake.auth as { position?: unknown } | undefined;
+    if (auth?.position !== undefined) context.metrics.resumes.inc({ outcome: 'refused', reason: code });
     next(rejection);
   }
 }

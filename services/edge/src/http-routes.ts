@@ -19,6 +19,8 @@ export interface EdgeStatus {
   readonly engineConnections: number;
   /** Client addresses holding at least one WebSocket. */
   readonly clientAddresses: number;
+  /** Lag and stall of each open session connection. */
+  readonly connectionFigures: () => Iterable<{ readonly lag: number; readonly stalled: boolean }>;
 }
 
 export function handleHttp(req: IncomingMessage, res: ServerResponse, status: EdgeStatus): void {
@@ -44,6 +46,7 @@ function serveMetrics(req: IncomingMessage, res: ServerResponse, status: EdgeSta
   metrics.ready.set(status.ready ? 1 : 0);
   metrics.engineConnections.set(status.engineConnections);
   metrics.clientAddresses.set(status.clientAddresses);
+  metrics.sampleConnections(status.connectionFigures());
   // Leak checks run the edge with --expose-gc and read the heap after a full collection.
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc && new URL(req.url ?? '/', 'http://edge').searchParams.get('gc') === '1') gc();

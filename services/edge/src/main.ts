@@ -1,4 +1,4 @@
-import { runService } from '@holdfast/config';
+import { createLogger, lifecycleLogger, runService } from '@holdfast/config';
 import { loadEdgeConfig } from './config.js';
 import { EdgeServer } from './edge-server.js';
 
@@ -10,9 +10,10 @@ import { EdgeServer } from './edge-server.js';
 await runService({
   name: 'edge',
   configure: () => loadEdgeConfig(),
-  async start(config) {
-    const edge = await EdgeServer.start(config);
-    console.log(JSON.stringify({ msg: 'edge listening', port: edge.port, host: config.host }));
+  logger: (config) => createLogger({ service: 'edge', level: config.logLevel }),
+  async start(config, logger) {
+    const edge = await EdgeServer.start(config, logger);
+    lifecycleLogger(logger).info({ port: edge.port, host: config.host }, 'edge listening');
     return edge;
   },
   stop: (edge) => edge.drain(),

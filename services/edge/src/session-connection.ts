@@ -7,11 +7,13 @@
  */
 import {
   ErrorCode,
+  isHoldfastError,
   type BatchPayload,
   type CompletePayload,
   type NoticePayload,
   type ResetPayload,
 } from '@holdfast/protocol';
+import { sessionLogger, type Logger } from '@holdfast/config';
 import type { LiveNotification, ReadResult } from '@holdfast/session-log';
 import { AckIntake } from './ack-intake.js';
 import { AckWriter } from './ack-writer.js';
@@ -27,12 +29,14 @@ import {
   type CloseNotice,
 } from './close-protocol.js';
 import { CompletionClose } from './completion.js';
+import { ConnectionObserver } from './connection-observer.js';
 import { DeliveryCursor, type CursorDeps } from './delivery-cursor.js';
 import { ACK_FINISH_LIMIT_MS, ACK_FLUSH_LIMIT_MS, type DrainableConnection } from './edge-shutdown.js';
 import type { AcceptedHandshake, ConnectionDeps, EdgeSocket } from './connection-types.js';
 import { acceptSend } from './inbound-send.js';
 import type { LeaseKeeper } from './lease-fencing.js';
 import { LiveChannel } from './live-channel.js';
+import type { EdgeMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { decideStart } from './start-point.js';
 import { TokenLifetime } from './token-lifetime.js';
@@ -54,6 +58,10 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   private readonly events: RateLimiter;
   private readonly completion: CompletionClose;
   private endNoticeTimer: NodeJS.Timeout | undefined;
+  /** Every line about this connection carries its session, consumer and connection id. */
+  private readonly logger: Logger;
+  /** Lag, stall and delivery latency, for the edge's metrics. */
+  readonly observed: ConnectionObserver;
 
   constructor(
     private readonly socket: EdgeSocket,
@@ -61,6 +69,8 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     private readonly handshake: AcceptedHandshake,
   ) {
     const { sessionId, consumerId, leaseGeneration } = handshake;
+    this.observed = new ConnectionObserver(deps.metrics);
+    this.logger = sessionLogger(deps.logger, { sessionId, consumerId, connectionId: socket.id });
     this.acks = new AckWriter(
       (epoch, offset) =>
         deps.log.ack(sessionId, { epoch, offset, consumerId, leaseGeneration }).then(() => undefined),
@@ -77,6 +87,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     this.ackIntake = new AckIntake({
       store: (epoch, offset) => {
         this.acks.submit(epoch, offset);
+        this.observed.onAck(offset);
         this.completion.onAck(offset);
       },
       fault: (code, message) => this.fault(code, message),
@@ -126,7 +137,17 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
       limits: this.deps.limits,
       ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
     });
+    this.logger.debug(
+      {
+        startOffset: decision.startOffset,
+        head: info.head,
+        resumed: typeof this.handshake.position === 'object',
+      },
+      'connection started',
+    );
     if (decision.reset) this.sendReset(decision.reset);
+    this.countResume(decision.reset?.reason);
+    this.observed.started(info.head, decision.startOffset - 1);
     // The connection is the cursor's CursorDeps itself: methods, not a closure per callback.
     const cursor = new DeliveryCursor(this, this.deps.window, {
       epoch: info.epoch,
@@ -148,18 +169,24 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   // CursorDeps: what the delivery cursor asks of its connection.
 
-  read(from: number, limit: number, maxBytes: number): Promise<ReadResult> {
-    return this.deps.readSlot(() => this.deps.log.read(this.handshake.sessionId, { from, limit, maxBytes }));
+  async read(from: number, limit: number, maxBytes: number): Promise<ReadResult> {
+    const { log, metrics, readSlot } = this.deps;
+    const result = await readSlot(() => log.read(this.handshake.sessionId, { from, limit, maxBytes }));
+    metrics.catchUpReads.inc();
+    metrics.catchUpMessages.inc(result.entries.length);
+    return result;
   }
 
   sendBatch(batch: BatchPayload): void {
-    this.deps.metrics.messagesDelivered.inc(batch.data.length);
+    this.observed.onBatch(batch);
     this.socket.emit('batch', batch);
   }
 
   sendReset(reset: ResetPayload): void {
     this.ackIntake.noteReset(reset);
     this.deps.metrics.resets.inc({ reason: reset.reason });
+    this.observed.onReset(reset.resumeFrom);
+    this.logger.info({ reason: reset.reason, resumeFrom: reset.resumeFrom }, 'reset sent');
     this.socket.emit('reset', reset);
   }
 
@@ -179,10 +206,12 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   }
 
   onWindowFull(): void {
+    this.observed.onWindowFull();
     this.liveChannel.onWindowFull();
   }
 
   onWindowOpen(): void {
+    this.observed.onWindowOpen();
     this.liveChannel.onWindowOpen();
   }
 
@@ -195,6 +224,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   }
 
   notify(event: 'drain', notice: NoticePayload): void {
+    this.deps.metrics.drained.inc();
     this.socket.emit(event, notice);
   }
 
@@ -209,6 +239,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   /** A newer connection of the same consumer took over. */
   replace(): void {
+    this.deps.metrics.replaced.inc();
     this.closeWith(REPLACED);
   }
 
@@ -217,6 +248,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   }
 
   private endFor(error: unknown): void {
+    countRedisError(this.deps.metrics, error);
     const outcome = failureOutcome(error, this.handshake.leaseGeneration);
     if (outcome.kind === 'await_end_notice') this.awaitEndNotice(outcome.message);
     else this.closeWith(outcome.close);
@@ -245,8 +277,20 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
       this.closeWith(endNotice(ErrorCode.SessionEnded, `the session has ended (${notification.reason})`));
       return;
     }
+    this.observed.onLive(notification);
     if (this.cursor) this.cursor.onLive(notification);
     else this.notifiedDuringStart = true;
+  }
+
+  /** A connection that presented a position resumed, or was reset (with the reason). */
+  private countResume(resetReason: string | undefined): void {
+    const { position } = this.handshake;
+    if (position === undefined || position === 'oldest') return;
+    this.deps.metrics.resumes.inc(
+      resetReason === undefined
+        ? { outcome: 'resumed', reason: '' }
+        : { outcome: 'reset', reason: resetReason },
+    );
   }
 
   private fault(code: ErrorCode, message: string): void {
@@ -255,6 +299,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   private closeWith({ event, notice }: CloseNotice): void {
     if (!this.stopDelivering()) return;
+    this.logger.debug({ event, code: notice.code }, 'connection closing');
     this.cleanUp();
     this.socket.emit(event, notice);
     closeTransport(this.socket);
@@ -274,5 +319,13 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     const { sessionId, consumerId, leaseGeneration } = this.handshake;
     this.deps.log.releaseLease(sessionId, consumerId, leaseGeneration).catch(() => undefined);
     this.deps.onClosed(this);
+  }
+}
+
+/** Failures that came from Redis (unreachable, or too slow), counted by code. */
+export function countRedisError(metrics: EdgeMetrics, error: unknown): void {
+  if (!isHoldfastError(error)) return;
+  if (error.code === ErrorCode.RedisUnavailable || error.code === ErrorCode.Timeout) {
+    metrics.redisErrors.inc({ code: error.code });
   }
 }

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import {
   keyPrefix,
+  logLevelField,
   nonNegativeInt,
   parseEnv,
+  port,
   positiveInt,
   redisProbeFields,
   redisUrl,
+  type LogLevel,
 } from '@holdfast/config';
 
 /**
@@ -31,6 +34,10 @@ export const workerEnvSchema = z.object({
   DEAD_LETTER_RETENTION_MS: positiveInt.default(7 * 24 * 60 * 60 * 1000),
   /** How often inboxes whose inbox run job was lost are looked for and re-submitted (0: never). */
   INBOX_SWEEP_EVERY_MS: nonNegativeInt.default(60_000),
+  /** Serve Prometheus metrics at http://METRICS_HOST:<this>/metrics (unset: no listener; 0: any free port). */
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().default('0.0.0.0'),
+  ...logLevelField,
 });
 
 export interface WorkerConfig {
@@ -47,6 +54,8 @@ export interface WorkerConfig {
   stalledIntervalMs: number;
   deadLetterRetentionMs: number;
   inboxSweepEveryMs: number;
+  metrics: { port: number; host: string } | undefined;
+  logLevel: LogLevel;
 }
 
 /** Parse the environment; throws one Error listing every bad variable by name. */
@@ -66,5 +75,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     deadLetterRetentionMs: e.DEAD_LETTER_RETENTION_MS,
     inboxSweepEveryMs: e.INBOX_SWEEP_EVERY_MS,
+    metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
+    logLevel: e.LOG_LEVEL,
   };
 }

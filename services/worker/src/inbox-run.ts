@@ -17,6 +17,7 @@ import type { Handler } from './handler.js';
 import { MessageContext, appendAsOwner, type InboxLog, type MessageRef } from './message-context.js';
 import { WorkerStoppingError } from './worker-stopping-error.js';
 import { errorMessage, type WorkerLog } from './worker-log.js';
+import type { AttemptSink } from './worker-metrics.js';
 
 export interface RetryPolicy {
   /** Attempts a message gets, however each one ends (error, crash, shutdown). */
@@ -33,6 +34,8 @@ export interface InboxRunDeps {
   readonly deadLetters: { record(letter: DeadLetter): Promise<unknown> };
   readonly retry: RetryPolicy;
   readonly report: WorkerLog;
+  /** Attempts and dead letters, for the worker's metrics. */
+  readonly metrics?: AttemptSink;
 }
 
 /**
@@ -106,6 +109,7 @@ async function handleMessage(
       consumerId: next.consumerId,
     });
     let failure: { error: unknown } | undefined;
+    const startedAt = performance.now();
     try {
       await deps.handler(ctx);
     } catch (error) {
@@ -114,6 +118,10 @@ async function handleMessage(
     // A handler that returns after its signal aborted may well have cut its reply short, so
     // an aborted attempt never counts as handled: another attempt runs the message again.
     const interrupted = run.signal.aborted;
+    deps.metrics?.attemptEnded(
+      interrupted ? 'aborted' : failure ? 'failed' : 'ok',
+      (performance.now() - startedAt) / 1000,
+    );
     await ctx.close();
     if (run.fenced) throw new FencedError();
     // Interrupted by shutdown: not the handler's fault; another worker resumes the message.
@@ -203,6 +211,7 @@ async function deadLetter(
     data: next.data,
   });
   await markDone(run, ref, deps);
+  deps.metrics?.deadLettered();
   deps.report('warn', 'message dead-lettered', {
     sessionId: ref.sessionId,
     seq: ref.seq,

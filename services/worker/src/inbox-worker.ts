@@ -13,6 +13,7 @@ import { Maintenance } from './maintenance.js';
 import { WorkerLinks } from './worker-links.js';
 import { WorkerStoppingError } from './worker-stopping-error.js';
 import { errorMessage, silentLog, type WorkerLog } from './worker-log.js';
+import type { AttemptSink } from './worker-metrics.js';
 
 export interface InboxWorkerOptions {
   /** The Redis holding the session logs and the inbound queue. */
@@ -76,6 +77,8 @@ export interface InboxWorkerOptions {
   sessionLog?: Omit<SessionLogOptions, 'redis' | 'keyPrefix'>;
   /** @default silent */
   report?: WorkerLog;
+  /** Where handler attempts and dead letters are counted (see worker-metrics.ts); @default none */
+  metrics?: AttemptSink;
 }
 
 /**
@@ -164,6 +167,7 @@ export class InboxWorker {
       deadLetters,
       retry: { maxAttempts, baseMs: retryBaseMs, maxMs: retryMaxMs },
       report,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     };
     const self = new InboxWorker(log, redis, deps, shutdownGraceMs, report);
     const connection: ConnectionOptions = { url: options.redisUrl };

@@ -30,4 +30,6 @@ export {
   exampleAgentOptionsFromEnv,
   exampleReply,
 } from './handlers/example-agent.js';
-export { jsonLineLog, silentLog, type WorkerLog, type WorkerLogLevel } from './worker-log.js';
+export { loggerReport, silentLog, type WorkerLog, type WorkerLogLevel } from './worker-log.js';
+export { WorkerMetrics, type AttemptOutcome, type AttemptSink } from './worker-metrics.js';
+export { listenForMetrics, type MetricsListener } from './metrics-listener.js';

@@ -1,9 +1,11 @@
-import { runService } from '@holdfast/config';
+import { createLogger, lifecycleLogger, runService } from '@holdfast/config';
 import { INBOUND_QUEUE_NAME } from '@holdfast/inbound-queue';
 import { loadWorkerConfig } from './config.js';
 import { InboxWorker } from './inbox-worker.js';
 import { loadHandler } from './load-handler.js';
-import { jsonLineLog } from './worker-log.js';
+import { listenForMetrics } from './metrics-listener.js';
+import { loggerReport } from './worker-log.js';
+import { WorkerMetrics } from './worker-metrics.js';
 
 /**
  * Worker process entry point (runService in @holdfast/config: signals and exit codes). SIGTERM
@@ -21,7 +23,9 @@ await runService({
     const config = loadWorkerConfig();
     return { config, handler: await loadHandler(config.handlerModule) };
   },
-  async start({ config, handler }) {
+  logger: ({ config }) => createLogger({ service: 'worker', level: config.logLevel }),
+  async start({ config, handler }, logger) {
+    const metrics = new WorkerMetrics({ url: config.redisUrl }, config.keyPrefix);
     const worker = await InboxWorker.start({
       redisUrl: config.redisUrl,
       keyPrefix: config.keyPrefix,
@@ -36,21 +40,32 @@ await runService({
       deadLetterRetentionMs: config.deadLetterRetentionMs,
       sessionLog: { linkProbe: config.redisProbe },
       inboxSweepEveryMs: config.inboxSweepEveryMs,
-      report: jsonLineLog,
+      report: loggerReport(logger),
+      metrics,
     });
-    console.log(
-      JSON.stringify({
-        msg: 'worker ready',
-        pid: process.pid,
+    const listener = config.metrics
+      ? await listenForMetrics(metrics.registry, config.metrics.port, config.metrics.host)
+      : undefined;
+    lifecycleLogger(logger).info(
+      {
         queue: INBOUND_QUEUE_NAME,
         concurrency: config.concurrency,
         handler: config.handlerModule ?? 'example-agent',
-      }),
+        ...(listener ? { metricsPort: listener.port } : {}),
+      },
+      'worker ready',
     );
-    return worker;
+    return { worker, metrics, listener };
   },
-  stop: (worker) => worker.close(),
+  async stop({ worker, metrics, listener }) {
+    await worker.close();
+    await Promise.all([metrics.close(), listener?.close()]);
+  },
   stopTimeoutMs: ({ config }) => config.shutdownTimeoutMs + HARD_EXIT_AFTER_GRACE_MS,
-  stopping: (worker, signal) => ({ msg: 'worker stopping', signal, activeInboxRuns: worker.activeInboxRuns }),
+  stopping: ({ worker }, signal) => ({
+    msg: 'worker stopping',
+    signal,
+    activeInboxRuns: worker.activeInboxRuns,
+  }),
   timeoutMessage: 'shutdown timeout: exiting with handlers still running',
 });

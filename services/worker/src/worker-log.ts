@@ -1,16 +1,20 @@
+/**
+ * How the worker's modules report what happens to messages and jobs: a narrow function, so they
+ * need no logger type and tests can pass `silentLog`. The process writes it through the shared
+ * pino configuration (`loggerReport`); lines about a session carry its `sessionId` field.
+ */
+import type { Logger } from '@holdfast/config';
+
 export type WorkerLogLevel = 'info' | 'warn' | 'error';
 
-/** Where the worker reports what happens to messages and jobs. */
 export type WorkerLog = (level: WorkerLogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
 export const silentLog: WorkerLog = () => undefined;
 
-/** One JSON object per line: info on stdout, warnings and errors on stderr. */
-export const jsonLineLog: WorkerLog = (level, msg, fields = {}) => {
-  const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
-  if (level === 'info') console.log(line);
-  else console.error(line);
-};
+/** Reports through a pino logger (see @holdfast/config createLogger). */
+export function loggerReport(logger: Logger): WorkerLog {
+  return (level, msg, fields = {}) => logger[level](fields, msg);
+}
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

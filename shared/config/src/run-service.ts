@@ -8,7 +8,11 @@
  *   2  bad configuration (the message names what to fix)
  *
  * The services' main.ts files only say what configuring, starting and stopping mean for them.
+ * Lines go through the service's pino logger (logger.ts) once the configuration gave its level;
+ * a bad configuration is reported on stderr, as there is no logger yet.
  */
+import { lifecycleLogger, type Logger } from './logger.js';
+
 export const ExitCode = { Clean: 0, Failed: 1, BadConfiguration: 2 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -17,15 +21,17 @@ export interface ServiceDefinition<Config, Service> {
   readonly name: string;
   /** Reads and checks everything an operator must get right; a throw exits 2 with its message. */
   configure(): Config | Promise<Config>;
+  /** The service's logger, built from the configuration (LOG_LEVEL). */
+  logger(config: Config): Logger;
   /** Starts the service (and says so in the log); a throw exits 1. */
-  start(config: Config): Promise<Service>;
+  start(config: Config, logger: Logger): Promise<Service>;
   /** The graceful stop a signal starts; it resolving means exit 0, it failing exit 1. */
   stop(service: Service): Promise<void>;
   /** How long stop() may take; past it the process exits 1 with `timeoutMessage`. */
   stopTimeoutMs(config: Config): number;
-  /** The log line a signal prints as the stop begins: `msg`, the signal and what is still running. */
-  stopping(service: Service, signal: NodeJS.Signals): Record<string, unknown>;
-  /** Logged (as `msg`) when the stop outlives stopTimeoutMs. */
+  /** The line a signal logs as the stop begins: `msg`, and the signal and what is still running. */
+  stopping(service: Service, signal: NodeJS.Signals): { readonly msg: string } & Record<string, unknown>;
+  /** Logged when the stop outlives stopTimeoutMs. */
   readonly timeoutMessage: string;
 }
 
@@ -53,29 +59,32 @@ export async function runService<Config, Service>(
     console.error(`holdfast ${name}: ${(error as Error).message}`);
     return host.exit(ExitCode.BadConfiguration);
   }
+  const logger = definition.logger(config);
+  const lifecycle = lifecycleLogger(logger);
   let service: Service;
   try {
-    service = await definition.start(config);
+    service = await definition.start(config, logger);
   } catch (error) {
-    console.error(`holdfast ${name} failed to start:`, error);
+    logger.error({ err: error }, `${name} failed to start`);
     return host.exit(ExitCode.Failed);
   }
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    console.log(JSON.stringify(definition.stopping(service, signal)));
+    const { msg, ...fields } = definition.stopping(service, signal);
+    lifecycle.info(fields, msg);
     setTimeout(() => {
-      console.error(JSON.stringify({ msg: definition.timeoutMessage }));
+      logger.error(definition.timeoutMessage);
       host.exit(ExitCode.Failed);
     }, definition.stopTimeoutMs(config)).unref();
     definition.stop(service).then(
       () => {
-        console.log(JSON.stringify({ msg: `${name} stopped` }));
+        lifecycle.info(`${name} stopped`);
         host.exit(ExitCode.Clean);
       },
       (error: unknown) => {
-        console.error(`${name} stop failed`, error);
+        logger.error({ err: error }, `${name} stop failed`);
         host.exit(ExitCode.Failed);
       },
     );

@@ -1,5 +1,6 @@
 import { createTokenIssuer, type TokenIssuer } from '@holdfast/auth';
 import { ErrorCode, HoldfastError, assertSessionId } from '@holdfast/protocol';
+import { Registry } from 'prom-client';
 import { SessionLog } from '@holdfast/session-log';
 import { applyIdempotencyKey } from './idempotency.js';
 import { newSessionId } from './session-id.js';
@@ -21,10 +22,10 @@ import type {
  * `HoldfastError` codes.
  */
 export function createProducer(options: ProducerOptions): Producer {
-  const { token, ...logOptions } = options;
+  const { token, metricsRegistry = new Registry(), ...logOptions } = options;
   // Built first: a bad key fails here, before any Redis connection is opened.
   const issuer = token === undefined ? undefined : createTokenIssuer(token);
-  const log = new SessionLog(logOptions);
+  const log = new SessionLog({ ...logOptions, groupCommit: { metricsRegistry } });
 
   const requireIssuer = (what: string): TokenIssuer => {
     if (issuer) return issuer;
@@ -120,6 +121,7 @@ export function createProducer(options: ProducerOptions): Producer {
     get connected() {
       return log.connected;
     },
+    metricsRegistry,
     close: () => log.close(),
   };
 }

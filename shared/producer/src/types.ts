@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { IssuerConfig } from '@holdfast/auth';
 import type {
   CompleteSessionOptions,
@@ -34,6 +35,12 @@ export interface ProducerOptions extends ProducerLogOptions {
    * `invalid_options` and `createSession` returns no token.
    */
   token?: IssuerConfig;
+  /**
+   * Where the producer's metrics (the group commit's batch sizes and flush times) are
+   * registered: the host app's own registry, or a new one (see `Producer.metricsRegistry`).
+   * @default a new prom-client Registry
+   */
+  metricsRegistry?: Registry;
 }
 
 export interface CreateSessionInput {
@@ -144,5 +151,7 @@ export interface Producer {
   ready(): Promise<void>;
   /** True while the Redis connection is up. */
   readonly connected: boolean;
+  /** The producer's Prometheus metrics, for the host app to serve (`await registry.metrics()`). */
+  readonly metricsRegistry: Registry;
   close(): Promise<void>;
 }

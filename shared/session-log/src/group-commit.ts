@@ -1,4 +1,5 @@
 import { stampFlush, type AppendTrace } from './append-trace.js';
+import { GroupCommitMetrics } from './group-commit-metrics.js';
 import type { GroupCommitOptions } from './options.js';
 import type { EncodedMessage } from './payload.js';
 import { toHoldfastError } from './redis-errors.js';
@@ -57,8 +58,12 @@ export class GroupCommitter {
   private queue = new Map<string, PendingGroup[]>();
   private inFlight = 0;
   private flushScheduled = false;
+  private readonly metrics: GroupCommitMetrics | undefined;
 
-  constructor(private readonly deps: GroupCommitDeps) {}
+  constructor(private readonly deps: GroupCommitDeps) {
+    const registry = deps.options.metricsRegistry;
+    this.metrics = registry ? new GroupCommitMetrics(registry) : undefined;
+  }
 
   submit(sessionId: string, messages: readonly EncodedMessage[], trace?: AppendTrace): Promise<GroupOutcome> {
     return new Promise((resolve, reject) => {
@@ -97,6 +102,8 @@ export class GroupCommitter {
     const calls = this.planCalls(batch);
     const traced = this.deps.traced === true;
     if (traced) stampFlush(calls, 'flushStartedAt');
+    const stopTimer = this.metrics?.flushSeconds.startTimer();
+    if (this.metrics) this.metrics.batchMessages.observe(countMessages(calls));
     try {
       const identity = await this.deps.runner.currentIdentity();
       await Promise.all(this.send(calls, identity, traced));
@@ -104,6 +111,7 @@ export class GroupCommitter {
       const failure = toHoldfastError(error);
       for (const call of calls) for (const group of call.groups) group.reject(failure);
     } finally {
+      stopTimer?.();
       this.inFlight -= 1;
       this.scheduleFlush();
     }
@@ -170,6 +178,12 @@ export class GroupCommitter {
     }
     return calls;
   }
+}
+
+function countMessages(calls: readonly ScriptCall[]): number {
+  let count = 0;
+  for (const call of calls) for (const group of call.groups) count += group.messages.length;
+  return count;
 }
 
 function settleCall(call: ScriptCall, result: [Error | null, unknown] | undefined): void {

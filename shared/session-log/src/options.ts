@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { ErrorCode, HoldfastError, validateIntegerOption } from '@holdfast/protocol';
 import type { AppendTraceObserver } from './append-trace.js';
 import { KEY_PREFIX_PATTERN } from './keys.js';
@@ -40,6 +41,11 @@ export interface GroupCommitOptions {
    * @default 1
    */
   maxInFlight: number;
+  /**
+   * Where the group commit's metrics (batch size, flush time) are registered; none when unset.
+   * @default undefined
+   */
+  metricsRegistry?: Registry;
 }
 
 export interface SessionLogOptions {
@@ -219,6 +225,7 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
         1,
       ),
       maxInFlight: nonNegativeInteger('groupCommit.maxInFlight', groupCommit.maxInFlight ?? 1, 1),
+      ...(groupCommit.metricsRegistry ? { metricsRegistry: groupCommit.metricsRegistry } : {}),
     },
   };
 }

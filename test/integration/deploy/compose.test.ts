@@ -29,6 +29,15 @@ import {
   makeDevCert,
   runCommand,
 } from './deploy-files.js';
+import {
+  DATASOURCE_YML,
+  GRAFANA_DIR,
+  PROMETHEUS_YML,
+  ALERTS_YML,
+  DASHBOARD_JSON,
+  dashboard,
+  yamlFile,
+} from './monitoring-files.js';
 
 /** The worker exits this long after SHUTDOWN_TIMEOUT_MS at the latest (HARD_EXIT_AFTER_GRACE_MS in its main.ts). */
 const WORKER_HARD_EXIT_MARGIN_MS = 10_000;
@@ -120,6 +129,54 @@ describe('docker-compose.yml: service environments', () => {
       if (!svc.healthcheckDisabled) expect(svc.environment.PORT, name).toMatch(/^\d+$/);
     }
     expect(service('worker').healthcheckDisabled).toBe(true);
+  });
+});
+
+describe('docker-compose.yml: Prometheus and Grafana, provisioned', () => {
+  interface ScrapeConfig {
+    job_name: string;
+    dns_sd_configs: Array<{ names: string[]; port: number }>;
+  }
+  const scrape = yamlFile<{ rule_files: string[]; scrape_configs: ScrapeConfig[] }>(PROMETHEUS_YML);
+
+  it('scrapes every edge, API and worker replica on the port compose gives it', () => {
+    const portOf = { edge: 'PORT', api: 'PORT', worker: 'METRICS_PORT' } as const;
+    for (const [name, variable] of Object.entries(portOf)) {
+      const job = scrape.scrape_configs.find((c) => c.dns_sd_configs[0]?.names.includes(name));
+      expect(job, `a scrape job for ${name}`).toBeDefined();
+      expect(String(job!.dns_sd_configs[0]!.port), name).toBe(service(name).environment[variable]);
+    }
+  });
+
+  it('mounts the shipped config, alerts, data source and dashboard read-only, and publishes on this host only', () => {
+    const prometheus = service('prometheus');
+    const grafana = service('grafana');
+    const mounted = (svc: ComposeService, source: string, target: string): void => {
+      expect(svc.volumes).toContainEqual(expect.objectContaining({ source, target, readOnly: true }));
+    };
+    mounted(prometheus, PROMETHEUS_YML, '/etc/prometheus/prometheus.yml');
+    mounted(prometheus, ALERTS_YML, '/etc/prometheus/alerts.yml');
+    expect(scrape.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    mounted(grafana, join(GRAFANA_DIR, 'provisioning'), '/etc/grafana/provisioning');
+    mounted(grafana, join(GRAFANA_DIR, 'dashboards'), '/var/lib/grafana/dashboards');
+    expect(grafana.environment.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(
+      `/var/lib/grafana/dashboards/${DASHBOARD_JSON.split('/').at(-1)}`,
+    );
+    for (const svc of [prometheus, grafana]) {
+      for (const mapping of svc.raw.ports as string[]) expect(mapping, svc.name).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
+  it('points every dashboard panel at the provisioned Prometheus data source', () => {
+    const source = yamlFile<{ datasources: Array<{ uid: string; url: string }> }>(DATASOURCE_YML)
+      .datasources[0];
+    expect(source?.url).toBe('http://prometheus:9090');
+    const panels = dashboard().panels;
+    expect(panels.length).toBeGreaterThan(0);
+    for (const panel of panels) {
+      expect(panel.datasource?.uid, panel.title).toBe(source?.uid);
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+    }
   });
 });
 

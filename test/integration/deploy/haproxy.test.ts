@@ -132,6 +132,7 @@ describe('HAProxy in front of the edges (deploy/haproxy.cfg)', () => {
   it('keeps per-node metrics private', async () => {
     const before = stubs.map((s) => s.requests);
     expect((await get(`${lb.edgesUrl}/metrics`)).status).toBe(404);
+    expect((await get(`${lb.apiUrl}/metrics`)).status).toBe(404);
     expect(stubs.map((s) => s.requests)).toEqual(before);
   });
 

@@ -212,6 +212,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   }
 }
 
+/** Images of the compose file's monitoring services, which the local cluster does not run. */
+const OBSERVABILITY_IMAGES = ['prom/prometheus', 'grafana/grafana'];
+
 function classify(compose: ComposeFile): {
   redisService: ComposeService;
   haproxyService: ComposeService;
@@ -224,6 +227,8 @@ function classify(compose: ComposeFile): {
     if (service.image?.startsWith('redis')) redisService = service;
     else if (service.image?.startsWith('haproxy')) haproxyService = service;
     else if (service.command?.[0] === 'node') nodeServices.push(service);
+    // Prometheus and Grafana run under Docker only; locally, each service's /metrics is there to scrape.
+    else if (OBSERVABILITY_IMAGES.some((prefix) => service.image?.startsWith(prefix))) continue;
     else throw new Error(`${compose.path}: no local equivalent for service '${service.name}'`);
   }
   if (!redisService || !haproxyService) {
@@ -248,6 +253,8 @@ function nodeProcess(
   const env: Record<string, string> = { ...baseEnv() };
   for (const [key, value] of Object.entries(service.environment)) env[key] = localize(value, endpoints);
   if (port !== undefined) Object.assign(env, { PORT: String(port), HOST });
+  // Replicas share this host: each worker's metrics listener takes a free port (in its ready line).
+  if (env.METRICS_PORT !== undefined) Object.assign(env, { METRICS_PORT: '0', METRICS_HOST: HOST });
   Object.assign(env, options.env?.[service.name]);
   return new ServiceProcess({
     ...common,
