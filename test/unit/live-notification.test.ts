@@ -9,6 +9,15 @@ describe('decodeLiveNotification', () => {
     expect(n.data()).toBe(n.data());
   });
 
+  it('reads when the entries were stored, when the script says (older scripts did not)', () => {
+    const n = decodeLiveNotification('{"e":"E","o":3,"n":1,"t":1765000000123,"d":["x"]}') as LiveEntries;
+    expect(n).toMatchObject({ from: 3, count: 1, storedAt: 1765000000123 });
+    expect(n.data()).toEqual(['x']);
+    expect(
+      (decodeLiveNotification('{"e":"E","o":3,"n":1,"d":["x"]}') as LiveEntries).storedAt,
+    ).toBeUndefined();
+  });
+
   it('reads epoch changes and session ends', () => {
     expect(decodeLiveNotification('{"e":"E2","o":7,"n":0,"d":[]}')).toMatchObject({
       kind: 'entries',
@@ -33,6 +42,7 @@ describe('decodeLiveNotification', () => {
       '[]',
       '{"e":1,"o":2,"n":1,"d":[1]}',
       '{"e":"x","o":-1,"n":1,"d":[]}',
+      '{"e":"x","o":1,"n":1,"t":"soon","d":[]}',
       '{"ended":5}',
       'garbage',
     ]) {

@@ -42,8 +42,9 @@ export class ConnectionObserver {
     if (notification.kind !== 'entries') return;
     const end = notification.from + notification.count - 1;
     this.head = Math.max(this.head, end);
-    // The append script publishes as it stores: arrival is the stored time plus the hop.
-    this.noted.push({ from: notification.from, end, at: performance.now() });
+    // From the entries' stored time (Redis's clock, so it assumes clocks kept in step, as NTP
+    // does), or, from an older script without it, their arrival: the stored time plus the hop.
+    this.noted.push({ from: notification.from, end, at: notification.storedAt ?? Date.now() });
     if (this.noted.length > NOTED_RANGES) this.noted.shift();
   }
 
@@ -52,10 +53,11 @@ export class ConnectionObserver {
     this.head = Math.max(this.head, last);
     this.metrics.messagesDelivered.inc(batch.data.length);
     if (this.noted.length === 0) return;
-    const now = performance.now();
+    const now = Date.now();
     for (const range of this.noted) {
       const overlap = Math.min(range.end, last) - Math.max(range.from, batch.from) + 1;
-      for (let i = 0; i < overlap; i++) this.metrics.deliveryLatency.observe((now - range.at) / 1000);
+      const seconds = Math.max(0, now - range.at) / 1000;
+      for (let i = 0; i < overlap; i++) this.metrics.deliveryLatency.observe(seconds);
     }
     while (this.noted.length > 0 && (this.noted[0]?.end ?? Infinity) <= last) this.noted.shift();
   }

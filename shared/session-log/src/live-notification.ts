@@ -14,6 +14,11 @@ export interface LiveEntries {
   /** Size of the notification, a close bound on the entries' data. */
   readonly bytes: number;
   /**
+   * When Redis stored the entries (Redis clock, epoch ms): the start of their delivery latency.
+   * Absent from epoch-change notices and from scripts of releases before it was added.
+   */
+  readonly storedAt?: number;
+  /**
    * The entries' data, parsed on first use: a reader whose window is full only needs the
    * offsets, so a stalled client costs no parsing.
    */
@@ -45,8 +50,8 @@ export interface LiveResync {
 }
 
 // The scripts write the header fields first, in this order, so they can be read without
-// parsing the data: {"e":"<epoch>","o":<from>,"n":<count>,"d":[…]}
-const ENTRIES_HEADER = /^\{"e":"([A-Za-z0-9_-]{1,64})","o":(\d{1,16}),"n":(\d{1,7}),"d":/;
+// parsing the data: {"e":"<epoch>","o":<from>,"n":<count>,"t":<stored at>,"d":[…]} ("t" optional)
+const ENTRIES_HEADER = /^\{"e":"([A-Za-z0-9_-]{1,64})","o":(\d{1,16}),"n":(\d{1,7}),(?:"t":(\d{1,16}),)?"d":/;
 const ENDED = /^\{"ended":"([a-z_]{1,32})"\}$/;
 const COMPLETED = /^\{"e":"([A-Za-z0-9_-]{1,64})","final":(\d{1,16})\}$/;
 
@@ -54,7 +59,13 @@ const COMPLETED = /^\{"e":"([A-Za-z0-9_-]{1,64})","final":(\d{1,16})\}$/;
 export function decodeLiveNotification(message: string): LiveNotification | undefined {
   const header = ENTRIES_HEADER.exec(message);
   if (header) {
-    const [prefix, epoch, from, count] = header as unknown as [string, string, string, string];
+    const [prefix, epoch, from, count, storedAt] = header as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string | undefined,
+    ];
     let data: readonly unknown[] | undefined;
     return {
       kind: 'entries',
@@ -62,6 +73,7 @@ export function decodeLiveNotification(message: string): LiveNotification | unde
       from: Number(from),
       count: Number(count),
       bytes: message.length,
+      ...(storedAt === undefined ? {} : { storedAt: Number(storedAt) }),
       data() {
         data ??= JSON.parse(message.slice(prefix.length, -1)) as unknown[];
         return data;

@@ -80,7 +80,7 @@ if #added > 0 then
     redis.call('HSET', metaKey, 'head', head)
   end
   redis.call('SPUBLISH', channel, '{"e":"' .. epoch .. '","o":' .. firstNew .. ',"n":' .. #added ..
-    ',"d":[' .. table.concat(added, ',') .. ']}')
+    ',"t":' .. now .. ',"d":[' .. table.concat(added, ',') .. ']}')
 elseif due then
   redis.call('HSET', metaKey, 'active', now)
 end
