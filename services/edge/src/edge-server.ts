@@ -130,9 +130,11 @@ export class EdgeServer {
       audience: config.token.audience,
       ...(config.token.issuer ? { issuer: config.token.issuer } : {}),
     });
+    const metrics = new EdgeMetrics();
     const log = new SessionLog({
       redis: config.redisUrl,
       keyPrefix: config.keyPrefix,
+      metricsRegistry: metrics.registry,
       inboundRatePerSession: config.inboundSessionRate,
       linkProbe: config.redisProbe,
     });
@@ -142,7 +144,6 @@ export class EdgeServer {
     const sub = pub.duplicate({ connectionName: 'holdfast-edge-adapter-sub' });
     for (const client of [pub, sub]) client.on('error', () => undefined);
 
-    const metrics = new EdgeMetrics();
     const perAddress = new ConnectionCounter();
     const gate = new UpgradeGate(config, perAddress, metrics);
     // Timed-out requests are found by a periodic sweep: often enough that the deadline holds.

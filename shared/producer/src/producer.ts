@@ -25,7 +25,7 @@ export function createProducer(options: ProducerOptions): Producer {
   const { token, metricsRegistry = new Registry(), ...logOptions } = options;
   // Built first: a bad key fails here, before any Redis connection is opened.
   const issuer = token === undefined ? undefined : createTokenIssuer(token);
-  const log = new SessionLog({ ...logOptions, groupCommit: { metricsRegistry } });
+  const log = new SessionLog({ ...logOptions, metricsRegistry });
 
   const requireIssuer = (what: string): TokenIssuer => {
     if (issuer) return issuer;

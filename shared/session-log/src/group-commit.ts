@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import { stampFlush, type AppendTrace } from './append-trace.js';
 import { GroupCommitMetrics } from './group-commit-metrics.js';
 import type { GroupCommitOptions } from './options.js';
@@ -41,6 +42,8 @@ export interface GroupCommitDeps {
   ) => { keys: string[]; args: Array<string | number> };
   /** True when appends carry traces to stamp (append-trace.ts); false costs nothing. */
   readonly traced?: boolean;
+  /** Where the batch size and flush time are registered (SessionLogOptions.metricsRegistry). */
+  readonly metricsRegistry?: Registry | undefined;
 }
 
 /**
@@ -61,7 +64,7 @@ export class GroupCommitter {
   private readonly metrics: GroupCommitMetrics | undefined;
 
   constructor(private readonly deps: GroupCommitDeps) {
-    const registry = deps.options.metricsRegistry;
+    const registry = deps.metricsRegistry;
     this.metrics = registry ? new GroupCommitMetrics(registry) : undefined;
   }
 

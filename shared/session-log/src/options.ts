@@ -41,11 +41,6 @@ export interface GroupCommitOptions {
    * @default 1
    */
   maxInFlight: number;
-  /**
-   * Where the group commit's metrics (batch size, flush time) are registered; none when unset.
-   * @default undefined
-   */
-  metricsRegistry?: Registry;
 }
 
 export interface SessionLogOptions {
@@ -127,12 +122,19 @@ export interface SessionLogOptions {
    * @default undefined
    */
   appendTrace?: AppendTraceObserver;
+  /**
+   * Where the session log's metrics are registered: Redis script calls (time by script and
+   * outcome) and the group commit's batch size and flush time. None when unset.
+   * @default undefined
+   */
+  metricsRegistry?: Registry;
 }
 
 export type ResolvedSessionLogOptions = Required<
-  Omit<SessionLogOptions, 'retention' | 'groupCommit' | 'linkProbe' | 'appendTrace'>
+  Omit<SessionLogOptions, 'retention' | 'groupCommit' | 'linkProbe' | 'appendTrace' | 'metricsRegistry'>
 > & {
   appendTrace: AppendTraceObserver | undefined;
+  metricsRegistry: Registry | undefined;
   retention: Retention;
   groupCommit: GroupCommitOptions;
   linkProbe: ResolvedLinkProbeOptions;
@@ -166,6 +168,7 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
   }
   const groupCommit = options.groupCommit ?? {};
   return {
+    metricsRegistry: options.metricsRegistry,
     redis: options.redis,
     keyPrefix,
     retention: resolveRetention('retention', options.retention, DEFAULT_RETENTION),
@@ -225,7 +228,6 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
         1,
       ),
       maxInFlight: nonNegativeInteger('groupCommit.maxInFlight', groupCommit.maxInFlight ?? 1, 1),
-      ...(groupCommit.metricsRegistry ? { metricsRegistry: groupCommit.metricsRegistry } : {}),
     },
   };
 }

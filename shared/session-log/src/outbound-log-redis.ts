@@ -46,6 +46,7 @@ export class RedisOutboundLog implements OutboundLog {
       options: runner.options.groupCommit,
       appendCall: (sessionId, identity, messages) => this.appendCall(sessionId, identity, messages),
       traced: runner.options.appendTrace !== undefined,
+      metricsRegistry: runner.options.metricsRegistry,
     });
   }
 

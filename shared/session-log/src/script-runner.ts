@@ -5,6 +5,7 @@ import { sessionKeys, type SessionKeys } from './keys.js';
 import type { ResolvedSessionLogOptions } from './options.js';
 import { toHoldfastError } from './redis-errors.js';
 import { checkReply } from './script-errors.js';
+import { ScriptMetrics } from './script-metrics.js';
 import type { ScriptStatusValue } from './script-status.js';
 import { runScript, type ScriptName, type ScriptReply } from './scripts.js';
 import type { ServerIdentity, ServerIdentityTracker } from './server-identity.js';
@@ -17,11 +18,15 @@ type ScriptArg = string | number;
  * (redis-errors.ts), and every reply through the one status checker (script-errors.ts).
  */
 export class ScriptRunner {
+  private readonly metrics: ScriptMetrics | undefined;
+
   constructor(
     readonly redis: Redis,
     readonly identity: ServerIdentityTracker,
     readonly options: ResolvedSessionLogOptions,
-  ) {}
+  ) {
+    this.metrics = options.metricsRegistry ? new ScriptMetrics(options.metricsRegistry) : undefined;
+  }
 
   /** The keys of a session, after checking its id. */
   keys(sessionId: string): SessionKeys {
@@ -46,11 +51,14 @@ export class ScriptRunner {
     accepted?: readonly ScriptStatusValue[],
   ): Promise<ScriptReply> {
     let reply: ScriptReply;
+    const stopTimer = this.metrics?.seconds.startTimer({ script: name });
     try {
       reply = await runScript(this.redis, name, keys, args);
     } catch (error) {
+      stopTimer?.({ outcome: 'error' });
       throw toHoldfastError(error);
     }
+    stopTimer?.({ outcome: 'ok' });
     return checkReply(reply, sessionId, accepted);
   }
 
