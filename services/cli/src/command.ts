@@ -17,7 +17,7 @@ export interface ArgumentSpec {
 }
 
 /** Which service a command talks to: decides the connection flags it accepts. */
-export type Connection = 'api' | 'redis' | 'edges';
+export type Connection = 'api' | 'redis' | 'edges' | 'edge-admin';
 
 export interface CommandContext {
   readonly io: CliIo;

@@ -39,6 +39,13 @@ export const CONNECTION_OPTIONS: Readonly<Record<Connection, Readonly<Record<str
       description: 'Edge base URLs, comma-separated (env HOLDFAST_EDGES): edges register nowhere',
     },
   },
+  'edge-admin': {
+    'admin-token': {
+      type: 'string',
+      value: '<token>',
+      description: "The edges' EDGE_ADMIN_TOKEN (env HOLDFAST_EDGE_ADMIN_TOKEN; prefer the variable)",
+    },
+  },
 };
 
 /** Flags every command takes. */
@@ -78,6 +85,17 @@ export class Settings {
       throw new CliError(ExitCode.Unauthorized, 'no API key: set HOLDFAST_API_KEY (or pass --api-key)');
     }
     return key;
+  }
+
+  get adminToken(): string {
+    const token = this.pick('admin-token', 'HOLDFAST_EDGE_ADMIN_TOKEN');
+    if (!token) {
+      throw new CliError(
+        ExitCode.Unauthorized,
+        "no admin token: set HOLDFAST_EDGE_ADMIN_TOKEN to the edges' EDGE_ADMIN_TOKEN (or pass --admin-token)",
+      );
+    }
+    return token;
   }
 
   get redisUrl(): string {

@@ -73,6 +73,11 @@ export const edgeEnvSchema = z
     EVENTS_BURST: positiveInt.default(400),
     /** New inbound messages per second per session, across all edges (0 = no limit). */
     INBOUND_SESSION_RATE: z.coerce.number().int().min(0).default(50),
+    /**
+     * A secret that lets an operator drain this edge over HTTP (`POST /admin/drain`, as the ops
+     * CLI's `edges drain` does); unset, the route is off and only SIGTERM drains.
+     */
+    EDGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     ...logLevelField,
   })
   .refine((env) => env.TOKEN_HS256_SECRETS?.length || env.TOKEN_PUBLIC_KEY, {
@@ -116,6 +121,8 @@ export interface EdgeConfig {
   eventsBurst: number;
   inboundSessionRate: number;
   logLevel: LogLevel;
+  /** Authorizes `POST /admin/drain`; undefined turns the route off. */
+  adminToken: string | undefined;
 }
 
 /** Parse the environment; throws one Error listing every bad variable by name. */
@@ -153,5 +160,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     eventsBurst: e.EVENTS_BURST,
     inboundSessionRate: e.INBOUND_SESSION_RATE,
     logLevel: e.LOG_LEVEL,
+    adminToken: e.EDGE_ADMIN_TOKEN,
   };
 }

@@ -71,6 +71,8 @@ interface EdgeParts {
   readonly sideLinks: SideLinkProbes;
   readonly perAddress: ConnectionCounter;
   readonly logger: Logger;
+  /** A remote drain was asked for (admin-drain.ts): main.ts makes it the SIGTERM path. */
+  readonly onDrainRequested: (edge: EdgeServer) => void;
 }
 
 export class EdgeServer {
@@ -123,6 +125,7 @@ export class EdgeServer {
   static async start(
     config: EdgeConfig,
     logger: Logger = createLogger({ service: 'edge', level: config.logLevel }),
+    onDrainRequested: (edge: EdgeServer) => void = (edge) => void edge.drain(),
   ): Promise<EdgeServer> {
     const verifier = createTokenVerifier({
       hs256Secrets: config.token.hs256Secrets,
@@ -186,6 +189,7 @@ export class EdgeServer {
       sideLinks,
       perAddress,
       logger,
+      onDrainRequested,
     });
 
     await log.ready();
@@ -250,6 +254,8 @@ export class EdgeServer {
       engineConnections: this.parts.io.engine.clientsCount,
       clientAddresses: this.parts.perAddress.size,
       connectionFigures: () => [...this.connections.values()].map((connection) => connection.observed),
+      adminToken: this.config.adminToken,
+      requestDrain: () => this.parts.onDrainRequested(this),
     };
   }
 

@@ -1,9 +1,10 @@
 /**
  * The edge's plain HTTP routes beside Socket.IO: /healthz (the process is up), /readyz (it
- * should be sent connections) and /metrics (Prometheus). Apart from the server so what an
+ * should be sent connections), /metrics (Prometheus) and /admin/drain (admin-drain.ts). Apart from the server so what an
  * operator or a balancer can ask of an edge is one short file.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ADMIN_DRAIN_PATH, answerDrainRequest } from './admin-drain.js';
 import type { EdgeMetrics } from './metrics.js';
 
 /** What the routes report; read when asked. */
@@ -21,6 +22,10 @@ export interface EdgeStatus {
   readonly clientAddresses: number;
   /** Lag and stall of each open session connection. */
   readonly connectionFigures: () => Iterable<{ readonly lag: number; readonly stalled: boolean }>;
+  /** Authorizes a remote drain; undefined: the route is off. */
+  readonly adminToken: string | undefined;
+  /** Start the drain SIGTERM starts. */
+  readonly requestDrain: () => void;
 }
 
 export function handleHttp(req: IncomingMessage, res: ServerResponse, status: EdgeStatus): void {
@@ -28,6 +33,12 @@ export function handleHttp(req: IncomingMessage, res: ServerResponse, status: Ed
   const path = req.url?.split('?')[0];
   if (path === '/healthz') return json(res, 200, { status: 'ok' });
   if (path === '/metrics') return serveMetrics(req, res, status);
+  if (path === ADMIN_DRAIN_PATH) {
+    const answer = answerDrainRequest(req, status.adminToken, status.draining);
+    json(res, answer.status, answer.body);
+    if (answer.drain) status.requestDrain();
+    return;
+  }
   if (path === '/readyz') {
     const ready = status.ready;
     return json(res, ready ? 200 : 503, {

@@ -12,7 +12,8 @@ await runService({
   configure: () => loadEdgeConfig(),
   logger: (config) => createLogger({ service: 'edge', level: config.logLevel }),
   async start(config, logger) {
-    const edge = await EdgeServer.start(config, logger);
+    // A remote drain (POST /admin/drain) takes the signal's path: one drain, one bound, one exit code.
+    const edge = await EdgeServer.start(config, logger, () => process.kill(process.pid, 'SIGTERM'));
     lifecycleLogger(logger).info({ port: edge.port, host: config.host }, 'edge listening');
     return edge;
   },

@@ -347,8 +347,40 @@ describe('edges', () => {
     expect(lines[2]).toMatch(new RegExp(`^${dead}\\s+down\\s+-\\s+-\\s+ECONNREFUSED$`));
   });
 
-  it('edges drain says how to drain instead (exit 7: unsupported)', async () => {
-    expectOneLineError(await cli('edges', 'drain', edge.url), 7, /SIGTERM/);
+  it('edges drain on an edge without EDGE_ADMIN_TOKEN says how to drain instead (exit 7: unsupported)', async () => {
+    const withToken = await runCli(['edges', 'drain', edge.url], {
+      ...env,
+      HOLDFAST_EDGE_ADMIN_TOKEN: 'an-admin-token-of-enough-length',
+    });
+    expectOneLineError(withToken, 7, /EDGE_ADMIN_TOKEN.*SIGTERM/);
+    expectOneLineError(await cli('edges', 'drain', edge.url), 5, /HOLDFAST_EDGE_ADMIN_TOKEN/);
+  });
+
+  it('edges drain drains an edge that has an admin token: refused with a wrong one, then it exits 0', async () => {
+    const adminToken = 'the-edges-admin-token-1234';
+    const drained = await EdgeProcess.start({
+      redisUrl: redis.url,
+      env: { HOLDFAST_KEY_PREFIX: keyPrefix, EDGE_ADMIN_TOKEN: adminToken, DRAIN_SPREAD_MS: '0' },
+    });
+    try {
+      const wrong = await runCli(['edges', 'drain', drained.url], {
+        ...env,
+        HOLDFAST_EDGE_ADMIN_TOKEN: 'x'.repeat(20),
+      });
+      expectOneLineError(wrong, 5, /refused the token/);
+      expect(drained.running).toBe(true);
+
+      const right = await runCli(['edges', 'drain', drained.url, '--json'], {
+        ...env,
+        HOLDFAST_EDGE_ADMIN_TOKEN: adminToken,
+      });
+      expect(right.code).toBe(0);
+      expect(JSON.parse(right.stdout)).toEqual({ edge: drained.url, status: 'draining' });
+      // The signal's path: the same drain, bound and exit code as SIGTERM.
+      expect((await drained.waitForExit()).code).toBe(0);
+    } finally {
+      await drained.kill();
+    }
   });
 });
 
