@@ -59,9 +59,23 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   private readonly completion: CompletionClose;
   private endNoticeTimer: NodeJS.Timeout | undefined;
   /** Every line about this connection carries its session, consumer and connection id. */
-  private readonly logger: Logger;
+  private sessionLog: Logger | undefined;
   /** Lag, stall and delivery latency, for the edge's metrics. */
   readonly observed: ConnectionObserver;
+
+  /**
+   * This connection's child logger, made on first use: a pino child per connection costs about
+   * a kilobyte of heap, and most idle connections never log a line.
+   */
+  private get logger(): Logger {
+    const { sessionId, consumerId } = this.handshake;
+    this.sessionLog ??= sessionLogger(this.deps.logger, {
+      sessionId,
+      consumerId,
+      connectionId: this.socket.id,
+    });
+    return this.sessionLog;
+  }
 
   constructor(
     private readonly socket: EdgeSocket,
@@ -70,7 +84,6 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   ) {
     const { sessionId, consumerId, leaseGeneration } = handshake;
     this.observed = new ConnectionObserver(deps.metrics);
-    this.logger = sessionLogger(deps.logger, { sessionId, consumerId, connectionId: socket.id });
     this.acks = new AckWriter(
       (epoch, offset) =>
         deps.log.ack(sessionId, { epoch, offset, consumerId, leaseGeneration }).then(() => undefined),
@@ -137,14 +150,17 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
       limits: this.deps.limits,
       ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
     });
-    this.logger.debug(
-      {
-        startOffset: decision.startOffset,
-        head: info.head,
-        resumed: typeof this.handshake.position === 'object',
-      },
-      'connection started',
-    );
+    // Checked first, so the child logger is only made when the line is written.
+    if (this.deps.logger.isLevelEnabled('debug')) {
+      this.logger.debug(
+        {
+          startOffset: decision.startOffset,
+          head: info.head,
+          resumed: typeof this.handshake.position === 'object',
+        },
+        'connection started',
+      );
+    }
     if (decision.reset) this.sendReset(decision.reset);
     this.countResume(decision.reset?.reason);
     this.observed.started(info.head, decision.startOffset - 1);
@@ -299,7 +315,9 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   private closeWith({ event, notice }: CloseNotice): void {
     if (!this.stopDelivering()) return;
-    this.logger.debug({ event, code: notice.code }, 'connection closing');
+    if (this.deps.logger.isLevelEnabled('debug')) {
+      this.logger.debug({ event, code: notice.code }, 'connection closing');
+    }
     this.cleanUp();
     this.socket.emit(event, notice);
     closeTransport(this.socket);
