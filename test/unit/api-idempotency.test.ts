@@ -84,6 +84,8 @@ describe('newSessionId', () => {
     for (const id of ids) {
       assertSessionId(id);
       expect(encodeURIComponent(id)).toBe(id);
+      // One in 64 would start with '-' (a flag to a command line) without the guard.
+      expect(id.startsWith('-')).toBe(false);
     }
     expect(new Set(ids).size).toBe(ids.length);
   });

@@ -106,7 +106,11 @@ function parseErrorText(error: unknown): string {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-[^']*)'/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option '${option ?? message}'`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    // A session id may start with '-', and parseArgs reads it as short flags: say how to pass it.
+    const short = option !== undefined && !option.startsWith('--');
+    return `unknown option '${option ?? message}'${short ? " (an argument starting with '-', such as a session id, goes after --)" : ''}`;
+  }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const flag = /-{1,2}[A-Za-z-]+/.exec(message)?.[0] ?? '?';
     return message.includes('argument missing')

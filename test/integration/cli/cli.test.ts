@@ -313,6 +313,12 @@ describe('tokens mint', () => {
     });
     expect(verified.consumerId).toBe('phone');
 
+    // Session ids may start with '-' (the API takes them as given): after `--` they are arguments.
+    const dashed = (await client.createSession({ sessionId: '-Ldash-led-id' })).sessionId;
+    expectOneLineError(await cli('tokens', 'mint', dashed), 2, /goes after --/);
+    const afterDashes = await cli('tokens', 'mint', '--json', '--', dashed);
+    expect(afterDashes.code, afterDashes.stderr).toBe(0);
+
     const table = await cli('tokens', 'mint', sessionId);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^consumer\s+default$/m);
