@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mode = process.argv[2];
 const BINARIES = {
-  test: ['redis-server', 'haproxy', 'openssl', 'chromium'],
+  // redis-cli builds the Redis Cluster of the cluster tests (redis-cli --cluster create).
+  test: ['redis-server', 'redis-cli', 'haproxy', 'openssl', 'chromium'],
   cluster: ['redis-server', 'haproxy', 'openssl'],
   start: ['redis-server'],
   all: ['redis-server', 'haproxy', 'openssl'],
@@ -22,11 +23,18 @@ const BINARIES = {
 // The Debian/Ubuntu package that provides each binary, and how to get it elsewhere.
 const PACKAGES = {
   'redis-server': 'redis-server',
+  'redis-cli': 'redis-tools',
   haproxy: 'haproxy',
   openssl: 'openssl',
   chromium: 'chromium',
 };
-const BREW = { 'redis-server': 'redis', haproxy: 'haproxy', openssl: 'openssl', chromium: '--cask chromium' };
+const BREW = {
+  'redis-server': 'redis',
+  'redis-cli': 'redis',
+  haproxy: 'haproxy',
+  openssl: 'openssl',
+  chromium: '--cask chromium',
+};
 // Binaries looked for at a fixed path instead of on PATH: the browser test launches exactly this one.
 const FIXED_PATHS = { chromium: '/usr/bin/chromium' };
 
