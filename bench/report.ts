@@ -133,6 +133,8 @@ function latencyTable(all: readonly Row[]): string {
       'p99.9',
       'append acked p50',
       'append acked p99',
+      // The load clients' own cost, so a run can be judged for how much of the cores they took.
+      'client µs/msg',
       'lost',
       'dup',
     ],
@@ -145,6 +147,7 @@ function latencyTable(all: readonly Row[]): string {
       spread(r.metrics.p999Ms, (n) => fixed(n, 2)),
       r.metrics.ackP50Ms ? spread(r.metrics.ackP50Ms, (n) => fixed(n, 2)) : '',
       r.metrics.ackP99Ms ? spread(r.metrics.ackP99Ms, (n) => fixed(n, 2)) : '',
+      fixed(med(r, 'clientCpuUsPerMsg')),
       int(med(r, 'lost')),
       int(med(r, 'duplicates')),
     ]),
