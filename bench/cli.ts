@@ -1,4 +1,10 @@
 import { BENCHMARKS, PROFILES, type BenchmarkName, type Profile } from './profiles.js';
+import {
+  DEFAULT_LOAD_CLIENT,
+  isLoadClientKind,
+  LOAD_CLIENT_KINDS,
+  type LoadClientKind,
+} from './load/load-socket.js';
 
 export interface CliOptions {
   readonly profile: Profile;
@@ -19,10 +25,17 @@ export interface CliOptions {
    * (what production runs; the default).
    */
   readonly source: boolean;
+  /**
+   * What the load clients connect with, for every system alike: `raw` (Engine.IO/Socket.IO
+   * framing over ws, bench/load/raw-socket.ts) or `socket.io-client`.
+   * @default 'raw'
+   */
+  readonly loadClient: LoadClientKind;
 }
 
 export const USAGE = `npm run bench -- [--profile quick|full] [--only <bench>[,<bench>]] [--out file.json]
                    [--pin | --no-pin] [--cpu-prof <dir>] [--source] [--quiet]
+                   [--load-client ${LOAD_CLIENT_KINDS.join('|')}]   (default ${DEFAULT_LOAD_CLIENT})
 benchmarks: ${BENCHMARKS.join(', ')}`;
 
 /** Parse the command line; throws an Error naming the bad argument. */
@@ -34,6 +47,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   let cpuProfDir: string | undefined;
   let quiet = false;
   let source = false;
+  let loadClient: LoadClientKind = DEFAULT_LOAD_CLIENT;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -76,11 +90,17 @@ export function parseCli(argv: readonly string[]): CliOptions {
       case '--source':
         source = true;
         break;
+      case '--load-client': {
+        const kind = value();
+        if (!isLoadClientKind(kind)) throw new Error(`unknown load client ${JSON.stringify(kind)}\n${USAGE}`);
+        loadClient = kind;
+        break;
+      }
       case '--help':
         throw new Error(USAGE);
       default:
         throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
     }
   }
-  return { profile, only, out, pin, cpuProfDir, quiet, source };
+  return { profile, only, out, pin, cpuProfDir, quiet, source, loadClient };
 }

@@ -9,6 +9,7 @@ import type { Row, SuiteResult } from './results.js';
  */
 export function formatTables(result: SuiteResult): string {
   const sections = [
+    header(result),
     unicastMaxTable(result.rows),
     latencyTable(result.rows),
     stageTables(result.rows),
@@ -18,6 +19,16 @@ export function formatTables(result: SuiteResult): string {
     persistTable(result.rows),
   ].filter((s) => s !== '');
   return sections.join('\n\n');
+}
+
+/** What the figures depend on besides the code: the clients' kind and how busy the machine was. */
+function header(result: SuiteResult): string {
+  const { machine } = result;
+  return [
+    `${result.profile} profile · ${result.command}`,
+    `load clients: ${result.loadClient ?? 'socket.io-client'} (every system) · Holdfast ${result.code ?? 'compiled'}` +
+      ` · ${machine.cpus} CPUs, load average ${machine.loadAverageAtStart} at start, ${machine.loadAverageAtEnd ?? '?'} at end`,
+  ].join('\n');
 }
 
 function table(title: string, header: string[], rows: string[][]): string {
@@ -122,6 +133,8 @@ function latencyTable(all: readonly Row[]): string {
       'p99.9',
       'append acked p50',
       'append acked p99',
+      // The load clients' own cost, so a run can be judged for how much of the cores they took.
+      'client µs/msg',
       'lost',
       'dup',
     ],
@@ -134,6 +147,7 @@ function latencyTable(all: readonly Row[]): string {
       spread(r.metrics.p999Ms, (n) => fixed(n, 2)),
       r.metrics.ackP50Ms ? spread(r.metrics.ackP50Ms, (n) => fixed(n, 2)) : '',
       r.metrics.ackP99Ms ? spread(r.metrics.ackP99Ms, (n) => fixed(n, 2)) : '',
+      fixed(med(r, 'clientCpuUsPerMsg')),
       int(med(r, 'lost')),
       int(med(r, 'duplicates')),
     ]),

@@ -23,6 +23,8 @@ export interface SuiteResult {
   readonly placement: Record<string, string>;
   /** Whether Holdfast ran compiled (dist/, as in production) or from TypeScript sources. */
   readonly code?: 'compiled' | 'source';
+  /** What the load clients connected with (absent in results from before the option: socket.io-client). */
+  readonly loadClient?: string;
   readonly rows: Row[];
   /** Benchmarks that failed (the others ran): their error, first lines. */
   readonly failures: Array<{ bench: string; error: string }>;

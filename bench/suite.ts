@@ -42,12 +42,18 @@ export async function runSuite(
   const ctx: BenchContext = {
     profile: options.profile,
     progress,
-    systems: { placement: where, cpuProfDir: options.cpuProfDir, source: options.source },
+    systems: {
+      placement: where,
+      cpuProfDir: options.cpuProfDir,
+      source: options.source,
+      loadClient: options.loadClient,
+    },
     rows: [],
   };
   progress.note(
     `profile ${options.profile.name}: ${options.only.join(', ')} · ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, Redis ${machine.redis}, load ${machine.loadAverageAtStart}`,
   );
+  progress.note(`load clients: ${options.loadClient} (the same kind for every system)`);
   progress.note(
     pin
       ? 'pinned: edges, Socket.IO servers and producers on CPU 0; Redis and load clients on CPU 1'
@@ -62,6 +68,7 @@ export async function runSuite(
     machine: { ...machine, loadAverageAtEnd: loadAverage() },
     placement: { ...where },
     code: options.source ? 'source' : 'compiled',
+    loadClient: options.loadClient,
     rows: [...ctx.rows],
     failures: [...failures],
   });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { freePort, TEST_TOKEN_SECRET } from '@holdfast/testing';
 import { BenchChild } from './ipc.js';
+import type { LoadClientKind } from '../load/load-socket.js';
 
 /**
  * Core layout on the 2-core machine (when taskset exists): the application side (edges,
@@ -22,6 +23,8 @@ export interface SystemOptions {
   readonly cpuProfDir: string | undefined;
   /** Run the Holdfast packages from TypeScript sources rather than dist/ (see ChildOptions.source). */
   readonly source: boolean;
+  /** What every load-client process connects with (bench/load/load-socket.ts). */
+  readonly loadClient: LoadClientKind;
 }
 
 /** A real Holdfast edge process on a free port. */
@@ -107,6 +110,7 @@ export function startClients(name: string, options: SystemOptions): Promise<Benc
     main: 'bench/load/clients.ts',
     cpus: options.placement.clients,
     source: options.source,
+    env: { LOAD_CLIENT: options.loadClient },
   });
 }
 

@@ -1,10 +1,11 @@
 /**
- * The load clients: one process holding every benchmark client connection (socket.io-client,
- * WebSocket only), kept light so it takes as little of the shared CPU as possible. Holdfast
+ * The load clients: one process holding every benchmark client connection (WebSocket only),
+ * kept light so it takes as little of the shared CPU as possible. Every system gets the same
+ * kind of connection (env LOAD_CLIENT: `raw` framing over ws, the default, or socket.io-client;
+ * see load-socket.ts), so no peer's figures carry a heavier client than another's. Holdfast
  * clients speak the wire protocol directly (hello, batch, cumulative acks coalesced like the
  * SDK does); Socket.IO clients just receive. Every received message goes to a SessionTracker.
  */
-import { io, type Socket } from 'socket.io-client';
 import { DEFAULT_ACK_EVERY_MESSAGES, DEFAULT_ACK_EVERY_MS } from '@holdfast/client';
 import { PROTOCOL_VERSION, type BatchPayload, type HelloPayload } from '@holdfast/protocol';
 import { emitEvent, serve } from '../lib/ipc.js';
@@ -12,11 +13,18 @@ import { LoopMonitor } from '../lib/loop-monitor.js';
 import { sleep } from '../lib/stats.js';
 import { tokenFor } from '@holdfast/testing';
 import { SessionTracker } from './session-tracker.js';
+import { DEFAULT_LOAD_CLIENT, isLoadClientKind, type LoadSocket } from './load-socket.js';
+import { openLoadSocket } from './open-load-socket.js';
 
 type System = 'holdfast' | 'plain' | 'recovery';
 
+const requestedKind = process.env.LOAD_CLIENT ?? DEFAULT_LOAD_CLIENT;
+if (!isLoadClientKind(requestedKind)) throw new Error(`unknown LOAD_CLIENT ${JSON.stringify(requestedKind)}`);
+const kind = requestedKind;
+
 interface Client {
-  socket: Socket;
+  /** Set as soon as the client is opened (a Holdfast retry replaces it). */
+  socket: LoadSocket | undefined;
   /** Holdfast: the position to resume from. */
   epoch?: string;
   lastOffset: number;
@@ -51,54 +59,57 @@ let generation = 0;
 function holdfastClient(url: string, session: number, token: string, client?: Client): Client {
   const auth: Record<string, unknown> = { v: PROTOCOL_VERSION, sessionId: sessionIds[session], token };
   if (client?.epoch !== undefined) auth.position = { epoch: client.epoch, offset: client.lastOffset };
-  const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
   const born = generation;
-  const c: Client = client ?? { socket, lastOffset: 0, unacked: 0, helloSeen: false };
-  c.socket = socket;
+  const c: Client = client ?? { socket: undefined, lastOffset: 0, unacked: 0, helloSeen: false };
   c.helloSeen = false;
   c.unacked = 0;
   const ack = (): void => {
     clearTimeout(c.ackTimer);
     c.ackTimer = undefined;
     c.unacked = 0;
-    socket.emit('ack', { epoch: c.epoch, offset: c.lastOffset });
+    c.socket?.emit('ack', { epoch: c.epoch, offset: c.lastOffset });
   };
-  socket.on('connect_error', (error: Error & { data?: { retryAfterMs?: number } }) => {
+  c.socket = openLoadSocket(kind, url, auth, {
     // Refused (a timeout under a storm, a full edge): try again like the SDK, so a storm's
     // figures include the retries instead of a client that never comes back.
-    handshakeRetries += 1;
-    socket.removeAllListeners();
-    socket.disconnect();
-    const delay = error.data?.retryAfterMs ?? RETRY_AFTER_MS;
-    setTimeout(() => {
-      if (born === generation) holdfastClient(url, session, token, c);
-    }, delay).unref();
-  });
-  socket.on('hello', (hello: HelloPayload) => {
-    c.epoch = hello.epoch;
-    c.helloSeen = true;
-  });
-  socket.on('batch', (batch: BatchPayload) => {
-    for (const data of batch.data) tracker.record(session, data as string);
-    c.lastOffset = batch.from + batch.data.length - 1;
-    c.epoch = batch.epoch;
-    c.unacked += batch.data.length;
-    if (c.unacked >= ACK_EVERY_MESSAGES) ack();
-    else c.ackTimer ??= setTimeout(ack, ACK_EVERY_MS);
+    connectError: (refusal) => {
+      handshakeRetries += 1;
+      const delay = refusal.data?.retryAfterMs ?? RETRY_AFTER_MS;
+      setTimeout(() => {
+        if (born === generation) holdfastClient(url, session, token, c);
+      }, delay).unref();
+    },
+    events: {
+      hello: (payload) => {
+        const hello = payload as HelloPayload;
+        c.epoch = hello.epoch;
+        c.helloSeen = true;
+      },
+      batch: (payload) => {
+        const batch = payload as BatchPayload;
+        for (const data of batch.data) tracker.record(session, data as string);
+        c.lastOffset = batch.from + batch.data.length - 1;
+        c.epoch = batch.epoch;
+        c.unacked += batch.data.length;
+        if (c.unacked >= ACK_EVERY_MESSAGES) ack();
+        else c.ackTimer ??= setTimeout(ack, ACK_EVERY_MS);
+      },
+    },
   });
   return c;
 }
 
 function socketIoClient(url: string, session: number): Client {
-  const socket = io(url, {
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    auth: { session },
-  });
-  const c: Client = { socket, lastOffset: 0, unacked: 0, helloSeen: false };
-  socket.on('connect', () => (c.helloSeen = true));
-  socket.on('m', (payload: string) => tracker.record(session, payload));
+  const c: Client = { socket: undefined, lastOffset: 0, unacked: 0, helloSeen: false };
+  c.socket = openLoadSocket(
+    kind,
+    url,
+    { session },
+    {
+      connect: () => (c.helloSeen = true),
+      events: { m: (payload) => tracker.record(session, payload as string) },
+    },
+  );
   return c;
 }
 
@@ -150,8 +161,7 @@ function closeAll(): void {
   for (const c of clients) {
     clearTimeout(c.ackTimer);
     c.ackTimer = undefined;
-    c.socket.removeAllListeners();
-    c.socket.disconnect();
+    c.socket?.close();
   }
 }
 
@@ -181,6 +191,8 @@ serve({
     lastReported = -1;
   },
   loop: () => loop.read(),
+  /** Which client carries the connections (the report's header says). */
+  kind: () => kind,
   snapshot: () => tracker.snapshot(),
   /** Refused handshakes tried again since the process started. */
   handshakeRetries: () => handshakeRetries,

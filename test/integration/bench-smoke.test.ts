@@ -23,10 +23,13 @@ describe('bench harness (smoke)', () => {
         quiet: true,
         // The harness, not the figures: no build step inside the test suite.
         source: true,
+        // The raw Engine.IO/Socket.IO client (the default) against every system: nothing lost.
+        loadClient: 'raw',
       },
       'bench smoke test',
     );
     expect(result.failures).toEqual([]);
+    expect(result.loadClient).toBe('raw');
     const max = result.rows.filter((r) => r.bench === 'unicast-max');
     expect(max.map((r) => `${r.peer} (${r.pattern})`).sort()).toEqual([
       'holdfast (awaited)',
@@ -60,6 +63,7 @@ describe('bench harness (smoke)', () => {
     const tables = formatTables(result);
     expect(tables).toContain('unicast-max');
     expect(tables).toContain('× socket.io');
+    expect(tables).toContain('load clients: raw');
   }, 180_000);
 
   it('runs unicast-latency with a stage table: the append trace, the edge stages and every process loop', async () => {
@@ -72,6 +76,8 @@ describe('bench harness (smoke)', () => {
         cpuProfDir: undefined,
         quiet: true,
         source: true,
+        // The other kind, so socket.io-client load clients keep working too.
+        loadClient: 'socket.io-client',
       },
       'bench smoke test (stages)',
     );
@@ -97,5 +103,6 @@ describe('bench harness (smoke)', () => {
     const plain = result.rows.find((r) => r.bench === 'unicast-latency' && r.peer === 'socket.io');
     expect(Object.keys(plain?.metrics ?? {}).some((k) => k.startsWith('stage:'))).toBe(false);
     expect(formatTables(result)).toContain('unicast-latency stages (holdfast)');
+    expect(formatTables(result)).toContain('load clients: socket.io-client');
   }, 180_000);
 });

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli } from '../../bench/cli.js';
+
+describe('bench command line: --load-client', () => {
+  it('defaults to the raw client, the lighter one', () => {
+    expect(parseCli([]).loadClient).toBe('raw');
+  });
+
+  it('takes either kind', () => {
+    expect(parseCli(['--load-client', 'socket.io-client']).loadClient).toBe('socket.io-client');
+    expect(parseCli(['--load-client', 'raw', '--only', 'unicast-latency']).loadClient).toBe('raw');
+  });
+
+  it('refuses an unknown kind or a missing value, naming the argument', () => {
+    expect(() => parseCli(['--load-client', 'engine.io'])).toThrow(/unknown load client "engine.io"/);
+    expect(() => parseCli(['--load-client'])).toThrow(/--load-client needs a value/);
+  });
+});
