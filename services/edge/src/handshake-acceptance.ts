@@ -1,8 +1,9 @@
 /**
  * Accepting a Socket.IO handshake: refuse while draining, validate `auth` (the protocol's
  * validator), verify the token, count the session's connections on this edge, claim the
- * consumer's lease (replacing its previous holder) and attach what was accepted to the socket.
- * A refusal becomes a `connect_error` with `{ code, message, retryAfterMs? }`.
+ * consumer's lease (replacing its previous holder; never for a client that already left) and
+ * attach what was accepted to the socket. A refusal becomes a `connect_error` with
+ * `{ code, message, retryAfterMs? }`.
  */
 import type { ExtendedError } from 'socket.io';
 import type { TokenVerifier } from '@holdfast/auth';
@@ -74,6 +75,14 @@ export async function acceptHandshake(
       );
     }
     counted = handshake.sessionId;
+    // The claim fences every older connection of the consumer, so it must be the client's
+    // newest attempt. A handshake whose transport closed while it waited (token checks run on
+    // the thread pool; a quicker next attempt of the same client may be accepted first) was
+    // given up by its client: claiming for it would fence that next attempt, and the client
+    // would be told `replaced` by its own reconnection. Nothing is awaited between this check
+    // and the claim, and an edge's claims share one Redis connection, so on one edge claims
+    // keep the order of the checks.
+    if (clientLeft(socket)) throw new AbandonedHandshake();
     const lease = await context.log.claimLease(handshake.sessionId, consumerId, socket.id, config.leaseMs);
     if (lease.previousHolder) context.replaceHolder(lease.previousHolder);
     (socket.data as SocketData).accepted = {
@@ -100,12 +109,30 @@ export async function acceptHandshake(
     next();
   } catch (error) {
     if (counted !== undefined) perSession.release(counted);
+    if (error instanceof AbandonedHandshake) {
+      // Nobody is left to tell: not a refusal.
+      context.metrics.handshakesAbandoned.inc();
+      next(error);
+      return;
+    }
     const rejection = connectError(error);
     const { code } = rejection.data as ConnectErrorData;
     context.metrics.handshakeRejections.inc({ code });
     const auth = socket.handshake.auth as { position?: unknown } | undefined;
     if (auth?.position !== undefined) context.metrics.resumes.inc({ outcome: 'refused', reason: code });
     next(rejection);
+  }
+}
+
+/** The transport is closed or closing: the client reset it or gave up on this attempt. */
+function clientLeft(socket: EdgeSocket): boolean {
+  return socket.conn.readyState !== 'open';
+}
+
+/** The client left during the handshake, before its lease was claimed. */
+class AbandonedHandshake extends Error {
+  constructor() {
+    super('the client left before its handshake was accepted');
   }
 }
 

@@ -30,6 +30,11 @@ export class EdgeMetrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly handshakesAbandoned = new Counter({
+    name: 'holdfast_edge_handshakes_abandoned_total',
+    help: 'Handshakes whose client left before the lease claim (they claim nothing)',
+    registers: [this.registry],
+  });
   readonly rateLimited = new Counter({
     name: 'holdfast_edge_rate_limited_total',
     help: 'Client events refused for exceeding the per-connection rate',
