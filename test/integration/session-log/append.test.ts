@@ -142,18 +142,23 @@ describe('append', () => {
     await log.append(sessionId, 'done');
 
     await waitFor(() => received.length >= 2, { what: 'two notifications' });
+    // `t`: when Redis stored the entries (its clock), the start of the edge's delivery latency.
+    const storedAt = expect.any(Number) as unknown;
     expect(received.map((m) => JSON.parse(m) as unknown)).toEqual([
       {
         e: epoch,
         o: 1,
         n: 2,
+        t: storedAt,
         d: [
           { t: 'delta', text: 'he' },
           { t: 'delta', text: 'llo' },
         ],
       },
-      { e: epoch, o: 3, n: 1, d: ['done'] },
+      { e: epoch, o: 3, n: 1, t: storedAt, d: ['done'] },
     ]);
+    const [first] = received.map((m) => JSON.parse(m) as { t: number });
+    expect(Math.abs(first!.t - Date.now())).toBeLessThan(60_000);
   });
 
   it('rejects bad ids and payloads with typed errors and writes nothing', async () => {
