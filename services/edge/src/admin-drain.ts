@@ -30,8 +30,8 @@ export function answerDrainRequest(
   if (presented === undefined || !sameSecret(presented, adminToken)) {
     return refuse(401, 'unauthorized', 'a drain needs Authorization: Bearer <EDGE_ADMIN_TOKEN>');
   }
-  if (draining) return { status: 202, body: { status: 'draining' }, drain: false };
-  return { status: 202, body: { status: 'draining' }, drain: true };
+  // A second request finds the drain under way: accepted again, started once.
+  return { status: 202, body: { status: 'draining' }, drain: !draining };
 }
 
 function refuse(status: number, code: string, message: string): DrainAnswer {

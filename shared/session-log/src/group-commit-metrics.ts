@@ -23,8 +23,12 @@ export class GroupCommitMetrics {
   }
 }
 
-function histogram(registry: Registry, config: { name: string; help: string; buckets: number[] }): Histogram {
+/** The histogram `config.name` on `registry`: the one already there (another log's), or a new one. */
+export function histogram<Label extends string = string>(
+  registry: Registry,
+  config: { name: string; help: string; buckets: number[]; labelNames?: readonly Label[] },
+): Histogram<Label> {
   const existing = registry.getSingleMetric(config.name);
-  if (existing instanceof Histogram) return existing;
-  return new Histogram({ ...config, registers: [registry] });
+  if (existing instanceof Histogram) return existing as Histogram<Label>;
+  return new Histogram<Label>({ ...config, registers: [registry] });
 }
