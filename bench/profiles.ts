@@ -54,7 +54,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     slowBacklogs: [0, 10_000, 100_000],
     idleConnections: [1_000],
     persistSessions: 1_000,
-    tokenSessions: [500, 1_500],
+    tokenSessions: [250, 1_000],
   },
   /** The published figures (docs/benchmarks.md). */
   full: {

@@ -208,7 +208,7 @@ function tokenStreamsTable(all: readonly Row[]): string {
       (r) => med(r, 'p99Ms') < limit && med(r, 'saturated') === 0 && med(r, 'lost') === 0,
     );
     const best = Math.max(...ok.map((r) => Number(r.params.sessions)));
-    if (!Number.isFinite(best)) return 'none of the counts run';
+    if (!Number.isFinite(best)) return 'none of the counts tried';
     const tried = Math.max(...mine.map((r) => Number(r.params.sessions)));
     return best === tried ? `${int(best)} (the most tried)` : int(best);
   };
