@@ -17,6 +17,8 @@ export interface Profile {
   readonly slowBacklogs: readonly number[];
   readonly idleConnections: readonly number[];
   readonly persistSessions: number;
+  /** token-streams: the session counts tried, smallest first (each an LLM-like stream). */
+  readonly tokenSessions: readonly number[];
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -35,6 +37,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     slowBacklogs: [0, 2_000],
     idleConnections: [50],
     persistSessions: 10,
+    tokenSessions: [20],
   },
   /** The default: every benchmark at small sizes, a few minutes. */
   quick: {
@@ -51,6 +54,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     slowBacklogs: [0, 10_000, 100_000],
     idleConnections: [1_000],
     persistSessions: 1_000,
+    tokenSessions: [250, 1_000],
   },
   /** The published figures (docs/benchmarks.md). */
   full: {
@@ -68,6 +72,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     slowBacklogs: [0, 10_000, 100_000, 1_000_000],
     idleConnections: [1_000, 5_000, 10_000],
     persistSessions: 1_000,
+    tokenSessions: [250, 500, 1_000, 2_000, 3_000],
   },
 };
 
@@ -75,6 +80,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
 export const BENCHMARKS = [
   'unicast-max',
   'unicast-latency',
+  'token-streams',
   'persist-floor',
   'slow-consumer',
   'idle-memory',

@@ -1,4 +1,5 @@
 import type { Summary } from './lib/stats.js';
+import { TOKEN_STREAMS_P99_LIMIT_MS } from './benchmarks/token-streams.js';
 import { stageTables } from './report-stages.js';
 import type { Row, SuiteResult } from './results.js';
 
@@ -13,6 +14,7 @@ export function formatTables(result: SuiteResult): string {
     unicastMaxTable(result.rows),
     latencyTable(result.rows),
     stageTables(result.rows),
+    tokenStreamsTable(result.rows),
     resumeTable(result.rows),
     slowConsumerTable(result.rows),
     idleTable(result.rows),
@@ -163,6 +165,56 @@ function latencyTable(all: readonly Row[]): string {
   };
   const summary = peers.map(
     (p) => `- ${p}: highest tested rate with p99 < 50 ms: ${highest(p, 50)}; < 20 ms: ${highest(p, 20)}`,
+  );
+  return `${body}\n\n${summary.join('\n')}`;
+}
+
+function tokenStreamsTable(all: readonly Row[]): string {
+  const rows = all.filter((r) => r.bench === 'token-streams');
+  if (rows.length === 0) return '';
+  const body = table(
+    `token-streams: every session an LLM-like stream (30 tokens/s of 20–200 bytes in 2–6 s replies, 0.5–3 s pauses), one send at a time per session, appendfsync ${rows[0]?.params.fsync}; ms from each token's intended time`,
+    [
+      'sessions',
+      'peer',
+      'delivered msg/s',
+      'p50',
+      'p99',
+      'p99.9',
+      'server µs/msg',
+      'Redis µs/msg',
+      'Redis cmds/msg',
+      'lost',
+      'dup',
+    ],
+    rows.map((r) => [
+      int(Number(r.params.sessions)),
+      r.peer,
+      spread(r.metrics.msgPerSec),
+      spread(r.metrics.p50Ms, (n) => fixed(n, 2)),
+      spread(r.metrics.p99Ms, (n) => fixed(n, 2)),
+      spread(r.metrics.p999Ms, (n) => fixed(n, 2)),
+      fixed(med(r, 'serverCpuUsPerMsg')),
+      fixed(med(r, 'redisCpuUsPerMsg')),
+      fixed(med(r, 'redisCmdsPerMsg'), 2),
+      int(med(r, 'lost')),
+      int(med(r, 'duplicates')),
+    ]),
+  );
+  const limit = TOKEN_STREAMS_P99_LIMIT_MS;
+  const sustained = (peer: string): string => {
+    const mine = rows.filter((r) => r.peer === peer);
+    const ok = mine.filter(
+      (r) => med(r, 'p99Ms') < limit && med(r, 'saturated') === 0 && med(r, 'lost') === 0,
+    );
+    const best = Math.max(...ok.map((r) => Number(r.params.sessions)));
+    if (!Number.isFinite(best)) return 'none of the counts tried';
+    const tried = Math.max(...mine.map((r) => Number(r.params.sessions)));
+    return best === tried ? `${int(best)} (the most tried)` : int(best);
+  };
+  const peers = [...new Set(rows.map((r) => r.peer))];
+  const summary = peers.map(
+    (p) => `- ${p}: most sessions with p99 < ${limit} ms and nothing lost: ${sustained(p)}`,
   );
   return `${body}\n\n${summary.join('\n')}`;
 }

@@ -1,6 +1,7 @@
 import type { CliOptions } from './cli.js';
 import type { BenchContext } from './benchmarks/context.js';
 import { unicastLatency, unicastMax } from './benchmarks/unicast.js';
+import { tokenStreams } from './benchmarks/token-streams.js';
 import { resumeStorm } from './benchmarks/resume-storm.js';
 import { slowConsumer } from './benchmarks/slow-consumer.js';
 import { idleMemory } from './benchmarks/idle-memory.js';
@@ -15,6 +16,7 @@ import type { SuiteResult } from './results.js';
 const RUNNERS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = {
   'unicast-max': unicastMax,
   'unicast-latency': unicastLatency,
+  'token-streams': tokenStreams,
   'resume-storm': resumeStorm,
   'slow-consumer': slowConsumer,
   'idle-memory': idleMemory,

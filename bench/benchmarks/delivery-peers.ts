@@ -172,7 +172,10 @@ export async function measureDelivery(
   spec: RunSpec,
 ): Promise<DeliveryFigures> {
   const sinkArgs = p.sink ? { sink: p.sink } : {};
-  const open = spec.rate !== undefined;
+  // Token streams are open loop too, each token with its intended time; only the fixed-rate runs
+  // (unicast-latency) carry the stage trace.
+  const open = spec.rate !== undefined || spec.pattern === 'tokens';
+  const traced = spec.rate !== undefined && p.system === 'holdfast';
   await p.clients.call('reset');
   p.clients.on('delivered', (delivered) => p.producer.notify('credit', delivered));
   await p.clients.call('report', { everyMs: open ? 0 : 5 });
@@ -182,7 +185,7 @@ export async function measureDelivery(
   if (open) {
     await p.clients.call('reset');
     await p.producer.call('resetLatency', sinkArgs);
-    await p.edge?.call('resetStages', { trace: true });
+    if (traced) await p.edge?.call('resetStages', { trace: true });
   }
   const meter = new CpuMeter({ ...p.serverPids, redis: setup.redis.pid, clients: p.clients.pid });
   const cmd0 = await setup.redis.commandCalls();
@@ -194,7 +197,7 @@ export async function measureDelivery(
   const cpu = meter.stop();
   const seconds = (nowMicros() - t0) / 1e6;
   const cmd1 = await setup.redis.commandCalls();
-  const stages = open && p.system === 'holdfast' ? await collectStages(p) : {};
+  const stages = traced ? await collectStages(p) : {};
   const counts = await p.producer.call<RunCounts>('stop', sinkArgs);
   await p.clients.call('report', { everyMs: 0 });
   const { lost } = await drain(p);

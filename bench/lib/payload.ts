@@ -1,16 +1,18 @@
 /** Every benchmark message is this many bytes of text (ASCII), for every peer. */
 export const MESSAGE_BYTES = 100;
 
-const PAD = '.'.repeat(MESSAGE_BYTES);
+/** The largest message any benchmark sends (token streams draw sizes up to this). */
+const MAX_BYTES = 4096;
+const PAD = '.'.repeat(MAX_BYTES);
 
 /**
  * A message: its per-session sequence number and the time it was meant to be sent (monotonic
- * µs), padded to 100 bytes. The intended time, not the actual one, is what open-loop latency
+ * µs), padded to `bytes` (100 by default; never shorter than its head). The intended time, not the actual one, is what open-loop latency
  * is measured from, so a producer that falls behind shows as latency, not as a slower rate.
  */
-export function makePayload(seq: number, intendedMicros: number): string {
+export function makePayload(seq: number, intendedMicros: number, bytes = MESSAGE_BYTES): string {
   const head = `${seq}:${intendedMicros}:`;
-  return head + PAD.slice(head.length);
+  return head + PAD.slice(0, Math.max(0, Math.min(bytes, MAX_BYTES) - head.length));
 }
 
 export function parsePayload(payload: string): { seq: number; intendedMicros: number } {

@@ -1,6 +1,7 @@
 import { newHistogram, percentiles, type Percentiles } from '../lib/histogram.js';
 import { makePayload } from '../lib/payload.js';
 import { nowMicros, sleep } from '../lib/stats.js';
+import { runTokenStreams, type TokenStreamHost, type TokenStreamShape } from './token-streams.js';
 
 /**
  * How a producer hands messages to the system under test. Each benchmark row names one:
@@ -8,9 +9,11 @@ import { nowMicros, sleep } from '../lib/stats.js';
  * - `awaited`: one awaited append at a time, no concurrency (the worst case for durability);
  * - `concurrent`: one message per call, many calls in flight (group commit batches them);
  * - `batch16`: calls of 16 messages each, many in flight;
- * - `pipeline64` (raw XADD floor): pipelines of 64 single-message XADDs, many in flight.
+ * - `pipeline64` (raw XADD floor): pipelines of 64 single-message XADDs, many in flight;
+ * - `tokens`: every session an LLM-like token stream, one send at a time per session
+ *   (token-streams.ts); with `emit` sinks the send is Socket.IO's emit.
  */
-export type Pattern = 'emit' | 'awaited' | 'concurrent' | 'batch16' | 'pipeline64';
+export type Pattern = 'emit' | 'awaited' | 'concurrent' | 'batch16' | 'pipeline64' | 'tokens';
 
 /** What a producer sends through: one message, or several for one session. */
 export interface Sink {
@@ -29,6 +32,8 @@ export interface RunSpec {
   readonly cap?: number;
   /** Most messages whose send has not resolved (durable sinks). @default 4096 */
   readonly maxInFlight?: number;
+  /** `tokens`: the shape of every session's stream (the rate is per session, not `rate`). */
+  readonly tokens?: TokenStreamShape;
 }
 
 export interface RunCounts {
@@ -91,9 +96,7 @@ export class ProducerDriver {
     this.credited = 0;
     this.saturated = false;
     this.ackLatency = newHistogram();
-    this.done = (spec.rate === undefined ? this.closedLoop(spec) : this.openLoop(spec, spec.rate)).catch(
-      (error: unknown) => this.fail(error),
-    );
+    this.done = this.run(spec).catch((error: unknown) => this.fail(error));
   }
 
   /** Start the acknowledgement latency afresh (after the warm-up). */
@@ -136,6 +139,30 @@ export class ProducerDriver {
     const seq = this.seq[session] ?? 0;
     this.seq[session] = seq + 1;
     return makePayload(seq, intended);
+  }
+
+  private run(spec: RunSpec): Promise<void> {
+    if (spec.pattern === 'tokens') return runTokenStreams(this.tokenHost(), spec.sessions, spec.tokens);
+    return spec.rate === undefined ? this.closedLoop(spec) : this.openLoop(spec, spec.rate);
+  }
+
+  /** The token streams send through the same sink and books as every other pattern. */
+  private tokenHost(): TokenStreamHost {
+    return {
+      running: () => this.running,
+      saturate: () => {
+        this.saturated = true;
+        this.running = false;
+      },
+      send: (session, intended, bytes) => {
+        this.onLate?.(nowMicros() - intended);
+        const seq = this.seq[session] ?? 0;
+        this.seq[session] = seq + 1;
+        const result = this.sink.send(session, makePayload(seq, intended, bytes));
+        this.track(result, 1, intended);
+        return result ? result.then(noop, noop) : Promise.resolve();
+      },
+    };
   }
 
   private async closedLoop(spec: RunSpec): Promise<void> {
@@ -272,4 +299,8 @@ export class ProducerDriver {
     this.wake = undefined;
     wake?.();
   }
+}
+
+function noop(): void {
+  // The outcome is counted by track(); the stream only waits for it.
 }

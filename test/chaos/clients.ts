@@ -2,7 +2,7 @@ import { connect, exponentialBackoff, memoryStore, type HoldfastSession } from '
 import type { TokenIssuer } from '@holdfast/auth';
 import type { FaultLog } from './fault-log.js';
 import type { SendRecord, SessionLedger } from './ledger.js';
-import type { Random } from './random.js';
+import type { Random } from '@holdfast/testing';
 import { sleep } from './sleep.js';
 
 export type ClientKind = 'normal' | 'slow' | 'stalling';

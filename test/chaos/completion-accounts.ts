@@ -156,8 +156,15 @@ export function judgeCompletion(
   if (!seen) {
     if (acknowledged) problem(`the app never got complete (client ${describeClosed(facts)})`);
   } else {
+    // The completion survived a Redis data loss, but the restart rotated the epoch (a
+    // non-durable Redis had served the session): the same completion, at the same final offset,
+    // reaches the app in the new epoch, after a reset into it. Nothing else completes a session
+    // (a completion Redis lost is completed again, and that re-completion is acknowledged).
+    const carriedOver = (a: CompletionAck): boolean =>
+      facts.resets.some((r) => r.at >= a.at && r.newEpoch === seen.complete.epoch);
     const ack = request.acks.find(
-      (a) => a.epoch === seen.complete.epoch && a.finalOffset === seen.complete.finalOffset,
+      (a) =>
+        a.finalOffset === seen.complete.finalOffset && (a.epoch === seen.complete.epoch || carriedOver(a)),
     );
     if (!ack) {
       problem(

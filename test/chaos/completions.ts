@@ -2,7 +2,7 @@ import { HoldfastError } from '@holdfast/protocol';
 import type { Producer } from '@holdfast/producer';
 import type { ChaosClient } from './clients.js';
 import type { CompletionMoment, CompletionRequest } from './completion-accounts.js';
-import type { Random } from './random.js';
+import type { Random } from '@holdfast/testing';
 import { sleep } from './sleep.js';
 
 export interface CompletionOptions {

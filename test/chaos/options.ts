@@ -1,4 +1,4 @@
-import { randomSeed } from './random.js';
+import { randomSeed } from '@holdfast/testing';
 import { BLACKHOLE_LINKS, type BlackholeLink } from './redis-link-faults.js';
 import { FAULT_KINDS, type FaultKind } from './schedule.js';
 

@@ -1,7 +1,7 @@
 import { HoldfastError } from '@holdfast/protocol';
 import type { Producer } from '@holdfast/producer';
 import { checksum, type ProducedData, type SessionLedger } from './ledger.js';
-import type { Random } from './random.js';
+import type { Random } from '@holdfast/testing';
 import { sleep } from './sleep.js';
 
 // Codes after which the same append can never succeed: recorded, not retried.

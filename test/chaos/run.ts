@@ -9,7 +9,7 @@
  *   npm run chaos -- --profile long --duration 30m
  */
 import { createProducer } from '@holdfast/producer';
-import { waitFor } from '@holdfast/testing';
+import { Random, waitFor } from '@holdfast/testing';
 import { settle, failures } from './accounting.js';
 import { ClientFleet, type ChaosClient, type ClientKind } from './clients.js';
 import { factsOf, judgeCompletion, settleCompletions } from './completion-accounts.js';
@@ -24,7 +24,6 @@ import { RssSampler } from './memory.js';
 import { parseOptions, type ChaosOptions } from './options.js';
 import { ProducerFleet } from './producers.js';
 import { progressLine, startProgress, type ProgressSource } from './progress.js';
-import { Random } from './random.js';
 import { formatReport, replayCommand, resumeTimes, writeReport, type ChaosReport } from './report.js';
 import { LOSS_KINDS, faultSchedule } from './schedule.js';
 import { describeStuckSessions, formatStuckSession } from './stuck-sessions.js';

@@ -1,4 +1,4 @@
-import type { Random } from './random.js';
+import type { Random } from '@holdfast/testing';
 import { REDIS_LINK_FAULT_KINDS } from './redis-link-faults.js';
 
 /** Every kind of fault the chaos phase injects (the data-loss phases are separate). */

@@ -105,4 +105,32 @@ describe('bench harness (smoke)', () => {
     expect(formatTables(result)).toContain('unicast-latency stages (holdfast)');
     expect(formatTables(result)).toContain('load clients: socket.io-client');
   }, 180_000);
+
+  it('runs token-streams against every peer: the same schedule, nothing lost, the sustained count named', async () => {
+    const result = await runSuite(
+      {
+        profile: PROFILES.smoke,
+        only: ['token-streams'],
+        out: undefined,
+        pin: false,
+        cpuProfDir: undefined,
+        quiet: true,
+        source: true,
+        loadClient: 'raw',
+      },
+      'bench smoke test (token streams)',
+    );
+    expect(result.failures).toEqual([]);
+    const rows = result.rows.filter((r) => r.bench === 'token-streams');
+    expect(rows.map((r) => r.peer).sort()).toEqual(['holdfast', 'socket.io', 'socket.io-recovery']);
+    for (const row of rows) {
+      expect(row.params.sessions).toBe(PROFILES.smoke.tokenSessions[0]);
+      expect(metric(row, 'msgPerSec'), `${row.peer} msg/s`).toBeGreaterThan(0);
+      expect(metric(row, 'p99Ms'), `${row.peer} p99`).toBeGreaterThan(0);
+      expect(metric(row, 'lost'), `${row.peer} lost`).toBe(0);
+      expect(metric(row, 'duplicates'), `${row.peer} duplicates`).toBe(0);
+      expect(metric(row, 'serverCpuUsPerMsg')).toBeGreaterThan(0);
+    }
+    expect(formatTables(result)).toContain('most sessions with p99 < 50 ms and nothing lost');
+  }, 180_000);
 });

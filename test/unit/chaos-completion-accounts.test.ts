@@ -160,6 +160,44 @@ describe('chaos completion accounting', () => {
     );
   });
 
+  it('accepts a completion that survived a data loss whose restart rotated the epoch', () => {
+    // Acknowledged at e1:3; Redis kept it, but the next process was not durable, so the epoch
+    // rotated to e2: the app is reset into e2, replays, and gets the same completion there.
+    const carried = ledgerWith(3);
+    deliver(carried, 1, 2);
+    carried.onReset(
+      { reason: 'epoch_changed', oldEpoch: EPOCH, newEpoch: 'e2', resumeFrom: 1, firstAvailable: 1 },
+      4_000,
+    );
+    deliver(carried, 1, 3, 'e2', 4_100);
+    completeAndClose(carried, 3, 'e2', 6_000);
+    expect(judge(request(), carried).problems).toEqual([]);
+
+    // A reset into e2 before the completion was acknowledged says nothing about it.
+    const early = ledgerWith(3);
+    early.onReset(
+      { reason: 'epoch_changed', oldEpoch: EPOCH, newEpoch: 'e2', resumeFrom: 1, firstAvailable: 1 },
+      500,
+    );
+    deliver(early, 1, 3, 'e2', 4_100);
+    completeAndClose(early, 3, 'e2', 6_000);
+    expect(judge(request(), early).problems).toEqual([
+      expect.stringContaining('complete e2:3 matches no acknowledged completion'),
+    ]);
+
+    // Another final offset in the new epoch is another completion: no match.
+    const other = ledgerWith(3);
+    other.onReset(
+      { reason: 'epoch_changed', oldEpoch: EPOCH, newEpoch: 'e2', resumeFrom: 1, firstAvailable: 1 },
+      4_000,
+    );
+    deliver(other, 1, 2, 'e2', 4_100);
+    completeAndClose(other, 2, 'e2', 6_000);
+    expect(judge(request(), other).problems).toEqual([
+      expect.stringContaining('complete e2:2 matches no acknowledged completion'),
+    ]);
+  });
+
   it('fails a missing complete, a second one, messages after it, a wrong close and a reconnect', () => {
     const never = ledgerWith(3);
     deliver(never, 1, 3);

@@ -7,6 +7,8 @@
 export { freePort } from './free-port.js';
 export { waitFor, type WaitForOptions } from './wait-for.js';
 export { REPO_ROOT } from './repo-root.js';
+// A seeded PRNG: chaos schedules and benchmark workloads replay from a seed.
+export { Random, randomSeed } from './random.js';
 
 // A real redis-server per test (kill, restart, pause, AOF truncation, kill-on-exit).
 export { RedisServer } from './redis-server.js';

@@ -1,6 +1,6 @@
 /**
- * A small seeded PRNG (mulberry32): the whole fault schedule and every random choice of the
- * run come from it, so `--seed N` replays the same faults in the same order.
+ * A small seeded PRNG (mulberry32). Everything random in a chaos run (its fault schedule, every
+ * client's choices) and in a benchmark's workload comes from one, so a seed replays the same run.
  */
 export class Random {
   #state: number;
@@ -33,7 +33,9 @@ export class Random {
     const out = [...items];
     for (let i = out.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));
-      [out[i], out[j]] = [out[j]!, out[i]!];
+      const a = out[i] as T;
+      out[i] = out[j] as T;
+      out[j] = a;
     }
     return out;
   }

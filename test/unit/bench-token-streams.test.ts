@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { makePayload, parsePayload } from '../../bench/lib/payload.js';
+import { runTokenStreams, type TokenStreamHost } from '../../bench/systems/token-streams.js';
+
+interface Sent {
+  readonly session: number;
+  readonly intended: number;
+  readonly bytes: number;
+}
+
+/**
+ * The token-stream schedule's promises to the benchmark: one send in flight per session (an
+ * agent awaits each append), every token stamped with an intended time that only moves forward
+ * within its session, sizes in the configured range, and every session streaming.
+ */
+describe('token-stream schedule', () => {
+  it('keeps one send in flight per session, in intended order, within the size range', async () => {
+    const sessions = 40;
+    const sent: Sent[] = [];
+    const inFlight = new Map<number, number>();
+    let maxInFlight = 0;
+    let running = true;
+    const host: TokenStreamHost = {
+      running: () => running,
+      saturate: () => {
+        throw new Error('the schedule saturated a host that answers every send');
+      },
+      send: async (session, intended, bytes) => {
+        const now = (inFlight.get(session) ?? 0) + 1;
+        inFlight.set(session, now);
+        maxInFlight = Math.max(maxInFlight, now);
+        sent.push({ session, intended, bytes });
+        // A system that takes a few ms to acknowledge, so tokens queue behind each other.
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        inFlight.set(session, (inFlight.get(session) ?? 1) - 1);
+        if (sent.length >= 2_000) running = false;
+      },
+    };
+    // Fast tokens and short pauses so a test sees thousands of them in well under a second.
+    await runTokenStreams(host, sessions, {
+      msgPerSec: 2_000,
+      minBytes: 30,
+      maxBytes: 90,
+      replyMs: [20, 60],
+      pauseMs: [5, 20],
+      seed: 3,
+    });
+    expect(sent.length).toBeGreaterThanOrEqual(2_000);
+    expect(maxInFlight).toBe(1);
+    expect(new Set(sent.map((s) => s.session)).size).toBe(sessions);
+    const last = new Map<number, number>();
+    for (const s of sent) {
+      expect(s.intended).toBeGreaterThanOrEqual(last.get(s.session) ?? 0);
+      last.set(s.session, s.intended);
+      expect(s.bytes).toBeGreaterThanOrEqual(30);
+      expect(s.bytes).toBeLessThanOrEqual(90);
+    }
+  });
+
+  it('pads a message to the size asked for, never cutting its head', () => {
+    expect(makePayload(7, 123_456, 150)).toHaveLength(150);
+    const tiny = makePayload(7, 123_456, 5);
+    expect(parsePayload(tiny)).toEqual({ seq: 7, intendedMicros: 123_456 });
+  });
+});
