@@ -76,6 +76,7 @@ export class FaultProxy {
   readonly #targetPort: number;
   readonly #connections = new Set<Connection>();
   readonly #blackholed = new Set<Direction>();
+  readonly #held = new Set<Direction>();
   readonly #bandwidth: Record<Direction, number | undefined> = { downstream: undefined, upstream: undefined };
   readonly #forwarded = { downstream: 0, upstream: 0 };
   readonly #dropped = { downstream: 0, upstream: 0 };
@@ -179,9 +180,33 @@ export class FaultProxy {
     }
   }
 
-  /** Lifts blackholes, latency and bandwidth limits. Bytes lost to a blackhole stay lost. */
+  /**
+   * Keeps every byte in `direction` queued in the proxy, forwarding nothing and losing nothing,
+   * until `release()`: a link that stalls and then catches up, so what was sent meanwhile
+   * arrives late, in order (a held command reaches the server only when the test says so).
+   * Backpressure still applies, so a long hold stops reading the source at the high-water mark.
+   */
+  hold(direction: Directions = 'both'): void {
+    for (const dir of expand(direction)) this.#held.add(dir);
+  }
+
+  /** Lifts holds: everything held is forwarded now, in order. */
+  release(direction: Directions = 'both'): void {
+    for (const dir of expand(direction)) this.#held.delete(dir);
+    for (const pipe of this.#pipes()) this.#pump(pipe);
+  }
+
+  /** Bytes queued in the proxy in `direction` (e.g. held), over all connections. */
+  queuedBytes(direction: Direction): number {
+    let total = 0;
+    for (const pipe of this.#pipes()) if (pipe.direction === direction) total += pipe.queuedBytes;
+    return total;
+  }
+
+  /** Lifts blackholes, holds, latency and bandwidth limits. Bytes lost to a blackhole stay lost. */
   restore(): void {
     this.#blackholed.clear();
+    this.#held.clear();
     this.#latencyMs = 0;
     this.#jitterMs = 0;
     this.#bandwidth.downstream = undefined;
@@ -347,6 +372,10 @@ export class FaultProxy {
       return;
     }
     if (this.#blackholed.has(pipe.direction)) return;
+    if (this.#held.has(pipe.direction)) {
+      this.#applyBackpressure(pipe);
+      return;
+    }
 
     const waitMs = this.#forwardDue(pipe) ?? this.#passOnClose(pipe);
     this.#applyBackpressure(pipe);

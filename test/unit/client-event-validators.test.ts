@@ -56,6 +56,19 @@ describe('validateHandshakeAuth', () => {
     });
   });
 
+  it('accepts instance and attempt together from protocol 4 on; without them the claim is unordered', () => {
+    expect(validateHandshakeAuth({ ...good, v: 4, instance: 'c0ffee-1_A', attempt: 3 })).toEqual({
+      sessionId: 's-1',
+      token: 'a.b.c',
+      version: 4,
+      position: undefined,
+      attempt: { instance: 'c0ffee-1_A', attempt: 3 },
+    });
+    expect(validateHandshakeAuth({ ...good, v: 4 }).attempt).toBeUndefined();
+    expect(validateHandshakeAuth({ ...good, v: 4, instance: null, attempt: null }).attempt).toBeUndefined();
+    expect(validateHandshakeAuth(good).attempt).toBeUndefined();
+  });
+
   it.each([
     [null, ErrorCode.InvalidHandshake, 'handshake auth must be an object { v, sessionId, token, position? }'],
     [
@@ -64,14 +77,43 @@ describe('validateHandshakeAuth', () => {
       'handshake auth must be an object { v, sessionId, token, position? }',
     ],
     [
-      { ...good, v: 4 },
+      { ...good, v: 5 },
       ErrorCode.UnsupportedProtocol,
-      'protocol version 4 is not supported; this edge speaks 1, 2, 3',
+      'protocol version 5 is not supported; this edge speaks 1, 2, 3, 4',
     ],
     [
       { ...good, v: undefined },
       ErrorCode.UnsupportedProtocol,
-      'protocol version undefined is not supported; this edge speaks 1, 2, 3',
+      'protocol version undefined is not supported; this edge speaks 1, 2, 3, 4',
+    ],
+    [
+      { ...good, v: 3, instance: 'i-1', attempt: 1 },
+      ErrorCode.InvalidHandshake,
+      'instance and attempt need protocol version 4; this handshake says 3',
+    ],
+    [
+      { ...good, v: 4, instance: 'i-1' },
+      ErrorCode.InvalidHandshake,
+      'attempt must be a positive safe integer, higher for each new connection attempt, got undefined',
+    ],
+    [
+      { ...good, v: 4, attempt: 1 },
+      ErrorCode.InvalidHandshake,
+      'instance must be 1-64 characters of A-Z a-z 0-9 _ - (a random id per client instance), got undefined',
+    ],
+    [
+      { ...good, v: 4, instance: 'a b', attempt: 1 },
+      ErrorCode.InvalidHandshake,
+      'instance must be 1-64 characters of A-Z a-z 0-9 _ -',
+    ],
+    [{ ...good, v: 4, instance: 'x'.repeat(65), attempt: 1 }, ErrorCode.InvalidHandshake, 'instance must be'],
+    [{ ...good, v: 4, instance: 'i-1', attempt: 0 }, ErrorCode.InvalidHandshake, 'attempt must be'],
+    [{ ...good, v: 4, instance: 'i-1', attempt: 1.5 }, ErrorCode.InvalidHandshake, 'attempt must be'],
+    [{ ...good, v: 4, instance: 'i-1', attempt: '2' }, ErrorCode.InvalidHandshake, 'attempt must be'],
+    [
+      { ...good, v: 4, instance: 'i-1', attempt: Number.MAX_SAFE_INTEGER + 1 },
+      ErrorCode.InvalidHandshake,
+      'attempt must be',
     ],
     [
       { ...good, start: 'oldest' },

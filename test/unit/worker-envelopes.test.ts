@@ -7,31 +7,34 @@ import {
   replyEnvelope,
   truncate,
 } from '@holdfast/protocol';
-import { attemptAbortedId, deadLetterId, replyId, retryDelayMs } from '@holdfast/worker';
+import { InboxRunExecution, attemptAbortedId, deadLetterId, replyId, retryDelayMs } from '@holdfast/worker';
 
 describe('worker message ids', () => {
-  it('derives reply, marker and dead-letter ids from seq, attempt and index', () => {
-    expect(replyId(7, 1, 0)).toBe('in7.a1.i0');
-    expect(replyId(7, 2, 15)).toBe('in7.a2.i15');
-    expect(attemptAbortedId(7, 1)).toBe('in7.a1.aborted');
+  it('derives reply and marker ids from seq, attempt, the writing run and index; dead letters from seq', () => {
+    expect(replyId(7, 1, 0, 'tok')).toBe('in7.a1.rtok.i0');
+    expect(replyId(7, 2, 15, 'tok')).toBe('in7.a2.rtok.i15');
+    expect(attemptAbortedId(7, 1, 'tok')).toBe('in7.a1.rtok.aborted');
     expect(deadLetterId(7)).toBe('in7.dead');
   });
 
-  it('gives every (seq, attempt, index) its own id, distinct from markers and dead letters', () => {
+  it('gives every (seq, attempt, run, index) its own id, distinct from markers and dead letters', () => {
     const ids = new Set<string>();
     for (let seq = 1; seq <= 12; seq++) {
       for (let attempt = 1; attempt <= 12; attempt++) {
-        for (let index = 0; index < 12; index++) ids.add(replyId(seq, attempt, index));
-        ids.add(attemptAbortedId(seq, attempt));
+        for (const run of ['runA', 'runB']) {
+          for (let index = 0; index < 12; index++) ids.add(replyId(seq, attempt, index, run));
+          ids.add(attemptAbortedId(seq, attempt, run));
+        }
       }
       ids.add(deadLetterId(seq));
     }
-    expect(ids.size).toBe(12 * 12 * 12 + 12 * 12 + 12);
+    expect(ids.size).toBe(2 * (12 * 12 * 12 + 12 * 12) + 12);
   });
 
   it('makes ids the session log accepts, even at the largest sequence numbers', () => {
     const max = Number.MAX_SAFE_INTEGER;
-    for (const id of [replyId(max, 100, max), attemptAbortedId(max, 100), deadLetterId(max)]) {
+    const token = new InboxRunExecution().token;
+    for (const id of [replyId(max, 100, max, token), attemptAbortedId(max, 100, token), deadLetterId(max)]) {
       expect(() => assertMessageId(id)).not.toThrow();
     }
   });

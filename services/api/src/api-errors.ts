@@ -52,6 +52,7 @@ const SHARED_STATUS: Readonly<Record<ErrorCode, number>> = {
   epoch_mismatch: 409,
   ack_beyond_head: 409,
   replaced: 409,
+  superseded: 409,
   token_missing: 401,
   token_invalid: 401,
   token_expired: 401,

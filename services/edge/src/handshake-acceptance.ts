@@ -82,8 +82,18 @@ export async function acceptHandshake(
     // would be told `replaced` by its own reconnection. Nothing is awaited between this check
     // and the claim, and an edge's claims share one Redis connection, so on one edge claims
     // keep the order of the checks.
+    // Across edges that order is not kept: an edge that has not yet seen the client leave (a
+    // stall, a half-open link) can claim after the client's next attempt was accepted
+    // elsewhere. The client's own attempt number settles that: the claim of an older attempt
+    // than its instance's newest fails with `superseded` and fences nobody (claim-3.lua).
     if (clientLeft(socket)) throw new AbandonedHandshake();
-    const lease = await context.log.claimLease(handshake.sessionId, consumerId, socket.id, config.leaseMs);
+    const lease = await context.log.claimLease(
+      handshake.sessionId,
+      consumerId,
+      socket.id,
+      config.leaseMs,
+      handshake.attempt,
+    );
     if (lease.previousHolder) context.replaceHolder(lease.previousHolder);
     (socket.data as SocketData).accepted = {
       sessionId: handshake.sessionId,

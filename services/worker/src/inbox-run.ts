@@ -97,7 +97,7 @@ async function handleMessage(
     if (next.attempt > 1 && next.previousAttemptPublished) {
       await appendAsOwner(deps.log, run, ref, [
         {
-          id: attemptAbortedId(next.seq, next.attempt - 1),
+          id: attemptAbortedId(next.seq, next.attempt - 1, run.token),
           data: attemptAbortedEnvelope(next.id, next.attempt - 1),
         },
       ]);

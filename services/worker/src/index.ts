@@ -5,6 +5,7 @@ export { FencedError } from './fenced-error.js';
 export { WorkerStoppingError } from './worker-stopping-error.js';
 export { InboxWorker, type InboxWorkerOptions } from './inbox-worker.js';
 export { runInbox, type InboxRunDeps, type InboxRunOutcome, type RetryPolicy } from './inbox-run.js';
+export type { InboxLog } from './message-context.js';
 export { InboxRunExecution } from './inbox-run-execution.js';
 export { retryDelayMs, sleep } from './backoff.js';
 export { DeadLetterStream, type DeadLetter, type StoredDeadLetter } from './dead-letters.js';

@@ -112,7 +112,7 @@ export class MessageContext implements HandlerContext {
     const first = this.nextIndex;
     this.nextIndex += data.length;
     const entries = data.map((item: unknown, i) => ({
-      id: replyId(this.ref.seq, this.ref.attempt, first + i),
+      id: replyId(this.ref.seq, this.ref.attempt, first + i, this.run.token),
       data: replyEnvelope(this.message.id, this.ref.attempt, item),
     }));
     const sent = this.queue.then(() => appendAsOwner(this.log, this.run, this.ref, entries));

@@ -9,6 +9,7 @@ import { HoldfastClientError } from './client-error.js';
 import { actionFor } from './code-table.js';
 import { DEFAULT_SIZE_LIMITS, oversize } from './send-limits.js';
 import { isOutboxEntry, type OutboxEntry, type PositionStore } from './position-store.js';
+import { randomId } from './random-id.js';
 
 export interface SendOptions {
   /** The message id (1–128 characters of `A-Z a-z 0-9 _ . -`); generated when not given. */
@@ -262,15 +263,6 @@ export class Outbox {
   }
 }
 
-/** A fresh message id: a UUID where `crypto.randomUUID` exists, else random base-36. */
-export function newMessageId(): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
-  let id = Date.now().toString(36);
-  while (id.length < 32) id += Math.random().toString(36).slice(2);
-  return id.slice(0, 32);
-}
-
 /**
  * The error pending sends reject with when the session stops for good: `session_closed`, a
  * rejection code of `send()` only (never a connection's code, so not in `ClientErrorCode`).
@@ -285,3 +277,6 @@ export function sessionClosedError(reason: string, persisted: boolean): Holdfast
     { action: 'stop' },
   );
 }
+
+/** A fresh message id (random-id.ts). */
+export const newMessageId = randomId;

@@ -17,6 +17,7 @@ import {
   retryStrategyThrew,
 } from './client-error.js';
 import { endsSession, isNormalEnd } from './code-table.js';
+import { ConnectionAttempts } from './connection-attempts.js';
 import { EdgeConnection } from './edge-connection.js';
 import { Emitter } from './emitter.js';
 import type { ResolvedOptions } from './options.js';
@@ -57,6 +58,7 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
   private readonly saver: PositionSaver;
   private readonly tokens: TokenKeeper;
   private readonly outbox: Outbox;
+  private readonly attempts = new ConnectionAttempts();
 
   /** @internal Use `connect()`. */
   constructor(private readonly options: ResolvedOptions) {
@@ -173,9 +175,8 @@ export class HoldfastSession<T = unknown> extends Emitter<SessionEvents<T>> {
       return;
     }
     if (this.isClosed()) return;
-
     const url = this.schedule.nextUrl();
-    const auth = handshakeAuth(this.options.sessionId, token, this.handled);
+    const auth = handshakeAuth(this.options.sessionId, token, this.handled, this.attempts.next());
     const serial = ++this.connectionSerial;
     const live = (): boolean => serial === this.connectionSerial && this.currentState !== 'closed';
     const cursor = new ArrivalCursor();

@@ -1,4 +1,9 @@
-import { PROTOCOL_VERSION, type HandshakeAuth, type LogPosition } from '@holdfast/protocol';
+import {
+  PROTOCOL_VERSION,
+  type ConnectionAttempt,
+  type HandshakeAuth,
+  type LogPosition,
+} from '@holdfast/protocol';
 
 /**
  * The SDK's own mark for "no view yet, start from the oldest message": an epoch no log ever has
@@ -29,13 +34,23 @@ export function initialPosition(
   return stored;
 }
 
-/** The handshake's `auth`: from the oldest message, after `position`, or after the stored ack. */
+/**
+ * The handshake's `auth`: from the oldest message, after `position`, or after the stored ack;
+ * `attempt` orders it among this client's attempts (connection-attempts.ts).
+ */
 export function handshakeAuth(
   sessionId: string,
   token: string,
   position: LogPosition | undefined,
+  attempt: ConnectionAttempt,
 ): HandshakeAuth {
-  const auth = { v: PROTOCOL_VERSION, sessionId, token };
+  const auth = {
+    v: PROTOCOL_VERSION,
+    sessionId,
+    token,
+    instance: attempt.instance,
+    attempt: attempt.attempt,
+  };
   if (isStartPosition(position)) return { ...auth, start: 'oldest' };
   if (position) return { ...auth, position: { epoch: position.epoch, offset: position.offset } };
   return auth;

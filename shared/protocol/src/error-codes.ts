@@ -28,6 +28,12 @@ export const ErrorCode = {
   AckBeyondHead: 'ack_beyond_head',
   /** A newer connection of the same consumer took over: stop this one, do not reconnect. */
   Replaced: 'replaced',
+  /**
+   * Handshake only: a newer attempt of the same client instance already claimed the lease, so
+   * this older one is refused rather than fencing it. Its client has normally moved on; one
+   * that still waits on it reconnects (with a new attempt number).
+   */
+  Superseded: 'superseded',
   // Authentication. `token_expired` and `token_not_yet_valid` mean: get a fresh token and
   // retry; the others mean the credentials are wrong and retrying cannot help.
   TokenMissing: 'token_missing',
@@ -94,6 +100,7 @@ export const errorActions: Readonly<Record<ErrorCode, ErrorAction>> = {
   epoch_mismatch: 'fix_request',
   ack_beyond_head: 'fix_request',
   replaced: 'stop',
+  superseded: 'retry',
   token_missing: 'stop',
   token_invalid: 'stop',
   token_expired: 'refresh_token',

@@ -25,6 +25,25 @@ export interface HandshakeAuth {
    * client has no view yet. Never together with `position`.
    */
   readonly start?: StartFrom;
+  /**
+   * Protocol 4, together with `attempt`: a random id of this client instance (one SDK session
+   * object), 1-64 characters of `A-Z a-z 0-9 _ -`, the same for all its attempts.
+   */
+  readonly instance?: string;
+  /** Protocol 4, together with `instance`: this attempt's number, higher for every new attempt. */
+  readonly attempt?: number;
+}
+
+/**
+ * Which attempt of which client instance a handshake is. The consumer's lease remembers the
+ * newest attempt of each recent instance; a claim by an older attempt of the same instance is
+ * refused (`superseded`) instead of fencing the newer one: a client that gave up on an attempt
+ * at a stalled edge and was accepted elsewhere is never replaced by that attempt waking up.
+ */
+export interface ConnectionAttempt {
+  readonly instance: string;
+  /** A positive safe integer; each new attempt of the instance sends a higher one. */
+  readonly attempt: number;
 }
 
 /** What a handshake may ask for instead of a position. */

@@ -36,6 +36,14 @@ export function isConsumerId(value: unknown): value is string {
   return check(value, CONSUMER_ID_PATTERN, CONSUMER_ID_MAX_LENGTH);
 }
 
+/**
+ * A client instance id (protocol 4 handshakes): 1-64 characters of `A-Z a-z 0-9 _ -`, like a
+ * consumer id. The lease script stores it in a space-separated hash value.
+ */
+export function isInstanceId(value: unknown): value is string {
+  return check(value, CONSUMER_ID_PATTERN, CONSUMER_ID_MAX_LENGTH);
+}
+
 /** 1-128 characters of `A-Z a-z 0-9 _ . -` (MESSAGE_ID_PATTERN, MESSAGE_ID_MAX_LENGTH). */
 export function isMessageId(value: unknown): value is string {
   return check(value, MESSAGE_ID_PATTERN, MESSAGE_ID_MAX_LENGTH);

@@ -1,4 +1,9 @@
-export { EXPLICIT_START_SINCE_VERSION, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version.js';
+export {
+  ATTEMPT_ORDER_SINCE_VERSION,
+  EXPLICIT_START_SINCE_VERSION,
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from './version.js';
 export { ErrorCode, type ErrorAction, errorActions, isRetryable } from './error-codes.js';
 export { HoldfastError, isHoldfastError } from './holdfast-error.js';
 export { integerOptionProblem, validateIntegerOption, type IntegerBounds } from './integer-option.js';
@@ -8,6 +13,7 @@ export {
   assertOffset,
   assertSessionId,
   isConsumerId,
+  isInstanceId,
   isMessageId,
   isOffset,
   isSessionId,
@@ -26,6 +32,7 @@ export type {
   CompletePayload,
   ClientToServerEvents,
   ConnectErrorData,
+  ConnectionAttempt,
   HandshakeAuth,
   HelloPayload,
   LogPosition,

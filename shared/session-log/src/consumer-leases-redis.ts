@@ -12,6 +12,12 @@
  *   connection of the consumer. Renewals and releases never change it, so it only grows while
  *   Redis keeps what it acknowledged. The claim returns the new generation and the previous
  *   holder, whose edge is then told to close it (`replaced`).
+ * - The client's order (protocol 4). Claims reach Redis in whatever order edges send them, and
+ *   an attempt a client gave up on at a stalled edge can arrive after its next attempt was
+ *   accepted elsewhere. So a connection may name its client instance and attempt number; the
+ *   script keeps the newest attempt of each recent instance of the consumer and refuses an
+ *   older one (`superseded`, a retry for its client, which has normally moved on) without
+ *   touching the generation. Fencing between different instances is unchanged.
  * - Renewal. An edge renews each connection's lease a few times per lease period (lease-3.lua).
  *   The script answers the consumer's current generation and acts (presence, idle expiry)
  *   only when it equals the caller's own; a release by a fenced connection changes nothing.
@@ -33,7 +39,14 @@
  * that claim reads "held". Both then deliver until one reconnects; acks stay monotonic, so the
  * cost is duplicate delivery, not loss.
  */
-import { ErrorCode, assertConsumerId, isHoldfastError } from '@holdfast/protocol';
+import {
+  ErrorCode,
+  HoldfastError,
+  assertConsumerId,
+  isHoldfastError,
+  isInstanceId,
+  type ConnectionAttempt,
+} from '@holdfast/protocol';
 import type { ConsumerLeases, HeldLease, LeaseClaim } from './consumer-leases.js';
 import type { ScriptRunner } from './script-runner.js';
 
@@ -54,6 +67,23 @@ export function leaseFencingArg(leaseGeneration: number | undefined): number | s
   return leaseGeneration ?? '';
 }
 
+/**
+ * The claim's last two arguments: the instance and the attempt as digits (a safe integer never
+ * prints with an exponent, so Lua's pattern matching reads it back), or "" for none. Checked
+ * here too, since Lua would store whatever it is given in a space-separated field.
+ */
+function attemptArgs(attempt: ConnectionAttempt | undefined): [string, string] {
+  if (!attempt) return ['', ''];
+  const { instance, attempt: n } = attempt;
+  if (!isInstanceId(instance) || !Number.isSafeInteger(n) || n < 1) {
+    throw new HoldfastError(
+      ErrorCode.InvalidOptions,
+      `a claim's attempt needs an instance of 1-64 characters of A-Z a-z 0-9 _ - and a positive safe integer, got ${JSON.stringify(attempt)}`,
+    );
+  }
+  return [instance, String(n)];
+}
+
 export class RedisConsumerLeases implements ConsumerLeases {
   constructor(private readonly runner: ScriptRunner) {}
 
@@ -62,6 +92,7 @@ export class RedisConsumerLeases implements ConsumerLeases {
     consumerId: string,
     holder: string,
     leaseMs = DEFAULT_LEASE_MS,
+    attempt?: ConnectionAttempt,
   ): Promise<LeaseClaim> {
     const keys = this.runner.keys(sessionId);
     assertConsumerId(consumerId);
@@ -69,7 +100,7 @@ export class RedisConsumerLeases implements ConsumerLeases {
       sessionId,
       'claim',
       [keys.meta, keys.log, keys.tomb],
-      [consumerId, holder, this.runner.options.tombstoneTtlMs, leaseMs],
+      [consumerId, holder, this.runner.options.tombstoneTtlMs, leaseMs, ...attemptArgs(attempt)],
     );
     const previous = String(reply[2]);
     return { generation: Number(reply[1]), previousHolder: previous === '' ? undefined : previous };

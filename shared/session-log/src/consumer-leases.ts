@@ -1,3 +1,5 @@
+import type { ConnectionAttempt } from '@holdfast/protocol';
+
 /** What claiming a consumer's lease returns. */
 export interface LeaseClaim {
   /** The new connection's fencing token: it fences every connection with a lower one. */
@@ -24,8 +26,17 @@ export interface ConsumerLeases {
    * every older connection: their acks fail with `replaced`. `previousHolder` names the
    * connection that held it, so its edge can be told to close it. Counts as activity.
    * `leaseMs`: the consumer counts as connected this long unless the lease is renewed.
+   * `attempt`: which attempt of which client instance the connection is; a claim by an older
+   * attempt than one its instance already claimed with fails with `superseded` and changes
+   * nothing (without it, the claim fences whatever holds the lease, as for older clients).
    */
-  claimLease(sessionId: string, consumerId: string, holder: string, leaseMs?: number): Promise<LeaseClaim>;
+  claimLease(
+    sessionId: string,
+    consumerId: string,
+    holder: string,
+    leaseMs?: number,
+    attempt?: ConnectionAttempt,
+  ): Promise<LeaseClaim>;
 
   /**
    * Renew a connection's lease: returns the generation of the consumer's newest connection

@@ -35,6 +35,12 @@ export function scriptError(reply: ScriptReply, sessionId: string): HoldfastErro
         `a newer connection (generation ${String(detail)}) of this consumer holds session ${sessionId}`,
         { details: { generation: Number(detail) } },
       );
+    case ScriptStatus.Superseded:
+      return new HoldfastError(
+        ErrorCode.Superseded,
+        `a newer connection attempt (${String(detail)}) of this client already claimed session ${sessionId}; this older one gives way`,
+        { details: { attempt: Number(detail) } },
+      );
     case ScriptStatus.RateLimited:
       return new HoldfastError(ErrorCode.RateLimited, `session ${sessionId} is sending too fast`, {
         details: { retryAfterMs: Number(detail) },

@@ -26,6 +26,8 @@ export const ScriptStatus = {
   RateLimited: -9,
   /** + the final offset. */
   Completed: -10,
+  /** claim: a newer attempt of the same client instance claimed the lease; + that attempt. */
+  Superseded: -11,
 } as const;
 
 export type ScriptStatusName = keyof typeof ScriptStatus;

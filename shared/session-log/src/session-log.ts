@@ -1,3 +1,4 @@
+import type { ConnectionAttempt } from '@holdfast/protocol';
 import type { ConsumerLeases, HeldLease, LeaseClaim } from './consumer-leases.js';
 import { RedisConsumerLeases } from './consumer-leases-redis.js';
 import type { Inbox } from './inbox.js';
@@ -109,8 +110,14 @@ export class SessionLog implements OutboundLog, ConsumerLeases, Inbox {
 
   // The consumer leases (consumer-leases.ts; the fencing protocol: consumer-leases-redis.ts).
 
-  claimLease(sessionId: string, consumerId: string, holder: string, leaseMs?: number): Promise<LeaseClaim> {
-    return this.leases.claimLease(sessionId, consumerId, holder, leaseMs);
+  claimLease(
+    sessionId: string,
+    consumerId: string,
+    holder: string,
+    leaseMs?: number,
+    attempt?: ConnectionAttempt,
+  ): Promise<LeaseClaim> {
+    return this.leases.claimLease(sessionId, consumerId, holder, leaseMs, attempt);
   }
 
   renewLease(

@@ -58,9 +58,36 @@ interface RejectionCase {
 
 const handshakeCases: RejectionCase[] = [
   {
-    name: 'protocol version 4 (newer than this edge speaks)',
+    name: 'protocol version 5 (newer than this edge speaks)',
     code: ErrorCode.UnsupportedProtocol,
-    options: async (sessionId) => ({ sessionId, token: await tokenFor(sessionId), auth: { v: 4 } }),
+    options: async (sessionId) => ({ sessionId, token: await tokenFor(sessionId), auth: { v: 5 } }),
+  },
+  {
+    name: 'instance and attempt in a version 3 handshake',
+    code: ErrorCode.InvalidHandshake,
+    options: async (sessionId) => ({
+      sessionId,
+      token: await tokenFor(sessionId),
+      auth: { v: 3, instance: 'tab-1', attempt: 1 },
+    }),
+  },
+  {
+    name: 'an instance with a space and an attempt of 0',
+    code: ErrorCode.InvalidHandshake,
+    options: async (sessionId) => ({
+      sessionId,
+      token: await tokenFor(sessionId),
+      auth: { v: 4, instance: 'tab 1', attempt: 0 },
+    }),
+  },
+  {
+    name: 'an attempt without an instance',
+    code: ErrorCode.InvalidHandshake,
+    options: async (sessionId) => ({
+      sessionId,
+      token: await tokenFor(sessionId),
+      auth: { v: 4, attempt: 2 },
+    }),
   },
   {
     name: "start: 'oldest' in a version 2 handshake",

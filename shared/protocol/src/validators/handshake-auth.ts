@@ -4,10 +4,14 @@
  * the rules live here, beside the event types, and the edge only calls them.
  */
 import { ErrorCode } from '../error-codes.js';
-import type { LogPosition, StartFrom } from '../events.js';
+import type { ConnectionAttempt, LogPosition, StartFrom } from '../events.js';
 import { HoldfastError } from '../holdfast-error.js';
-import { assertSessionId, isOffset } from '../identifiers.js';
-import { EXPLICIT_START_SINCE_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../version.js';
+import { assertSessionId, isInstanceId, isOffset } from '../identifiers.js';
+import {
+  ATTEMPT_ORDER_SINCE_VERSION,
+  EXPLICIT_START_SINCE_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '../version.js';
 
 /** A handshake that passed validation (the token is verified separately, by @holdfast/auth). */
 export interface ValidHandshake {
@@ -17,6 +21,8 @@ export interface ValidHandshake {
   readonly version: number;
   /** Where the client asks to start: after its own position, from the oldest message, or (undefined) after its stored ack. */
   readonly position: LogPosition | StartFrom | undefined;
+  /** Which attempt of which client instance this is (protocol 4); undefined: unordered, as before. */
+  readonly attempt: ConnectionAttempt | undefined;
 }
 
 function fail(code: ErrorCode, message: string): never {
@@ -36,7 +42,7 @@ export function validateHandshakeAuth(auth: unknown): ValidHandshake {
       "handshake auth must be an object { v, sessionId, token, position? } or { v, sessionId, token, start: 'oldest' }",
     );
   }
-  const { v, sessionId, token, position, start } = auth as Record<string, unknown>;
+  const { v, sessionId, token, position, start, instance, attempt } = auth as Record<string, unknown>;
   if (typeof v !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.includes(v)) {
     fail(
       ErrorCode.UnsupportedProtocol,
@@ -52,7 +58,42 @@ export function validateHandshakeAuth(auth: unknown): ValidHandshake {
   if (from !== undefined && position !== undefined && position !== null) {
     fail(ErrorCode.InvalidHandshake, 'handshake auth has both start and position; send one of them');
   }
-  return { sessionId, token, version: v, position: from ?? validatePosition(position) };
+  return {
+    sessionId,
+    token,
+    version: v,
+    position: from ?? validatePosition(position),
+    attempt: validateAttempt(instance, attempt, v),
+  };
+}
+
+/** `instance` and `attempt` come together or not at all; absent, the claim is unordered (v1-v3). */
+function validateAttempt(
+  instance: unknown,
+  attempt: unknown,
+  version: number,
+): ConnectionAttempt | undefined {
+  const absent = (value: unknown): boolean => value === undefined || value === null;
+  if (absent(instance) && absent(attempt)) return undefined;
+  if (version < ATTEMPT_ORDER_SINCE_VERSION) {
+    fail(
+      ErrorCode.InvalidHandshake,
+      `instance and attempt need protocol version ${ATTEMPT_ORDER_SINCE_VERSION}; this handshake says ${version}`,
+    );
+  }
+  if (!isInstanceId(instance)) {
+    fail(
+      ErrorCode.InvalidHandshake,
+      `instance must be 1-64 characters of A-Z a-z 0-9 _ - (a random id per client instance), got ${JSON.stringify(instance) ?? 'undefined'}`,
+    );
+  }
+  if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) {
+    fail(
+      ErrorCode.InvalidHandshake,
+      `attempt must be a positive safe integer, higher for each new connection attempt, got ${JSON.stringify(attempt) ?? 'undefined'}`,
+    );
+  }
+  return { instance, attempt };
 }
 
 function validateStart(start: unknown, version: number): StartFrom | undefined {

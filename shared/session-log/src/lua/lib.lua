@@ -15,6 +15,8 @@
     holder:<consumer>  id of that connection, so the edge serving it can be told to let go
     seen:<consumer>    until when (Redis ms) that consumer counts as connected: set by the lease
                        claim and renewals, removed when its connection closes cleanly
+    attempts:<consumer>  the newest connection attempt of that consumer's recent client
+                       instances, "<instance> <attempt> ..." newest first (see claim-3.lua)
     final, completed   set once by complete-9.lua: the last message offset (the head at
                        completion) and when (Redis ms). A completed session takes no appends;
                        its keys expire completedRetention after `completed`, and no refresh
@@ -41,6 +43,7 @@ local HF_FENCED = -6         -- ack: a newer connection of the consumer holds th
 local HF_STALE = -7          -- inbox: this round or run no longer owns the inbox; stop
 local HF_RATE_LIMITED = -9   -- inbox-enqueue: over the session's rate (+ retry after ms)
 local HF_COMPLETED = -10     -- the session is completed (+ final offset): no more appends or input
+local HF_SUPERSEDED = -11    -- claim: a newer attempt of the same client instance claimed (+ its attempt)
 
 local function hf_now_ms()
   local t = redis.call('TIME')

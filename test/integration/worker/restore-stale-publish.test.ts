@@ -1,0 +1,102 @@
+/**
+ * A reply written by a run of the lost timeline must not swallow the reply of the message that
+ * takes its place after a Redis data-loss restore (docs/reliability.md, "one prompt
+ * acknowledged after the last data-loss restore never answered").
+ *
+ * Publishing is two calls: the inbox's publish step checks the run still owns its message, then
+ * the append writes the reply. An append issued while Redis is down waits for the reconnection
+ * (the session log's identity wait, up to commandTimeoutMs) and runs on whatever Redis came
+ * back. After a restore that is older data: the step was checked against the lost timeline, and
+ * the reply lands anyway. The inbox's sequence numbers went back with the restore, so the next
+ * message accepted gets the lost message's number; its replies used to get the same ids
+ * (`in<seq>.a<attempt>.i<n>`), the log's dedupe took them for resends of the stray reply and
+ * wrote nothing, and the run marked the message done: acknowledged, settled, never answered.
+ *
+ * Real Redis (no AOF: the restart loads a snapshot taken before the lost message), the real
+ * inbox run and log; the only hook is where the restore happens: between the first run's
+ * publish step and its append.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionLog } from '@holdfast/session-log';
+import { InboxRunExecution, runInbox, type InboxLog } from '@holdfast/worker';
+import { RedisServer, waitFor } from '@holdfast/testing';
+import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { readEnvelopes } from './worker-harness.js';
+
+let server: RedisServer;
+const logs = sessionLogFactory(() => server);
+
+beforeAll(async () => {
+  server = await RedisServer.start({ appendonly: false });
+});
+afterEach(() => logs.closeAll());
+afterAll(() => server.destroy());
+
+const deps = {
+  deadLetters: { record: () => Promise.resolve() },
+  retry: { maxAttempts: 3, baseMs: 1, maxMs: 1 },
+  report: () => undefined,
+};
+
+async function restoreSnapshot(log: SessionLog, sessionId: string): Promise<void> {
+  await server.kill();
+  await server.restart();
+  await waitFor(
+    () =>
+      log.info(sessionId).then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs: 15_000, what: 'the session log to reconnect to the restored Redis' },
+  );
+}
+
+describe('a reply of the lost timeline landing after a data-loss restore', () => {
+  it("does not swallow the reply of the message that took the lost message's sequence number", async () => {
+    const log = await logs.open({ inboundRatePerSession: 0 });
+    const sessionId = uniqueId();
+    await log.createSession(sessionId);
+    await server.client().save(); // the snapshot: the session, an empty inbox
+
+    // The lost timeline: message "lost" (seq 1, round 1); its run passes the publish step.
+    const lost = await log.enqueueInbound(sessionId, { id: 'lost', data: 'q1' });
+    expect(lost).toMatchObject({ seq: 1, generation: 1 });
+    let restored = false;
+    const restoringLog: InboxLog = {
+      nextInbound: (id, round, token) => log.nextInbound(id, round, token),
+      stepInbound: (id, step) => log.stepInbound(id, step),
+      appendBatch: async (id, messages) => {
+        if (!restored) {
+          restored = true;
+          await restoreSnapshot(log, sessionId);
+        }
+        return log.appendBatch(id, messages);
+      },
+    };
+    const stale = await runInbox({ sessionId, generation: 1 }, new InboxRunExecution(), {
+      ...deps,
+      log: restoringLog,
+      handler: (ctx) => ctx.publish(`answer to ${ctx.message.id}`),
+    });
+    expect(restored).toBe(true);
+    expect(stale).toBe('fenced'); // its done step finds the restored inbox: too late for the reply
+
+    // After the restore: the client's next prompt gets the same sequence number and round.
+    const next = await log.enqueueInbound(sessionId, { id: 'next', data: 'q2' });
+    expect(next).toMatchObject({ seq: 1, generation: 1, duplicate: false });
+    const outcome = await runInbox({ sessionId, generation: 1 }, new InboxRunExecution(), {
+      ...deps,
+      log,
+      handler: (ctx) => ctx.publish(`answer to ${ctx.message.id}`),
+    });
+    expect(outcome).toBe('idle');
+
+    const replies = (await readEnvelopes(log, sessionId)).filter((e) => e.$holdfast === 'reply');
+    expect(replies).toContainEqual({
+      $holdfast: 'reply',
+      messageId: 'next',
+      attempt: 1,
+      data: 'answer to next',
+    });
+  });
+});
