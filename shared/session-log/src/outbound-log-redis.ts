@@ -13,7 +13,7 @@ import { beginTrace, finishTrace } from './append-trace.js';
 import { leaseFencingArg } from './consumer-leases-redis.js';
 import { newEpoch } from './epoch-id.js';
 import { GroupCommitter } from './group-commit.js';
-import { allSessionKeys, sessionKeys, type SessionKeys } from './keys.js';
+import { allSessionKeys, metaKeyPattern, sessionIdOfMetaKey, type SessionKeys } from './keys.js';
 import { optionalRetentionMs, resolveRetention } from './options.js';
 import type { OutboundLog } from './outbound-log.js';
 import { decodeInfoReply, decodeReadReply } from './outbound-replies.js';
@@ -214,12 +214,20 @@ export class RedisOutboundLog implements OutboundLog {
   }
 
   async scanSessions(cursor = '0', count = 500): Promise<{ cursor: string; sessionIds: string[] }> {
-    const prefix = `${this.runner.options.keyPrefix}:{`;
+    const prefix = this.runner.options.keyPrefix;
     try {
-      const [next, keys] = await this.runner.redis.scan(cursor, 'MATCH', `${prefix}*}:meta`, 'COUNT', count);
-      const sessionIds = keys
-        .map((key) => key.slice(prefix.length, key.length - '}:meta'.length))
-        .filter((id) => isSessionId(id)); // anything else in a key is not ours
+      const [next, keys] = await this.runner.redis.scan(
+        cursor,
+        'MATCH',
+        metaKeyPattern(prefix),
+        'COUNT',
+        count,
+      );
+      const sessionIds: string[] = [];
+      for (const key of keys) {
+        const id = sessionIdOfMetaKey(prefix, key);
+        if (id !== undefined && isSessionId(id)) sessionIds.push(id); // anything else is not ours
+      }
       return { cursor: next, sessionIds };
     } catch (error) {
       throw toHoldfastError(error);
@@ -252,8 +260,8 @@ export class RedisOutboundLog implements OutboundLog {
     identity: ServerIdentity,
     messages: readonly EncodedMessage[],
   ): { keys: string[]; args: Array<string | number> } {
-    const { keyPrefix, dedupeWindowMs, tombstoneTtlMs } = this.runner.options;
-    const keys = sessionKeys(keyPrefix, sessionId);
+    const { dedupeWindowMs, tombstoneTtlMs } = this.runner.options;
+    const keys = this.runner.keys(sessionId);
     const args: Array<string | number> = [
       ...identityArgs(identity),
       keys.live,
