@@ -64,6 +64,30 @@ describe('the session log on a Redis Cluster node', () => {
     expect(String(error)).toMatch(/CROSSSLOT/);
   });
 
+  it('renews leases of many partitions served by one node in calls of one slot each', async () => {
+    // Sessions of different partitions (so different slots) that the same master serves.
+    const byMaster = new Map<number, string[]>();
+    let sessions: string[] = [];
+    for (let i = 0; sessions.length < 6 && i < 500; i++) {
+      const sessionId = uniqueId(`lease${i}`);
+      const port = (await cluster.masterOf(await cluster.slotOf(sessionKeys('hf', sessionId).meta))).server
+        .port;
+      const list = byMaster.get(port) ?? [];
+      list.push(sessionId);
+      byMaster.set(port, list);
+      if (list.length > sessions.length) sessions = list;
+    }
+    expect(new Set(sessions.map((s) => sessionKeys('hf', s).meta.split('}')[0])).size).toBeGreaterThan(1);
+    const log = await logForSession(sessions[0]!);
+    const held = [];
+    for (const sessionId of sessions) {
+      await log.createSession(sessionId);
+      const { generation } = await log.claimLease(sessionId, 'default', `conn-${sessionId}`, 5_000);
+      held.push({ sessionId, consumerId: 'default', generation });
+    }
+    expect(await log.renewLeases(held, 5_000)).toEqual(held.map((h) => h.generation));
+  });
+
   it('runs every script with keys of one slot, for sessions on every master', async () => {
     const masters = new Set<number>();
     for (let i = 0; masters.size < 3 && i < 64; i++) {
