@@ -34,6 +34,7 @@ export interface CliOptions {
 }
 
 export const USAGE = `npm run bench -- [--profile quick|full] [--only <bench>[,<bench>]] [--out file.json]
+                   [--sessions <n>[,<n>]]   (unicast sessions, instead of the profile's)
                    [--pin | --no-pin] [--cpu-prof <dir>] [--source] [--quiet]
                    [--load-client ${LOAD_CLIENT_KINDS.join('|')}]   (default ${DEFAULT_LOAD_CLIENT})
 benchmarks: ${BENCHMARKS.join(', ')}`;
@@ -48,6 +49,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   let quiet = false;
   let source = false;
   let loadClient: LoadClientKind = DEFAULT_LOAD_CLIENT;
+  let sessions: number[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -70,6 +72,15 @@ export function parseCli(argv: readonly string[]): CliOptions {
           }
         }
         only = names as BenchmarkName[];
+        break;
+      }
+      case '--sessions': {
+        const text = value();
+        const counts = text.split(',').map(Number);
+        if (counts.some((n) => !Number.isSafeInteger(n) || n < 1)) {
+          throw new Error(`--sessions takes positive integers, got ${JSON.stringify(text)}\n${USAGE}`);
+        }
+        sessions = counts;
         break;
       }
       case '--out':
@@ -102,5 +113,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
     }
   }
+  // Another size with the profile's durations (e.g. 1,000 sessions on the quick profile).
+  if (sessions) profile = { ...profile, unicastSessions: sessions };
   return { profile, only, out, pin, cpuProfDir, quiet, source, loadClient };
 }

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { createTokenIssuer, generateDevSecret } from '@holdfast/auth';
-import { SessionLog } from '@holdfast/session-log';
+import { DEFAULT_PARTITIONS, SessionLog } from '@holdfast/session-log';
 import { startDemoServer, type DemoServer } from '../demo/server/demo-server.js';
 import { startLocalRedis, ServiceProcess, loadStartConfig, type StartConfig } from '@holdfast/testing';
 
@@ -92,7 +92,11 @@ async function createWelcomeSession(
   redisUrl: string,
   secret: string,
 ): Promise<{ id: string; token: string }> {
-  const log = new SessionLog({ redis: redisUrl, keyPrefix: process.env.HOLDFAST_KEY_PREFIX ?? 'hf' });
+  const log = new SessionLog({
+    redis: redisUrl,
+    keyPrefix: process.env.HOLDFAST_KEY_PREFIX ?? 'hf',
+    partitions: Number(process.env.HOLDFAST_PARTITIONS ?? DEFAULT_PARTITIONS),
+  });
   const id = `welcome-${Date.now().toString(36)}`;
   try {
     await log.createSession(id);

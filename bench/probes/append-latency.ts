@@ -48,7 +48,7 @@ await Promise.all(logs.map((log) => log.ready()));
 const raw = new Redis(redis.url);
 const lua = (file: string): string =>
   readFileSync(new URL(`../../shared/session-log/src/lua/${file}`, import.meta.url), 'utf8');
-raw.defineCommand('probeAppend', { numberOfKeys: 5, lua: `${lua('lib.lua')}\n${lua('append-5.lua')}` });
+raw.defineCommand('probeAppend', { numberOfKeys: 5, lua: `${lua('lib.lua')}\n${lua('append-n.lua')}` });
 const runId = /^run_id:(\S+)/m.exec(await raw.info('server'))?.[1] ?? '';
 const ids = Array.from({ length: sessions }, (_, i) => `probe-${i}`);
 const keys = ids.map((id) => sessionKeys('hf', id));
@@ -73,10 +73,11 @@ const variants: Record<string, Send> = {
       k.idsB,
       runId,
       '0',
-      `c${s}`,
-      k.live,
       300_000,
       604_800_000,
+      `c${s}`,
+      k.live,
+      1,
       '',
       json,
     );

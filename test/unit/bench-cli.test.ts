@@ -16,3 +16,17 @@ describe('bench command line: --load-client', () => {
     expect(() => parseCli(['--load-client'])).toThrow(/--load-client needs a value/);
   });
 });
+
+describe('bench command line: --sessions', () => {
+  it("replaces the profile's unicast sizes, whichever comes first", () => {
+    expect(parseCli(['--sessions', '100,1000']).profile.unicastSessions).toEqual([100, 1000]);
+    const full = parseCli(['--sessions', '1000', '--profile', 'full']).profile;
+    expect(full.unicastSessions).toEqual([1000]);
+    expect(full.repeats).toBe(3);
+  });
+
+  it('refuses anything but positive integers', () => {
+    expect(() => parseCli(['--sessions', '0'])).toThrow(/--sessions/);
+    expect(() => parseCli(['--sessions', 'x'])).toThrow(/--sessions/);
+  });
+});

@@ -83,9 +83,9 @@ describe('identifiers', () => {
 });
 
 describe('session log building blocks', () => {
-  it('hash-tags every key of a session with its id', () => {
+  it('hash-tags every key of a session with its partition, and names the session in each', () => {
     const keys = sessionKeys('hf', 'abc');
-    for (const key of Object.values(keys)) expect(key).toMatch(/^hf:\{abc\}:/);
+    for (const key of Object.values(keys)) expect(key).toMatch(/^hf:\{p\d{3}\}:(s|live):abc(:|$)/);
   });
 
   it('measures payloads in UTF-8 bytes of their JSON', () => {

@@ -16,6 +16,7 @@ describe('worker configuration', () => {
     expect(loadWorkerConfig({})).toEqual({
       redisUrl: 'redis://127.0.0.1:6379',
       keyPrefix: 'hf',
+      keyLayout: { partitions: 256, oldLayout: 'refuse' },
       redisProbe: { intervalMs: 1000, timeoutMs: 2000 },
       concurrency: 16,
       handlerModule: undefined,

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { sessionKeys } from '@holdfast/session-log';
+import type { SessionKeys } from '@holdfast/session-log';
 
 /** The connection holding a consumer's lease: the one its edge delivers to and takes acks from. */
 export interface LeaseHolder {
@@ -18,10 +18,9 @@ export interface LeaseHolder {
  */
 export async function readLeaseHolders(
   redis: Redis,
-  keyPrefix: string,
-  sessionId: string,
+  keys: Pick<SessionKeys, 'meta'>,
 ): Promise<Record<string, LeaseHolder>> {
-  const meta = await redis.hgetall(sessionKeys(keyPrefix, sessionId).meta);
+  const meta = await redis.hgetall(keys.meta);
   const holders: Record<string, LeaseHolder> = {};
   for (const [field, value] of Object.entries(meta)) {
     if (!field.startsWith('holder:')) continue;

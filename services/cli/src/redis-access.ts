@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { LiveSubscriptions, SessionLog } from '@holdfast/session-log';
+import { LiveSubscriptions, SessionLog, storedPartitions } from '@holdfast/session-log';
 import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 import { redactUrl } from './failures.js';
@@ -27,9 +27,16 @@ export class RedisAccess {
   /** The session log, once Redis has answered (else exit code 4, unreachable). */
   async sessionLog(): Promise<SessionLog> {
     if (!this.log) {
+      // The CLI follows the deployment's partition count (stored by its first process).
+      const partitions = await storedPartitions(await this.connection(), this.keyPrefix).catch(
+        (error: unknown) => {
+          throw this.unreachable(error);
+        },
+      );
       this.log = new SessionLog({
         redis: this.url,
         keyPrefix: this.keyPrefix,
+        ...(partitions === undefined ? {} : { partitions }),
         commandTimeoutMs: this.timeoutMs,
       });
       await this.log.ready().catch((error: unknown) => {

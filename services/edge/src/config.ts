@@ -2,7 +2,10 @@ import { z } from 'zod';
 import {
   booleanFlag,
   csv,
+  keyLayoutConfig,
+  keyLayoutFields,
   keyPrefix,
+  type KeyLayoutConfig,
   logLevelField,
   nonNegativeInt,
   parseEnv,
@@ -24,6 +27,7 @@ export const edgeEnvSchema = z
     HOST: z.string().default('0.0.0.0'),
     REDIS_URL: redisUrl,
     HOLDFAST_KEY_PREFIX: keyPrefix,
+    ...keyLayoutFields,
     ...redisProbeFields,
     /** Shared secrets for HS256 tokens (comma-separated: all verify, for rotation). */
     TOKEN_HS256_SECRETS: csv.optional(),
@@ -97,6 +101,8 @@ export interface EdgeConfig {
   host: string;
   redisUrl: string;
   keyPrefix: string;
+  /** Partitions and the old-layout policy (HOLDFAST_PARTITIONS, HOLDFAST_OLD_LAYOUT). */
+  keyLayout: KeyLayoutConfig;
   redisProbe: { intervalMs: number; timeoutMs: number };
   token: {
     hs256Secrets: string[];
@@ -133,6 +139,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
+    keyLayout: keyLayoutConfig(e),
     redisProbe: { intervalMs: e.REDIS_PROBE_INTERVAL_MS, timeoutMs: e.REDIS_PROBE_TIMEOUT_MS },
     token: {
       hs256Secrets: e.TOKEN_HS256_SECRETS ?? [],

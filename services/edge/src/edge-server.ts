@@ -137,6 +137,7 @@ export class EdgeServer {
     const log = new SessionLog({
       redis: config.redisUrl,
       keyPrefix: config.keyPrefix,
+      ...config.keyLayout,
       metricsRegistry: metrics.registry,
       inboundRatePerSession: config.inboundSessionRate,
       linkProbe: config.redisProbe,

@@ -16,7 +16,8 @@ type LeaseLinks = Pick<ConsumerLeases, 'renewLease' | 'renewLeases'>;
 
 /**
  * Renews the leases of all the edge's connections together: one timer, and one batch renewal
- * (a few Redis calls, LEASE_RENEW_BATCH leases each) every third of a lease period, however many
+ * (a few Redis calls, LEASE_RENEW_BATCH leases each; on a Redis Cluster one call per partition
+ * that has leases, so every call is one slot) every third of a lease period, however many
  * connections are open. Idle connections then cost Redis a few calls per edge, not one per
  * connection. Each answer is read exactly as a single renewal would be.
  */

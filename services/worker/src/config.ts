@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import {
+  keyLayoutConfig,
+  keyLayoutFields,
   keyPrefix,
+  type KeyLayoutConfig,
   logLevelField,
   nonNegativeInt,
   parseEnv,
@@ -18,6 +21,7 @@ import {
 export const workerEnvSchema = z.object({
   REDIS_URL: redisUrl,
   HOLDFAST_KEY_PREFIX: keyPrefix,
+  ...keyLayoutFields,
   ...redisProbeFields,
   /** Inbox runs (sessions) handled at once by this process. */
   WORKER_CONCURRENCY: positiveInt.max(10_000).default(16),
@@ -43,6 +47,8 @@ export const workerEnvSchema = z.object({
 export interface WorkerConfig {
   redisUrl: string;
   keyPrefix: string;
+  /** Partitions and the old-layout policy (HOLDFAST_PARTITIONS, HOLDFAST_OLD_LAYOUT). */
+  keyLayout: KeyLayoutConfig;
   redisProbe: { intervalMs: number; timeoutMs: number };
   concurrency: number;
   handlerModule: string | undefined;
@@ -64,6 +70,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   return {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
+    keyLayout: keyLayoutConfig(e),
     redisProbe: { intervalMs: e.REDIS_PROBE_INTERVAL_MS, timeoutMs: e.REDIS_PROBE_TIMEOUT_MS },
     concurrency: e.WORKER_CONCURRENCY,
     handlerModule: e.HANDLER_MODULE,

@@ -38,7 +38,7 @@ await runService({
       lockDurationMs: config.lockDurationMs,
       stalledIntervalMs: config.stalledIntervalMs,
       deadLetterRetentionMs: config.deadLetterRetentionMs,
-      sessionLog: { linkProbe: config.redisProbe },
+      sessionLog: { linkProbe: config.redisProbe, ...config.keyLayout },
       inboxSweepEveryMs: config.inboxSweepEveryMs,
       report: loggerReport(logger),
       metrics,

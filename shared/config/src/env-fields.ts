@@ -28,6 +28,29 @@ export const keyPrefix = z
   .default('hf');
 
 /**
+ * The session log's key layout (shared/session-log/src/keys.ts): the partition count, the same
+ * in every process of a deployment (stored in Redis by the first, checked by every other), and
+ * what to do with sessions of the previous layout at the first start of this one.
+ */
+export const keyLayoutFields = {
+  HOLDFAST_PARTITIONS: z.coerce.number().int().min(1).max(16_384).default(256),
+  HOLDFAST_OLD_LAYOUT: z.enum(['refuse', 'abandon']).default('refuse'),
+};
+
+/** The session log options `keyLayoutFields` set. */
+export interface KeyLayoutConfig {
+  partitions: number;
+  oldLayout: 'refuse' | 'abandon';
+}
+
+export function keyLayoutConfig(e: {
+  HOLDFAST_PARTITIONS: number;
+  HOLDFAST_OLD_LAYOUT: 'refuse' | 'abandon';
+}): KeyLayoutConfig {
+  return { partitions: e.HOLDFAST_PARTITIONS, oldLayout: e.HOLDFAST_OLD_LAYOUT };
+}
+
+/**
  * The Redis liveness probe (see the session log's redis-link-probe.ts): a PING every interval,
  * each with this deadline; two misses in a row declare the link dead.
  */

@@ -1,7 +1,10 @@
 export {
   booleanFlag,
   csv,
+  keyLayoutConfig,
+  keyLayoutFields,
   keyPrefix,
+  type KeyLayoutConfig,
   nonNegativeInt,
   port,
   positiveInt,

@@ -48,6 +48,8 @@ import {
   type ConnectionAttempt,
 } from '@holdfast/protocol';
 import type { ConsumerLeases, HeldLease, LeaseClaim } from './consumer-leases.js';
+import { partitionOf, type SessionKeys } from './keys.js';
+import { planLeaseBatches } from './lease-batches.js';
 import type { ScriptRunner } from './script-runner.js';
 
 /** How long a claimed lease lasts unless renewed, when the caller names no period. */
@@ -55,7 +57,8 @@ const DEFAULT_LEASE_MS = 15_000;
 
 /**
  * Most leases one batch renewal carries: a script blocks Redis while it runs (a few µs per
- * lease), so 10,000 idle connections are 40 short calls per round instead of one long one.
+ * lease), so 10,000 idle connections are 40 short calls per round instead of one long one
+ * (on a cluster, at least one per partition with leases: lease-batches.ts).
  */
 export const LEASE_RENEW_BATCH = 256;
 
@@ -85,6 +88,8 @@ function attemptArgs(attempt: ConnectionAttempt | undefined): [string, string] {
 }
 
 export class RedisConsumerLeases implements ConsumerLeases {
+  private clusterCheck: Promise<boolean> | undefined;
+
   constructor(private readonly runner: ScriptRunner) {}
 
   async claimLease(
@@ -116,28 +121,54 @@ export class RedisConsumerLeases implements ConsumerLeases {
   }
 
   /**
-   * On a standalone Redis any keys may share a call. On a cluster a call's keys must share a
-   * slot; leases will then be grouped per slot (sessions of one partition share it).
+   * One script call per batch (lease-batches.ts), all written at once. On a cluster a call's
+   * keys must share a slot, so batches there hold leases of one partition only.
    */
   async renewLeases(leases: readonly HeldLease[], leaseMs: number): Promise<Array<number | undefined>> {
-    const answers: Array<number | undefined> = [];
-    for (let from = 0; from < leases.length; from += LEASE_RENEW_BATCH) {
-      const batch = leases.slice(from, from + LEASE_RENEW_BATCH);
-      const keys: string[] = [];
-      const args: Array<string | number> = [leaseMs, this.runner.options.tombstoneTtlMs];
-      for (const lease of batch) {
-        const sessionKeys = this.runner.keys(lease.sessionId);
-        assertConsumerId(lease.consumerId);
-        keys.push(sessionKeys.meta, sessionKeys.log, sessionKeys.tomb);
-        args.push(lease.consumerId, lease.generation);
-      }
-      const reply = await this.runner.run(batch[0]?.sessionId ?? '', 'leaseRenewMany', keys, args);
-      for (let i = 0; i < batch.length; i++) {
-        const current = Number(reply[i + 1]);
-        answers.push(current < 0 ? undefined : current);
-      }
-    }
+    const { partitions, tombstoneTtlMs } = this.runner.options;
+    for (const lease of leases) assertConsumerId(lease.consumerId);
+    const keysOf = leases.map((lease) => this.runner.keys(lease.sessionId));
+    const batches = planLeaseBatches(
+      leases.map((lease) => partitionOf(lease.sessionId, partitions)),
+      LEASE_RENEW_BATCH,
+      await this.onePartitionPerCall(),
+    );
+    const answers = new Array<number | undefined>(leases.length);
+    await Promise.all(
+      batches.map(async (batch) => {
+        const keys: string[] = [];
+        const args: Array<string | number> = [leaseMs, tombstoneTtlMs];
+        for (const i of batch) {
+          const lease = leases[i] as HeldLease;
+          const k = keysOf[i] as SessionKeys;
+          keys.push(k.meta, k.log, k.tomb);
+          args.push(lease.consumerId, lease.generation);
+        }
+        const first = leases[batch[0] as number] as HeldLease;
+        const reply = await this.runner.run(first.sessionId, 'leaseRenewMany', keys, args);
+        batch.forEach((i, j) => {
+          const current = Number(reply[j + 1]);
+          answers[i] = current < 0 ? undefined : current;
+        });
+      }),
+    );
     return answers;
+  }
+
+  /**
+   * Whether the Redis behind the connection is a cluster node (then a call's keys must share a
+   * slot). Asked once (INFO cluster); when it cannot be told, assume a cluster, which is valid
+   * everywhere and only costs more calls.
+   */
+  private onePartitionPerCall(): Promise<boolean> {
+    this.clusterCheck ??= this.runner.redis.info('cluster').then(
+      (text) => !/^cluster_enabled:0\s*$/m.test(text),
+      () => {
+        this.clusterCheck = undefined; // ask again next round
+        return true;
+      },
+    );
+    return this.clusterCheck;
   }
 
   async releaseLease(sessionId: string, consumerId: string, generation: number): Promise<void> {

@@ -25,20 +25,38 @@ interface PendingGroup {
   readonly trace?: AppendTrace | undefined;
 }
 
-interface ScriptCall {
+/** One session's share of a script call: some of its queued groups, in arrival order. */
+interface SessionPart {
   readonly sessionId: string;
   readonly groups: PendingGroup[];
+}
+
+/** One script call: sessions of one partition, within the per-call limits. */
+interface ScriptCall {
+  readonly parts: SessionPart[];
+  /** Every group of every part, for stamping traces and failing the whole call. */
+  readonly groups: PendingGroup[];
+  /** Messages and bytes of those groups, against the per-call limits. */
+  messages: number;
+  bytes: number;
+}
+
+/** What one session of a call appends, as the append script's arguments need it. */
+export interface SessionAppend {
+  readonly sessionId: string;
+  readonly messages: readonly EncodedMessage[];
 }
 
 export interface GroupCommitDeps {
   /** Its connection and identity; the append script is pipelined on the same connection. */
   readonly runner: ScriptRunner;
   readonly options: GroupCommitOptions;
-  /** Keys and arguments of the append script for these messages of one session. */
+  /** The partition of a session (keys.ts): one script call carries sessions of one partition. */
+  readonly partitionOf: (sessionId: string) => number;
+  /** Keys and arguments of the append script for these sessions of one partition. */
   readonly appendCall: (
-    sessionId: string,
+    sessions: readonly SessionAppend[],
     identity: ServerIdentity,
-    messages: readonly EncodedMessage[],
   ) => { keys: string[]; args: Array<string | number> };
   /** True when appends carry traces to stamp (append-trace.ts); false costs nothing. */
   readonly traced?: boolean;
@@ -48,11 +66,13 @@ export interface GroupCommitDeps {
 
 /**
  * Group commit for appends. While a flush is in flight, new appends wait; when it returns,
- * everything that arrived goes out together: one script call per session (in arrival order,
- * split only between callers' groups to respect the per-call limits), all written to the
- * connection at once, each caller answered as soon as its own call's reply arrives. A lone
- * awaited append is sent at once as a batch of one; under load batches grow by themselves,
- * which is what makes `appendfsync always` affordable.
+ * everything that arrived goes out together: one script call per partition carrying every
+ * queued session of that partition (each session's groups in arrival order; a partition's
+ * sessions split over several calls only to respect the per-call limits), all written to the
+ * connection at once, each caller answered from its own session's part of its call's reply.
+ * A lone awaited append is sent at once as a batch of one; under load batches grow by
+ * themselves, which is what makes `appendfsync always` affordable, and the more sessions a
+ * call carries, the fewer script calls and Redis TIME reads per message.
  *
  * Per-session order holds because a session's calls are queued in arrival order on one
  * connection, and Redis runs a connection's commands in order.
@@ -137,17 +157,20 @@ export class GroupCommitter {
     socket?.cork();
     try {
       return calls.map((call) => {
-        const messages =
-          call.groups.length === 1
-            ? (call.groups[0] as PendingGroup).messages
-            : call.groups.flatMap((g) => g.messages);
-        const { keys, args } = this.deps.appendCall(call.sessionId, identity, messages);
+        const sessions = call.parts.map((part) => ({
+          sessionId: part.sessionId,
+          messages:
+            part.groups.length === 1
+              ? (part.groups[0] as PendingGroup).messages
+              : part.groups.flatMap((g) => g.messages),
+        }));
+        const { keys, args } = this.deps.appendCall(sessions, identity);
         return runScript(redis, 'append', keys, args).then(
           (reply) => {
             if (traced) stampFlush([call], 'repliedAt');
-            settleCall(call, [null, reply]);
+            settleCall(call, reply);
           },
-          (error: unknown) => settleCall(call, [error as Error, null]),
+          (error: unknown) => rejectCall(call, error),
         );
       });
     } finally {
@@ -156,31 +179,45 @@ export class GroupCommitter {
     }
   }
 
-  /** Split each session's groups into script calls within the per-call limits. */
+  /**
+   * Group the queued sessions by partition, and split each partition's sessions into script
+   * calls within the per-call limits (a session's groups stay in order, possibly over calls).
+   */
   private planCalls(batch: Map<string, PendingGroup[]>): ScriptCall[] {
     const { maxMessagesPerCall, maxBytesPerCall } = this.deps.options;
+    const byPartition = new Map<number, ScriptCall[]>();
     const calls: ScriptCall[] = [];
     for (const [sessionId, groups] of batch) {
-      let current: ScriptCall = { sessionId, groups: [] };
-      let count = 0;
-      let bytes = 0;
+      const partition = this.deps.partitionOf(sessionId);
+      let partitionCalls = byPartition.get(partition);
+      if (!partitionCalls) byPartition.set(partition, (partitionCalls = []));
+      let call = partitionCalls[partitionCalls.length - 1];
+      let part: SessionPart | undefined;
       for (const group of groups) {
-        const overLimit =
-          count + group.messages.length > maxMessagesPerCall || bytes + group.bytes > maxBytesPerCall;
-        if (overLimit && current.groups.length > 0) {
-          calls.push(current);
-          current = { sessionId, groups: [] };
-          count = 0;
-          bytes = 0;
+        if (!call || !fits(call, group, maxMessagesPerCall, maxBytesPerCall)) {
+          call = { parts: [], groups: [], messages: 0, bytes: 0 };
+          partitionCalls.push(call);
+          calls.push(call);
+          part = undefined;
         }
-        current.groups.push(group);
-        count += group.messages.length;
-        bytes += group.bytes;
+        if (!part) {
+          part = { sessionId, groups: [] };
+          call.parts.push(part);
+        }
+        part.groups.push(group);
+        call.groups.push(group);
+        call.messages += group.messages.length;
+        call.bytes += group.bytes;
       }
-      calls.push(current);
     }
     return calls;
   }
+}
+
+/** Whether `group` may join `call`: a call always takes its first group, however large. */
+function fits(call: ScriptCall, group: PendingGroup, maxMessages: number, maxBytes: number): boolean {
+  if (call.groups.length === 0) return true;
+  return call.messages + group.messages.length <= maxMessages && call.bytes + group.bytes <= maxBytes;
 }
 
 function countMessages(calls: readonly ScriptCall[]): number {
@@ -189,16 +226,28 @@ function countMessages(calls: readonly ScriptCall[]): number {
   return count;
 }
 
-function settleCall(call: ScriptCall, result: [Error | null, unknown] | undefined): void {
+function rejectCall(call: ScriptCall, error: unknown): void {
+  const failure = toHoldfastError(error);
+  for (const group of call.groups) group.reject(failure);
+}
+
+/** Answer each session of a call from its own part of the reply ({OK, reply1, reply2, ...}). */
+function settleCall(call: ScriptCall, reply: unknown): void {
+  if (!Array.isArray(reply) || reply.length !== call.parts.length + 1) {
+    rejectCall(call, new Error(`unexpected append reply ${JSON.stringify(reply)}`));
+    return;
+  }
+  call.parts.forEach((part, i) => settlePart(part, reply[i + 1]));
+}
+
+function settlePart(part: SessionPart, reply: unknown): void {
   try {
-    if (!result) throw new Error('no reply for an append');
-    const [error, reply] = result;
-    if (error) throw toHoldfastError(error);
-    const ok = checkReply(reply, call.sessionId);
+    if (reply instanceof Error) throw toHoldfastError(reply);
+    const ok = checkReply(reply, part.sessionId);
     const epoch = String(ok[1]);
     const epochRotated = ok[2] === 1;
     let cursor = 3;
-    for (const group of call.groups) {
+    for (const group of part.groups) {
       const offsets: Array<{ offset: number; duplicate: boolean }> = [];
       for (let i = 0; i < group.messages.length; i++) {
         offsets.push({ offset: Number(ok[cursor]), duplicate: ok[cursor + 1] === 1 });
@@ -207,6 +256,6 @@ function settleCall(call: ScriptCall, result: [Error | null, unknown] | undefine
       group.resolve({ epoch, epochRotated, offsets });
     }
   } catch (error) {
-    for (const group of call.groups) group.reject(toHoldfastError(error));
+    for (const group of part.groups) group.reject(toHoldfastError(error));
   }
 }

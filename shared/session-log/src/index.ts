@@ -7,12 +7,24 @@ export { classifyFencedAck, classifyLease, type LeaseStatus } from './lease-stat
 export type { Inbox } from './inbox.js';
 export { RedisInbox } from './inbox-redis.js';
 export { LogConnection } from './log-connection.js';
+export { storedPartitions } from './key-layout-check.js';
 export { scriptSources, type ScriptName } from './scripts.js';
 export { ScriptStatus, type ScriptStatusName, type ScriptStatusValue } from './script-status.js';
-export { KEY_PREFIX_PATTERN, deadLetterKey, sessionKeys, type SessionKeys } from './keys.js';
+export {
+  DEFAULT_PARTITIONS,
+  KEY_LAYOUT_VERSION,
+  KEY_PREFIX_PATTERN,
+  MAX_PARTITIONS,
+  deadLetterKey,
+  layoutKey,
+  partitionOf,
+  sessionKeys,
+  type SessionKeys,
+} from './keys.js';
 export {
   DEFAULT_RETENTION,
   type GroupCommitOptions,
+  type OldLayoutPolicy,
   type Retention,
   type SessionLogOptions,
   type ResolvedSessionLogOptions,

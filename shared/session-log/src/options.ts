@@ -2,7 +2,7 @@ import type { RedisOptions } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { ErrorCode, HoldfastError, validateIntegerOption } from '@holdfast/protocol';
 import type { AppendTraceObserver } from './append-trace.js';
-import { KEY_PREFIX_PATTERN } from './keys.js';
+import { DEFAULT_PARTITIONS, KEY_PREFIX_PATTERN, MAX_PARTITIONS } from './keys.js';
 import {
   DEFAULT_LINK_PROBE,
   type LinkProbeOptions,
@@ -47,10 +47,25 @@ export interface SessionLogOptions {
   /** A `redis://` URL or ioredis options. The log opens its own connection with them. */
   redis: string | RedisOptions;
   /**
-   * Prefix of every key (`<prefix>:{<sessionId>}:…`).
+   * Prefix of every key (`<prefix>:{p<partition>}:s:<sessionId>:…`, keys.ts).
    * @default 'hf'
    */
   keyPrefix?: string;
+  /**
+   * Partitions the sessions are spread over (keys.ts): one script call carries many sessions
+   * of one partition. Fixed for the life of a deployment: the first process stores it in
+   * Redis (`<prefix>:layout`) and every later one refuses to start with another count.
+   * 1 to 16,384.
+   * @default 256
+   */
+  partitions?: number;
+  /**
+   * What to do at start when Redis holds sessions of the previous key layout
+   * (`<prefix>:{<id>}:meta`, before version 2): 'refuse' to start, or 'abandon' them (they are
+   * no longer found and expire on their own idle TTL). See docs/deploy.md, "Upgrading".
+   * @default 'refuse'
+   */
+  oldLayout?: OldLayoutPolicy;
   /** Retention of sessions created without their own; fixed per session at creation. */
   retention?: Partial<Retention>;
   /**
@@ -130,6 +145,8 @@ export interface SessionLogOptions {
   metricsRegistry?: Registry;
 }
 
+export type OldLayoutPolicy = 'refuse' | 'abandon';
+
 export type ResolvedSessionLogOptions = Required<
   Omit<SessionLogOptions, 'retention' | 'groupCommit' | 'linkProbe' | 'appendTrace' | 'metricsRegistry'>
 > & {
@@ -167,10 +184,22 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
     );
   }
   const groupCommit = options.groupCommit ?? {};
+  const oldLayout = options.oldLayout ?? 'refuse';
+  if (oldLayout !== 'refuse' && oldLayout !== 'abandon') {
+    throw new HoldfastError(
+      ErrorCode.InvalidOptions,
+      `oldLayout must be 'refuse' or 'abandon', got ${JSON.stringify(oldLayout)}`,
+    );
+  }
   return {
     metricsRegistry: options.metricsRegistry,
     redis: options.redis,
     keyPrefix,
+    partitions: validateIntegerOption('partitions', options.partitions ?? DEFAULT_PARTITIONS, {
+      min: 1,
+      max: MAX_PARTITIONS,
+    }),
+    oldLayout,
     retention: resolveRetention('retention', options.retention, DEFAULT_RETENTION),
     idleTtlMs: nonNegativeInteger('idleTtlMs', options.idleTtlMs ?? 24 * 60 * 60 * 1000),
     tombstoneTtlMs: nonNegativeInteger(

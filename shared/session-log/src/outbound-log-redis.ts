@@ -12,14 +12,14 @@ import {
 import { beginTrace, finishTrace } from './append-trace.js';
 import { leaseFencingArg } from './consumer-leases-redis.js';
 import { newEpoch } from './epoch-id.js';
-import { GroupCommitter } from './group-commit.js';
-import { allSessionKeys, sessionKeys, type SessionKeys } from './keys.js';
+import { GroupCommitter, type SessionAppend } from './group-commit.js';
+import { allSessionKeys, metaKeyPattern, partitionOf, sessionIdOfMetaKey, type SessionKeys } from './keys.js';
 import { optionalRetentionMs, resolveRetention } from './options.js';
 import type { OutboundLog } from './outbound-log.js';
 import { decodeInfoReply, decodeReadReply } from './outbound-replies.js';
 import { encodeMessage, type EncodedMessage, type MessageInput } from './payload.js';
 import { toHoldfastError } from './redis-errors.js';
-import { identityArgs, type ScriptRunner } from './script-runner.js';
+import type { ScriptRunner } from './script-runner.js';
 import type { ServerIdentity } from './server-identity.js';
 import type {
   AckInput,
@@ -44,7 +44,8 @@ export class RedisOutboundLog implements OutboundLog {
     this.committer = new GroupCommitter({
       runner,
       options: runner.options.groupCommit,
-      appendCall: (sessionId, identity, messages) => this.appendCall(sessionId, identity, messages),
+      partitionOf: (sessionId) => partitionOf(sessionId, runner.options.partitions),
+      appendCall: (sessions, identity) => this.appendCall(sessions, identity),
       traced: runner.options.appendTrace !== undefined,
       metricsRegistry: runner.options.metricsRegistry,
     });
@@ -214,12 +215,20 @@ export class RedisOutboundLog implements OutboundLog {
   }
 
   async scanSessions(cursor = '0', count = 500): Promise<{ cursor: string; sessionIds: string[] }> {
-    const prefix = `${this.runner.options.keyPrefix}:{`;
+    const prefix = this.runner.options.keyPrefix;
     try {
-      const [next, keys] = await this.runner.redis.scan(cursor, 'MATCH', `${prefix}*}:meta`, 'COUNT', count);
-      const sessionIds = keys
-        .map((key) => key.slice(prefix.length, key.length - '}:meta'.length))
-        .filter((id) => isSessionId(id)); // anything else in a key is not ours
+      const [next, keys] = await this.runner.redis.scan(
+        cursor,
+        'MATCH',
+        metaKeyPattern(prefix),
+        'COUNT',
+        count,
+      );
+      const sessionIds: string[] = [];
+      for (const key of keys) {
+        const id = sessionIdOfMetaKey(prefix, key);
+        if (id !== undefined && isSessionId(id)) sessionIds.push(id); // anything else is not ours
+      }
       return { cursor: next, sessionIds };
     } catch (error) {
       throw toHoldfastError(error);
@@ -247,20 +256,25 @@ export class RedisOutboundLog implements OutboundLog {
     ]);
   }
 
+  /** The append script's keys and arguments for sessions of one partition (lua/append-n.lua). */
   private appendCall(
-    sessionId: string,
+    sessions: readonly SessionAppend[],
     identity: ServerIdentity,
-    messages: readonly EncodedMessage[],
   ): { keys: string[]; args: Array<string | number> } {
-    const { keyPrefix, dedupeWindowMs, tombstoneTtlMs } = this.runner.options;
-    const keys = sessionKeys(keyPrefix, sessionId);
+    const { dedupeWindowMs, tombstoneTtlMs } = this.runner.options;
+    const keys: string[] = [];
     const args: Array<string | number> = [
-      ...identityArgs(identity),
-      keys.live,
+      identity.runId,
+      identity.durable ? '1' : '0',
       dedupeWindowMs,
       tombstoneTtlMs,
     ];
-    for (const message of messages) args.push(message.id, message.json);
-    return { keys: [keys.meta, keys.log, keys.tomb, keys.idsA, keys.idsB], args };
+    for (const { sessionId, messages } of sessions) {
+      const k = this.runner.keys(sessionId);
+      keys.push(k.meta, k.log, k.tomb, k.idsA, k.idsB);
+      args.push(newEpoch(), k.live, messages.length);
+      for (const message of messages) args.push(message.id, message.json);
+    }
+    return { keys, args };
   }
 }

@@ -31,7 +31,7 @@ export class ScriptRunner {
   /** The keys of a session, after checking its id. */
   keys(sessionId: string): SessionKeys {
     assertSessionId(sessionId);
-    return sessionKeys(this.options.keyPrefix, sessionId);
+    return sessionKeys(this.options.keyPrefix, sessionId, this.options.partitions);
   }
 
   /** The identity of the Redis behind the connection, waiting for it after a reconnect. */

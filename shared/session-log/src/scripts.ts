@@ -8,11 +8,11 @@ import type { Redis } from 'ioredis';
  * which sends EVALSHA and falls back to EVAL once per server, so each script body crosses the
  * wire once. The version in the command names lets two releases share one client process.
  */
-const SCRIPT_VERSION = 1;
+const SCRIPT_VERSION = 2;
 
 const scriptFiles = {
   create: 'create-3.lua',
-  append: 'append-5.lua',
+  append: 'append-n.lua',
   read: 'read-3.lua',
   ack: 'ack-3.lua',
   info: 'info-3.lua',

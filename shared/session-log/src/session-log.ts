@@ -3,6 +3,7 @@ import type { ConsumerLeases, HeldLease, LeaseClaim } from './consumer-leases.js
 import { RedisConsumerLeases } from './consumer-leases-redis.js';
 import type { Inbox } from './inbox.js';
 import { RedisInbox } from './inbox-redis.js';
+import { checkKeyLayout } from './key-layout-check.js';
 import type { InboundAccepted, InboundInput, InboundNext, InboundStep } from './inbox-types.js';
 import type { SessionKeys } from './keys.js';
 import { LogConnection } from './log-connection.js';
@@ -35,6 +36,7 @@ export class SessionLog implements OutboundLog, ConsumerLeases, Inbox {
   readonly leases: ConsumerLeases;
   readonly inbox: Inbox;
   private readonly connection: LogConnection;
+  private layoutChecked: Promise<void> | undefined;
 
   constructor(options: SessionLogOptions) {
     this.connection = new LogConnection(options);
@@ -44,9 +46,14 @@ export class SessionLog implements OutboundLog, ConsumerLeases, Inbox {
     this.inbox = new RedisInbox(this.connection.runner);
   }
 
-  /** Resolves once Redis is reachable and its identity is known. */
-  ready(): Promise<void> {
-    return this.connection.ready();
+  /**
+   * Resolves once Redis is reachable, its identity is known and its key layout is this
+   * process's (key-layout-check.ts: the same partition count in every process).
+   */
+  async ready(): Promise<void> {
+    await this.connection.ready();
+    this.layoutChecked ??= checkKeyLayout(this.connection.runner.redis, this.options);
+    await this.layoutChecked;
   }
 
   /** True while the log's Redis connection is up and answers its liveness probe in time. */

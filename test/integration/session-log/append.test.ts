@@ -207,6 +207,6 @@ describe('append', () => {
     await expectCode(log.append(sessionId, 1), ErrorCode.SessionNotFound);
     await expectCode(log.info(sessionId), ErrorCode.SessionNotFound);
     const admin = server.client();
-    expect(await admin.keys(`${log.options.keyPrefix}:*`)).toEqual([]);
+    expect(await admin.keys(`${log.options.keyPrefix}:{*`)).toEqual([]);
   });
 });

@@ -95,7 +95,7 @@ describe('inbound inbox', () => {
       code: 'session_ended',
     });
     expect(await log.nextInbound(sessionId, 1, 'run')).toMatchObject({ kind: 'ended' });
-    expect(await server.client().keys(`${log.options.keyPrefix}:*`)).toEqual([log.keys(sessionId).tomb]);
+    expect(await server.client().keys(`${log.options.keyPrefix}:{*`)).toEqual([log.keys(sessionId).tomb]);
   });
 
   it('validates inbound ids and payloads', async () => {

@@ -164,7 +164,7 @@ describe('session lifecycle', () => {
     expect(await codeOf(log.endSession(sessionId))).toBe(ErrorCode.SessionEnded);
 
     // Only the tombstone is left.
-    const keys = await server.client().keys(`${log.options.keyPrefix}:*`);
+    const keys = await server.client().keys(`${log.options.keyPrefix}:{*`);
     expect(keys).toEqual([log.keys(sessionId).tomb]);
   });
 
@@ -189,7 +189,7 @@ describe('session lifecycle', () => {
 
     await waitFor(
       async () => {
-        const left = await admin.keys(`${log.options.keyPrefix}:*`);
+        const left = await admin.keys(`${log.options.keyPrefix}:{*`);
         return left.length === 1 && left[0] === keys.tomb;
       },
       { timeoutMs: 5000, what: 'every key but the tombstone to expire' },

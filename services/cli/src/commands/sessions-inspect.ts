@@ -23,7 +23,7 @@ export const sessionsInspect: Command = {
     const api = new ApiClient(settings);
     const state = await api.request<SessionState>('GET', `/v1/sessions/${encodeURIComponent(sessionId)}`);
     const holders = await withRedis(settings, async (redis) =>
-      readLeaseHolders(await redis.connection(), redis.keyPrefix, sessionId),
+      readLeaseHolders(await redis.connection(), (await redis.sessionLog()).keys(sessionId)),
     );
     const consumers = consumersOf(state, holders);
     const lifecycle = lifecycleOf(state);

@@ -3,7 +3,7 @@
   work of idle connections grows with edges, not connections. Each lease is renewed exactly as
   lease-3.lua renews one (lib.lua hf_renew_lease), so fencing is unchanged. The number of keys
   varies (3 per lease); on a cluster every key of one call must share a slot, so the caller
-  groups leases by slot.
+  (consumer-leases-redis.ts, lease-batches.ts) then puts leases of one partition in a call.
 
   KEYS[3i-2] meta   KEYS[3i-1] log   KEYS[3i] tomb   of lease i
   ARGV[1] lease ms   ARGV[2] tombTtlMs

@@ -1,0 +1,110 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '@holdfast/protocol';
+import { partitionOf } from '@holdfast/session-log';
+import { RedisServer } from '@holdfast/testing';
+import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+
+// Each test has its own redis-server: they count every command Redis runs.
+let server: RedisServer;
+const logs = sessionLogFactory(() => server);
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+});
+afterEach(() => logs.closeAll());
+afterAll(() => server.destroy());
+
+async function commandCalls(): Promise<(name: string) => number> {
+  const stats = await server.client().info('commandstats');
+  return (name) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+}
+
+describe('appends of many sessions in one script call per partition', () => {
+  it('carries every session of a partition queued in a flush in one call, with one TIME', async () => {
+    const log = await logs.open({ partitions: 1 });
+    const sessions = Array.from({ length: 50 }, () => uniqueId());
+    await Promise.all(sessions.map((s) => log.createSession(s)));
+    await server.client().config('RESETSTAT');
+
+    const results = await Promise.all(sessions.map((s, i) => log.append(s, { i })));
+
+    const calls = await commandCalls();
+    expect(calls('evalsha') + calls('eval')).toBe(1);
+    expect(calls('time')).toBe(1);
+    // Per one-message append: HMGET, XADD, HSET head, SPUBLISH (housekeeping is due at most once a second).
+    expect(calls('xadd')).toBe(50);
+    expect(calls('spublish')).toBe(50);
+    expect(results.every((r) => r.offset === 1 && !r.duplicate)).toBe(true);
+    for (const [i, s] of sessions.entries()) {
+      expect((await log.read(s, { from: 1 })).entries.map((e) => e.data)).toEqual([{ i }]);
+    }
+  });
+
+  it('makes one call per partition that has appends, never mixing partitions', async () => {
+    const partitions = 4;
+    const log = await logs.open({ partitions });
+    const sessions = Array.from({ length: 40 }, () => uniqueId());
+    await Promise.all(sessions.map((s) => log.createSession(s)));
+    const used = new Set(sessions.map((s) => partitionOf(s, partitions)));
+    const monitor = await server.client().monitor();
+    const keysByCall: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase().startsWith('eval')) keysByCall.push(args.slice(3, 3 + Number(args[2])));
+    });
+
+    await Promise.all(sessions.map((s) => log.append(s, 'x')));
+
+    await expect.poll(() => keysByCall.length).toBe(used.size);
+    monitor.disconnect();
+    for (const keys of keysByCall) {
+      const tags = new Set(keys.map((k) => /\{(p\d+)\}/.exec(k)?.[1]));
+      expect(tags.size).toBe(1);
+    }
+  });
+
+  it('keeps each session in order when the per-call limits split a partition over several calls', async () => {
+    const log = await logs.open({ partitions: 1, groupCommit: { maxMessagesPerCall: 3 } });
+    const sessions = Array.from({ length: 5 }, () => uniqueId());
+    await Promise.all(sessions.map((s) => log.createSession(s)));
+    await server.client().config('RESETSTAT');
+
+    const results = await Promise.all(
+      sessions.map((s) => Promise.all(Array.from({ length: 7 }, (_, i) => log.append(s, i)))),
+    );
+
+    const calls = await commandCalls();
+    expect(calls('evalsha') + calls('eval')).toBeGreaterThanOrEqual(Math.ceil(35 / 3));
+    for (const [k, s] of sessions.entries()) {
+      expect(results[k]!.map((r) => r.offset)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect((await log.read(s, { from: 1 })).entries.map((e) => e.data)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    }
+  });
+
+  it('answers each session of a call on its own: a missing, a completed and a broken session fail alone', async () => {
+    const log = await logs.open({ partitions: 1 });
+    const [fine, missing, completed, broken] = [uniqueId(), uniqueId(), uniqueId(), uniqueId()];
+    for (const s of [fine, completed, broken]) await log.createSession(s);
+    await log.completeSession(completed);
+    // A log key of the wrong type makes the XADD of that session fail inside the call.
+    await server.client().del(log.keys(broken).log);
+    await server.client().set(log.keys(broken).log, 'not a stream');
+    await server.client().config('RESETSTAT');
+
+    const outcomes = await Promise.allSettled([
+      log.append(fine, 1),
+      log.append(missing, 1),
+      log.append(completed, 1),
+      log.append(broken, 1),
+      log.append(fine, 2),
+    ]);
+
+    const calls = await commandCalls();
+    expect(calls('evalsha') + calls('eval')).toBe(1);
+    expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { offset: 1 } });
+    expect(outcomes[4]).toMatchObject({ status: 'fulfilled', value: { offset: 2 } });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.SessionNotFound } });
+    expect(outcomes[2]).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.SessionCompleted } });
+    expect(outcomes[3]).toMatchObject({ status: 'rejected', reason: expect.any(Error) });
+    expect(String((outcomes[3] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
+  });
+});
