@@ -31,11 +31,18 @@ export interface CliOptions {
    * @default 'raw'
    */
   readonly loadClient: LoadClientKind;
+  /**
+   * Record per-message stages in token-streams too (unicast-latency always does): a diagnosis
+   * run, since the trace costs the producer and edge CPU and so lowers the sessions sustained.
+   */
+  readonly traceStages: boolean;
 }
 
 export const USAGE = `npm run bench -- [--profile quick|full] [--only <bench>[,<bench>]] [--out file.json]
                    [--sessions <n>[,<n>]]   (unicast sessions, instead of the profile's)
+                   [--resume-sessions <n>]  (resume-storm clients, instead of the profile's)
                    [--pin | --no-pin] [--cpu-prof <dir>] [--source] [--quiet]
+                   [--trace-stages]   (token-streams with the per-stage trace, for diagnosis)
                    [--load-client ${LOAD_CLIENT_KINDS.join('|')}]   (default ${DEFAULT_LOAD_CLIENT})
 benchmarks: ${BENCHMARKS.join(', ')}`;
 
@@ -48,8 +55,10 @@ export function parseCli(argv: readonly string[]): CliOptions {
   let cpuProfDir: string | undefined;
   let quiet = false;
   let source = false;
+  let traceStages = false;
   let loadClient: LoadClientKind = DEFAULT_LOAD_CLIENT;
   let sessions: number[] | undefined;
+  let resumeSessions: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -83,6 +92,17 @@ export function parseCli(argv: readonly string[]): CliOptions {
         sessions = counts;
         break;
       }
+      case '--resume-sessions': {
+        const text = value();
+        const n = Number(text);
+        if (!Number.isSafeInteger(n) || n < 1) {
+          throw new Error(
+            `--resume-sessions takes a positive integer, got ${JSON.stringify(text)}\n${USAGE}`,
+          );
+        }
+        resumeSessions = n;
+        break;
+      }
       case '--out':
         out = value();
         break;
@@ -101,6 +121,9 @@ export function parseCli(argv: readonly string[]): CliOptions {
       case '--source':
         source = true;
         break;
+      case '--trace-stages':
+        traceStages = true;
+        break;
       case '--load-client': {
         const kind = value();
         if (!isLoadClientKind(kind)) throw new Error(`unknown load client ${JSON.stringify(kind)}\n${USAGE}`);
@@ -115,5 +138,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   }
   // Another size with the profile's durations (e.g. 1,000 sessions on the quick profile).
   if (sessions) profile = { ...profile, unicastSessions: sessions };
-  return { profile, only, out, pin, cpuProfDir, quiet, source, loadClient };
+  // A storm of the full profile's size (1,000 clients) without its 20,000-message storm.
+  if (resumeSessions) profile = { ...profile, resumeSessions };
+  return { profile, only, out, pin, cpuProfDir, quiet, source, loadClient, traceStages };
 }

@@ -15,19 +15,39 @@ const PROCESSES = ['producer', 'edge', 'clients'] as const;
 
 const ms = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(2) : '–');
 
-/**
- * unicast-latency, Holdfast only: where each message's time goes, per rate (medians over the
- * repeats of each stage's p50 and p99), then each process's event-loop delay and GC pauses.
- * Stages named "intended → …" count from the message's intended send time; the others are one
- * step of the append (the producer's append trace). Percentiles do not add up across rows.
- */
+/** The benchmarks that can carry the stage trace, and what their columns are. */
+const TRACED: ReadonlyArray<{ bench: string; column: (r: Row) => string }> = [
+  { bench: 'unicast-latency', column: (r) => `${Number(r.params.rate).toLocaleString('en-US')}/s` },
+  // Only with --trace-stages (the trace costs CPU the sustained-sessions figure needs).
+  { bench: 'token-streams', column: (r) => `${Number(r.params.sessions).toLocaleString('en-US')} sessions` },
+];
+
+/** The stage tables of every traced benchmark in the run (Holdfast only). */
 export function stageTables(all: readonly Row[]): string {
-  const rows = all.filter((r) => r.bench === 'unicast-latency' && r.peer === 'holdfast');
+  return TRACED.map(({ bench, column }) => stageTable(bench, column, all))
+    .filter((table) => table !== '')
+    .join('\n\n');
+}
+
+/**
+ * One benchmark, Holdfast only: where each message's time goes, per column (a rate or a
+ * session count; medians over the repeats of each stage's p50 and p99), then each process's
+ * event-loop delay and GC pauses. Stages named "intended → …" count from the message's
+ * intended send time; the others are one step of the append (the producer's append trace).
+ * Percentiles do not add up across rows.
+ */
+function stageTable(bench: string, column: (r: Row) => string, all: readonly Row[]): string {
+  const rows = all.filter(
+    (r) =>
+      r.bench === bench &&
+      r.peer === 'holdfast' &&
+      Object.keys(r.metrics).some((k) => k.startsWith('stage:')),
+  );
   if (rows.length === 0) return '';
   const median = (r: Row, metric: string): number | undefined => r.metrics[metric]?.median;
-  const rates = rows.map((r) => Number(r.params.rate));
-  const header = `| process | stage | ${rates.map((rate) => `${rate.toLocaleString('en-US')}/s p50 | p99`).join(' | ')} |`;
-  const rule = `|---|---|${rates.map(() => '---:|---:').join('|')}|`;
+  const columns = rows.map(column);
+  const header = `| process | stage | ${columns.map((c) => `${c} p50 | p99`).join(' | ')} |`;
+  const rule = `|---|---|${columns.map(() => '---:|---:').join('|')}|`;
   const figure = (r: Row, stage: string, p: 'p50' | 'p99'): number | undefined => {
     if (stage === 'intended → append acknowledged') return median(r, p === 'p50' ? 'ackP50Ms' : 'ackP99Ms');
     if (stage === 'intended → client handled') return median(r, p === 'p50' ? 'p50Ms' : 'p99Ms');
@@ -37,8 +57,8 @@ export function stageTables(all: readonly Row[]): string {
     ([process, stage]) =>
       `| ${process} | ${stage} | ${rows.map((r) => `${ms(figure(r, stage, 'p50'))} | ${ms(figure(r, stage, 'p99'))}`).join(' | ')} |`,
   );
-  const loopHeader = `| process | ${rates.map((rate) => `${rate.toLocaleString('en-US')}/s loop delay p50 / p99 / max | GC pauses (longest)`).join(' | ')} |`;
-  const loopRule = `|---|${rates.map(() => '---:|---:').join('|')}|`;
+  const loopHeader = `| process | ${columns.map((c) => `${c} loop delay p50 / p99 / max | GC pauses (longest)`).join(' | ')} |`;
+  const loopRule = `|---|${columns.map(() => '---:|---:').join('|')}|`;
   const loopLines = PROCESSES.map(
     (process) =>
       `| ${process} | ${rows
@@ -49,7 +69,7 @@ export function stageTables(all: readonly Row[]): string {
         .join(' | ')} |`,
   );
   return [
-    '### unicast-latency stages (holdfast): medians over repeats; ms',
+    `### ${bench} stages (holdfast): medians over repeats; ms`,
     '',
     header,
     rule,

@@ -1,5 +1,5 @@
 import type { Summary } from './lib/stats.js';
-import { TOKEN_STREAMS_P99_LIMIT_MS } from './benchmarks/token-streams.js';
+import { sustains, TOKEN_STREAMS_P99_LIMIT_MS } from './benchmarks/token-streams.js';
 import { stageTables } from './report-stages.js';
 import type { Row, SuiteResult } from './results.js';
 
@@ -204,9 +204,7 @@ function tokenStreamsTable(all: readonly Row[]): string {
   const limit = TOKEN_STREAMS_P99_LIMIT_MS;
   const sustained = (peer: string): string => {
     const mine = rows.filter((r) => r.peer === peer);
-    const ok = mine.filter(
-      (r) => med(r, 'p99Ms') < limit && med(r, 'saturated') === 0 && med(r, 'lost') === 0,
-    );
+    const ok = mine.filter(sustains);
     const best = Math.max(...ok.map((r) => Number(r.params.sessions)));
     if (!Number.isFinite(best)) return 'none of the counts tried';
     const tried = Math.max(...mine.map((r) => Number(r.params.sessions)));

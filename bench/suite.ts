@@ -51,6 +51,7 @@ export async function runSuite(
       loadClient: options.loadClient,
     },
     rows: [],
+    traceStages: options.traceStages,
   };
   progress.note(
     `profile ${options.profile.name}: ${options.only.join(', ')} · ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, Redis ${machine.redis}, load ${machine.loadAverageAtStart}`,

@@ -6,10 +6,12 @@
  *   npm run cluster                         # redis, 3 edges, 2 workers, the API, HAProxy
  *   npm run cluster -- --scale edge=5       # like docker compose up --scale edge=5
  *   npm run cluster -- --tls                # HAProxy terminates TLS with the dev certificate
+ *   npm run cluster -- --redis-cluster      # Redis as a 6-node Redis Cluster (docker-compose.redis-cluster.yml)
  *
- * Options: --scale <service>=<n> (repeatable), --tls, --port <n> (HAProxy: clients on n, API on
- * n+1, stats on n+2; default 8000), --data <dir> (default data/cluster: Redis data and the
- * generated secrets survive restarts), --quiet (no service output).
+ * Options: --scale <service>=<n> (repeatable), --tls, --redis-cluster, --port <n> (HAProxy:
+ * clients on n, API on n+1, stats on n+2; default 8000), --data <dir> (default data/cluster, or
+ * data/redis-cluster with --redis-cluster: Redis data and the generated secrets survive
+ * restarts), --quiet (no service output).
  *
  * Ctrl-C stops everything in order: the services first (SIGTERM: edges drain their clients),
  * then HAProxy, then Redis. Tests use startCluster() directly.
@@ -19,10 +21,19 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { composeRequiredVariables, REPO_ROOT, startCluster, type Cluster } from '@holdfast/testing';
+import { PROTOCOL_VERSION } from '@holdfast/protocol';
+import {
+  clusterComposeFiles,
+  composeRequiredVariables,
+  REPO_ROOT,
+  startCluster,
+  type Cluster,
+  type ClusterOnRedisCluster,
+  type LocalTopology,
+} from '@holdfast/testing';
 
 const USAGE =
-  'usage: npm run cluster -- [--scale <service>=<n>]... [--tls] [--port <n>] [--data <dir>] [--quiet]';
+  'usage: npm run cluster -- [--scale <service>=<n>]... [--tls] [--redis-cluster] [--port <n>] [--data <dir>] [--quiet]';
 
 function say(message: string): void {
   console.log(`holdfast cluster: ${message}`);
@@ -33,7 +44,7 @@ function say(message: string): void {
  * (the secrets) from <dataDir>/secrets.env when the environment lacks them, else new random ones
  * saved there, so tokens and API keys stay valid across restarts.
  */
-function loadVars(composeFile: string, dataDir: string): Record<string, string> {
+function loadVars(composeFiles: readonly string[], dataDir: string): Record<string, string> {
   const file = join(dataDir, 'secrets.env');
   const saved: Record<string, string> = {};
   if (existsSync(file)) {
@@ -45,7 +56,7 @@ function loadVars(composeFile: string, dataDir: string): Record<string, string> 
   const vars: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) vars[key] = value;
   let changed = false;
-  for (const name of composeRequiredVariables(composeFile)) {
+  for (const name of composeRequiredVariables(composeFiles)) {
     const fromEnv = process.env[name];
     if (fromEnv) vars[name] = fromEnv;
     else {
@@ -83,14 +94,34 @@ function workerMetrics(output: string): string {
   return port === undefined ? '' : `  metrics http://127.0.0.1:${port}/metrics`;
 }
 
-function printSummary(cluster: Cluster, tls: boolean): void {
+/** Where Redis is: the single server, or each cluster node with its role. */
+async function redisLines(cluster: Cluster | ClusterOnRedisCluster): Promise<string[]> {
+  const passwordIn = `password in ${shown(join(cluster.dataDir, 'secrets.env'))}`;
+  if ('redis' in cluster) {
+    return [
+      `redis    redis://127.0.0.1:${cluster.redis.port} (pid ${cluster.redis.process.pid}; ${passwordIn})`,
+    ];
+  }
+  const states = await cluster.redisCluster.nodeStates();
+  const nodes = cluster.redisCluster.nodes.map((node) => {
+    const state = states.find((s) => s.node === node);
+    const slots = state?.slots.map(([from, to]) => `${from}-${to}`).join(',') ?? '';
+    return `${node.name.padEnd(13)} 127.0.0.1:${node.port}  pid ${node.process.pid}  ${state?.role ?? '?'} ${slots}`;
+  });
+  const url = cluster.redisUrl.replace(/:[^:@/]*@/, ':***@');
+  const count = (role: string): number => states.filter((s) => s.role === role).length;
+  const shape = `${count('master')} masters + ${count('replica')} replicas`;
+  return [`redis    Redis Cluster, ${shape}: ${url} (${passwordIn})`, ...nodes];
+}
+
+async function printSummary(cluster: Cluster | ClusterOnRedisCluster, tls: boolean): Promise<void> {
   const apiKey = cluster.vars.API_KEYS?.split(',')[0] ?? '';
   const where = (port: number | undefined): string => `http://127.0.0.1:${port}`;
   const lines = [
     `clients  ${cluster.haproxyUrl}  (HAProxy → ${cluster.edges.length} edges; Socket.IO over WebSocket)`,
     `API      ${cluster.apiUrl}  (HAProxy → API; Authorization: Bearer ${apiKey})`,
     `stats    ${cluster.statsUrl}`,
-    `redis    redis://127.0.0.1:${cluster.redis.port} (pid ${cluster.redis.process.pid}; password in ${shown(join(cluster.dataDir, 'secrets.env'))})`,
+    ...(await redisLines(cluster)),
     ...[...cluster.edges, ...cluster.apis].map((p) => `${p.name.padEnd(8)} ${where(p.port)}  pid ${p.pid}`),
     ...cluster.workers.map((p) => `${p.name.padEnd(8)} pid ${p.pid}${workerMetrics(p.output)}`),
     `metrics  /metrics on every edge and API above, and on each worker's metrics port`,
@@ -99,7 +130,7 @@ function printSummary(cluster: Cluster, tls: boolean): void {
     '',
     'try it:',
     `  curl -s${tls ? 'k' : ''} -X POST -H 'authorization: Bearer ${apiKey}' ${cluster.apiUrl}/v1/sessions`,
-    '  → connect a Socket.IO client to the clients URL with auth { v: 1, sessionId, token }',
+    `  → connect a Socket.IO client to the clients URL with auth { v: ${PROTOCOL_VERSION}, sessionId, token }`,
     'Ctrl-C stops everything (edges drain first)',
   ];
   for (const line of lines) say(line);
@@ -110,6 +141,7 @@ async function main(): Promise<void> {
     options: {
       scale: { type: 'string', multiple: true, default: [] },
       tls: { type: 'boolean', default: false },
+      'redis-cluster': { type: 'boolean', default: false },
       port: { type: 'string', default: '8000' },
       data: { type: 'string' },
       quiet: { type: 'boolean', default: false },
@@ -123,11 +155,13 @@ async function main(): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port <= 0 || port > 65533)
     throw new Error(`--port ${values.port}: not a port`);
-  const dataDir = resolve(values.data ?? join(REPO_ROOT, 'data', 'cluster'));
+  const redisCluster = values['redis-cluster'] ?? false;
+  // Its own default folder: a single Redis's data and a cluster's nodes never share one.
+  const dataDir = resolve(values.data ?? join(REPO_ROOT, 'data', redisCluster ? 'redis-cluster' : 'cluster'));
   mkdirSync(dataDir, { recursive: true });
-  const composeFile = join(REPO_ROOT, 'docker-compose.yml');
+  const composeFiles = clusterComposeFiles({ redisCluster });
 
-  const running: { cluster?: Cluster } = {};
+  const running: { cluster?: LocalTopology } = {};
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -147,23 +181,27 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  say(`starting ${shown(composeFile)} as local processes (data in ${shown(dataDir)})`);
-  const cluster = await startCluster({
-    composeFile,
+  say(`starting ${composeFiles.map(shown).join(' + ')} as local processes (data in ${shown(dataDir)})`);
+  const startedAt = Date.now();
+  const options = {
     dataDir,
-    vars: loadVars(composeFile, dataDir),
+    vars: loadVars(composeFiles, dataDir),
     scale: parseScale(values.scale ?? []),
     tls: values.tls,
     ports: { edges: port, api: port + 1, stats: port + 2 },
     detached: true,
     ...(values.quiet ? {} : { onLine: (name: string, line: string) => console.log(`[${name}] ${line}`) }),
-  });
+  };
+  const cluster = redisCluster
+    ? await startCluster({ ...options, redisCluster: true })
+    : await startCluster(options);
   running.cluster = cluster;
   if (stopping) {
     await cluster.stop(); // Ctrl-C came during start-up
     return;
   }
-  printSummary(cluster, values.tls ?? false);
+  say(`up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  await printSummary(cluster, values.tls ?? false);
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mode = process.argv[2];
 const BINARIES = {
-  // redis-cli builds the Redis Cluster of the cluster tests (redis-cli --cluster create).
+  // redis-cli builds the Redis Cluster of the cluster tests and of `npm run cluster --
+  // --redis-cluster` (redis-cli --cluster create, in deploy/redis-cluster-init.sh).
   test: ['redis-server', 'redis-cli', 'haproxy', 'openssl', 'chromium'],
-  cluster: ['redis-server', 'haproxy', 'openssl'],
+  cluster: ['redis-server', 'redis-cli', 'haproxy', 'openssl'],
   start: ['redis-server'],
   all: ['redis-server', 'haproxy', 'openssl'],
 };

@@ -8,4 +8,6 @@ export interface BenchContext {
   readonly progress: Progress;
   readonly systems: SystemOptions;
   readonly rows: Row[];
+  /** token-streams records per-message stages too (--trace-stages). */
+  readonly traceStages: boolean;
 }

@@ -172,10 +172,11 @@ export async function measureDelivery(
   spec: RunSpec,
 ): Promise<DeliveryFigures> {
   const sinkArgs = p.sink ? { sink: p.sink } : {};
-  // Token streams are open loop too, each token with its intended time; only the fixed-rate runs
-  // (unicast-latency) carry the stage trace.
+  // Token streams are open loop too, each token with its intended time; the fixed-rate runs
+  // (unicast-latency) carry the stage trace, token streams only when asked (--trace-stages).
   const open = spec.rate !== undefined || spec.pattern === 'tokens';
-  const traced = spec.rate !== undefined && p.system === 'holdfast';
+  const traced =
+    p.system === 'holdfast' && (spec.rate !== undefined || (spec.pattern === 'tokens' && ctx.traceStages));
   await p.clients.call('reset');
   p.clients.on('delivered', (delivered) => p.producer.notify('credit', delivered));
   await p.clients.call('report', { everyMs: open ? 0 : 5 });
@@ -205,12 +206,22 @@ export async function measureDelivery(
   const delivered = snap1.delivered - snap0.delivered;
   const serverCpu = Object.keys(p.serverPids).reduce((sum, name) => sum + (cpu[name] ?? 0), 0);
   const perMsg = (value: number): number => (delivered > 0 ? value / delivered : NaN);
+  const commands = commandDelta(cmd0, cmd1);
+  // Which commands make up the per-message figure (scripts' inner commands included): the
+  // evidence for where Redis's work per message goes, printed with the step.
+  const byCommand = Object.entries(commands.byCommand)
+    .map(([name, calls]) => [name, perMsg(calls)] as const)
+    .filter(([, perMessage]) => perMessage >= 0.005)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, perMessage]) => `${name} ${perMessage.toFixed(2)}`);
+  if (byCommand.length > 0)
+    ctx.progress.note(`Redis commands per delivered message: ${byCommand.join(', ')}`);
   return {
     msgPerSec: delivered / seconds,
     serverCpuUsPerMsg: perMsg(serverCpu),
     redisCpuUsPerMsg: perMsg(cpu.redis ?? 0),
     clientCpuUsPerMsg: perMsg(cpu.clients ?? 0),
-    redisCmdsPerMsg: perMsg(commandDelta(cmd0, cmd1).total),
+    redisCmdsPerMsg: perMsg(commands.total),
     p50Ms: snap1.latency.p50 / 1000,
     p99Ms: snap1.latency.p99 / 1000,
     p999Ms: snap1.latency.p999 / 1000,

@@ -100,13 +100,15 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
           replayMsgPerSec: snap.delivered / seconds,
           edgeCpuUsPerMsg: (cpu.edge ?? 0) / snap.delivered,
           redisCpuUsPerMsg: (cpu.redis ?? 0) / snap.delivered,
+          // The load clients share the machine: their handshakes and reads take CPU from the edge.
+          clientsCpuUsPerMsg: (cpu.clients ?? 0) / snap.delivered,
           lost,
           duplicates: snap.duplicates,
           expected: total,
           handshakeRetries,
         });
         progress.stepDone(
-          `${seconds.toFixed(2)} s to catch up, ${Math.round(snap.delivered / seconds).toLocaleString('en-US')} msg/s, lost ${lost}, dup ${snap.duplicates}, refused handshakes retried ${handshakeRetries}`,
+          `${seconds.toFixed(2)} s to catch up, ${Math.round(snap.delivered / seconds).toLocaleString('en-US')} msg/s, CPU s edge ${((cpu.edge ?? 0) / 1e6).toFixed(2)} · Redis ${((cpu.redis ?? 0) / 1e6).toFixed(2)} · clients ${((cpu.clients ?? 0) / 1e6).toFixed(2)}, lost ${lost}, dup ${snap.duplicates}, refused handshakes retried ${handshakeRetries}`,
         );
       }
       ctx.rows.push(totals(hf.build(), ['lost', 'duplicates', 'handshakeRetries']), floor.build());

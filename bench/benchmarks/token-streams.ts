@@ -1,6 +1,7 @@
 import type { TokenStreamShape } from '../systems/token-streams.js';
 import type { BenchContext } from './context.js';
 import { connectPeers, measureDelivery, startDeliveryPeers, type DeliveryPeer } from './delivery-peers.js';
+import type { Row } from '../results.js';
 import { RowBuilder, totals } from './row-builder.js';
 
 const LOSS = ['lost', 'duplicates', 'errors'];
@@ -25,10 +26,21 @@ const SHAPE: TokenStreamShape = {
  * token-streams: the real workload of an agent service, many quiet sessions each receiving a
  * token stream with one send at a time per session (Holdfast: one awaited append; Socket.IO:
  * emit). For each session count of the profile, smallest first, every system runs the same
- * schedule; latency counts from each token's intended time at the clients. A system whose p99
- * reaches the limit, loses a message or falls behind the schedule is not run at larger counts:
- * the largest count it passed is the most sessions it sustains.
+ * schedule; latency counts from each token's intended time at the clients. A system whose
+ * median p99 over the count's repeats reaches the limit, or that loses a message or falls behind
+ * the schedule in any repeat, is not run at larger counts: the largest count it passed is the
+ * most sessions it sustains.
  */
+/** Whether a row's system sustained its session count: median p99 under the limit, nothing lost, never saturated. */
+export function sustains(row: Row): boolean {
+  const median = (metric: string): number => row.metrics[metric]?.median ?? NaN;
+  return (
+    median('p99Ms') < TOKEN_STREAMS_P99_LIMIT_MS &&
+    (row.metrics['lost']?.max ?? 0) === 0 &&
+    (row.metrics['saturated']?.max ?? 0) === 0
+  );
+}
+
 export async function tokenStreams(ctx: BenchContext): Promise<void> {
   const { profile, progress } = ctx;
   const counts = [...profile.tokenSessions].sort((a, b) => a - b);
@@ -36,7 +48,7 @@ export async function tokenStreams(ctx: BenchContext): Promise<void> {
   const fsync = 'everysec';
   // One set of systems with the largest count connected; smaller counts use the first sessions
   // and leave the rest idle, so connecting thousands of clients happens once.
-  const setup = await startDeliveryPeers(ctx, fsync, most, ['emit', 'awaited']);
+  const setup = await startDeliveryPeers(ctx, fsync, most, ['emit', 'awaited'], ctx.traceStages);
   progress.begin('token-streams', counts.length * profile.repeats * setup.peers.length);
   try {
     await connectPeers(setup, most);
@@ -60,14 +72,20 @@ export async function tokenStreams(ctx: BenchContext): Promise<void> {
             tokens: SHAPE,
           });
           builders[i]?.add(figures);
-          if (figures.saturated || figures.lost > 0 || figures.p99Ms >= TOKEN_STREAMS_P99_LIMIT_MS)
-            givenUp.add(p);
           progress.stepDone(
             `p50 ${figures.p50Ms.toFixed(2)} ms, p99 ${figures.p99Ms.toFixed(2)} ms, ${Math.round(figures.msgPerSec).toLocaleString('en-US')} msg/s, lost ${figures.lost}`,
           );
         }
       }
-      for (const b of builders) if (b.runs > 0) ctx.rows.push(totals(b.build(), LOSS));
+      for (const [i, b] of builders.entries()) {
+        if (b.runs === 0) continue;
+        const row = totals(b.build(), LOSS);
+        ctx.rows.push(row);
+        // Judged as the report judges it, on the count's median p99 over its repeats (one noisy
+        // repeat must not stop a system the median says sustains the count), and on any loss
+        // or saturation in any repeat.
+        if (!sustains(row)) givenUp.add(setup.peers[i] as DeliveryPeer);
+      }
     }
   } finally {
     await setup.stop();

@@ -11,7 +11,9 @@ const PAD = '.'.repeat(MAX_BYTES);
  * is measured from, so a producer that falls behind shows as latency, not as a slower rate.
  */
 export function makePayload(seq: number, intendedMicros: number, bytes = MESSAGE_BYTES): string {
-  const head = `${seq}:${intendedMicros}:`;
+  // Whole µs: the edge's stage trace finds intended times with a digits-only pattern, and the
+  // token-stream schedule computes fractional ones.
+  const head = `${seq}:${Math.round(intendedMicros)}:`;
   return head + PAD.slice(0, Math.max(0, Math.min(bytes, MAX_BYTES) - head.length));
 }
 

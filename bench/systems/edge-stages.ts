@@ -9,6 +9,11 @@ export const EDGE_STAGES = {
   written: 'intended → frame written',
 } as const;
 
+/** An engine.io connection, as far as this needs it. */
+interface EngineSocket {
+  on(event: 'packetCreate', f: (packet: { data?: unknown }) => void): void;
+}
+
 /** The parts of an edge this reads (private to EdgeServer: a bench may look, product code not). */
 interface EdgeInternals {
   readonly live: {
@@ -18,12 +23,8 @@ interface EdgeInternals {
   };
   readonly io: {
     readonly engine: {
-      on(
-        event: 'connection',
-        listener: (socket: {
-          on(event: 'packetCreate', f: (packet: { data?: unknown }) => void): void;
-        }) => void,
-      ): void;
+      readonly clients: Record<string, EngineSocket>;
+      on(event: 'connection', listener: (socket: EngineSocket) => void): void;
     };
   };
 }
@@ -34,20 +35,35 @@ interface EdgeInternals {
  * time (the monotonic clock every bench process shares). Reads the edge's own objects from
  * outside (its live connection's `smessage` events, engine.io's `packetCreate`), so the
  * product code carries no bench hook; parsing every notification costs the edge CPU, so it
- * runs only while `enabled()` says so (the latency benchmark, not the throughput one).
+ * runs only while tracing (the latency benchmark, not the throughput one). The `packetCreate`
+ * listener is added to a connection only once tracing is on: a listener per connection costs
+ * an idle connection about 150 bytes of heap, which the idle benchmarks would count against
+ * the edge. Returns the switch.
  */
-export function recordEdgeStages(edge: EdgeServer, stages: StageRecorder, enabled: () => boolean): void {
+export function recordEdgeStages(edge: EdgeServer, stages: StageRecorder): (tracing: boolean) => void {
   const { live, io } = (edge as unknown as { parts: EdgeInternals }).parts;
+  let enabled = false;
   live.redis.prependListener('smessage', (_channel, message) => {
-    if (!enabled()) return;
+    if (!enabled) return;
     const now = nowMicros();
     for (const intended of intendedTimes(message)) stages.record(EDGE_STAGES.notified, now - intended);
   });
+  const onPacket = (packet: { data?: unknown }): void => {
+    if (!enabled || typeof packet.data !== 'string') return;
+    const now = nowMicros();
+    for (const intended of intendedTimes(packet.data)) stages.record(EDGE_STAGES.written, now - intended);
+  };
+  const traced = new WeakSet<EngineSocket>();
+  const trace = (socket: EngineSocket): void => {
+    if (traced.has(socket)) return;
+    traced.add(socket);
+    socket.on('packetCreate', onPacket);
+  };
   io.engine.on('connection', (socket) => {
-    socket.on('packetCreate', (packet) => {
-      if (!enabled() || typeof packet.data !== 'string') return;
-      const now = nowMicros();
-      for (const intended of intendedTimes(packet.data)) stages.record(EDGE_STAGES.written, now - intended);
-    });
+    if (enabled) trace(socket);
   });
+  return (tracing) => {
+    enabled = tracing;
+    if (tracing) for (const socket of Object.values(io.engine.clients)) trace(socket);
+  };
 }

@@ -7,21 +7,21 @@ import { EdgeServer, loadEdgeConfig } from '@holdfast/edge';
 import { serve } from '../lib/ipc.js';
 import { StageRecorder } from '../lib/stages.js';
 import { recordEdgeStages } from './edge-stages.js';
-import { memoryAfterGc } from './memory.js';
+import { heapSnapshotAfterGc, memoryAfterGc } from './memory.js';
 
 const config = loadEdgeConfig();
 const edge = await EdgeServer.start(config);
 const stages = new StageRecorder();
-let tracing = false;
-recordEdgeStages(edge, stages, () => tracing);
+const setTracing = recordEdgeStages(edge, stages);
 
 serve({
   info: () => ({ port: edge.port }),
   connections: () => edge.connectionCount,
   memory: () => memoryAfterGc(),
+  heapSnapshot: heapSnapshotAfterGc,
   /** Start a stage window (per-message stages on or off, event-loop delay always). */
   resetStages: ({ trace }: { trace: boolean }) => {
-    tracing = trace;
+    setTracing(trace);
     stages.reset();
   },
   stages: () => stages.read(),

@@ -11,7 +11,7 @@ import { Server, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { serve } from '../lib/ipc.js';
 import { sleep } from '../lib/stats.js';
-import { memoryAfterGc } from './memory.js';
+import { heapSnapshotAfterGc, memoryAfterGc } from './memory.js';
 import { ProducerDriver, type RunSpec, type Sink } from './producer-driver.js';
 
 const mode = process.env.MODE === 'recovery' ? 'recovery' : 'plain';
@@ -60,6 +60,7 @@ serve({
   stop: () => driver.stop(),
   credit: (delivered: number) => driver.credit(delivered),
   memory: () => memoryAfterGc(),
+  heapSnapshot: heapSnapshotAfterGc,
   /** Emit `count` messages to one session, yielding now and then (the slow-consumer backlog). */
   backlog: async ({ session, count }: { session: number; count: number }) => {
     for (let i = 0; i < count; i++) {

@@ -1,5 +1,6 @@
-import { type ServiceProcess, waitFor } from '@holdfast/testing';
-import { waitForProcessState } from './redis-control.js';
+import { type RedisCluster, type ServiceProcess, waitFor } from '@holdfast/testing';
+import { killMaster, moveSlots } from './cluster-faults.js';
+import { waitForProcessState, type RedisControl } from './redis-control.js';
 import { injectRedisLinkFault, type BlackholeLink } from './redis-link-faults.js';
 import type { FaultKind } from './schedule.js';
 import { sleep } from './sleep.js';
@@ -20,7 +21,7 @@ export async function injectFault(
   target: number,
   blackholeLink: BlackholeLink = 'any',
 ): Promise<string> {
-  const { cluster, redis, clientProxies } = topology;
+  const { cluster, clientProxies } = topology;
   const edge = kind.startsWith('edge_') ? await busiestEdge(cluster.edges, target) : cluster.edges[0]!;
   switch (kind) {
     case 'edge_kill':
@@ -55,20 +56,32 @@ export async function injectFault(
       proxy.restore();
       return `client proxy ${target % clientProxies.length}: half-open blackhole for ${BLACKHOLE_MS} ms`;
     }
-    case 'redis_kill':
+    case 'redis_kill': {
+      const redis = standaloneRedis(topology, kind);
       await redis.kill();
       await sleep(DOWN_BEFORE_RESTART_MS);
       await redis.start();
       return `redis SIGKILL, restarted (${redis.persistence})`;
+    }
     case 'redis_pause_writes':
-      await redis.command((r) => r.call('CLIENT', 'PAUSE', String(REDIS_PAUSE_MS), 'WRITE'));
+      await standaloneRedis(topology, kind).command((r) =>
+        r.call('CLIENT', 'PAUSE', String(REDIS_PAUSE_MS), 'WRITE'),
+      );
       await sleep(REDIS_PAUSE_MS);
       return `redis CLIENT PAUSE ${REDIS_PAUSE_MS} WRITE`;
-    case 'redis_stop':
+    case 'redis_stop': {
+      const redis = standaloneRedis(topology, kind);
       await redis.freeze(true);
       await sleep(REDIS_STOP_MS);
       await redis.freeze(false);
       return `redis SIGSTOP for ${REDIS_STOP_MS} ms, then SIGCONT`;
+    }
+    case 'master_kill':
+      return killMaster(redisClusterOf(topology, kind), target);
+    case 'master_kill_stale_replica':
+      return killMaster(redisClusterOf(topology, kind), target, { staleReplica: true });
+    case 'slot_move':
+      return moveSlots(redisClusterOf(topology, kind), target);
     case 'worker_kill': {
       const worker = cluster.workers[target % cluster.workers.length]!;
       await worker.kill();
@@ -93,6 +106,16 @@ export async function injectFault(
         blackholeLink,
       );
   }
+}
+
+function standaloneRedis(topology: Topology, kind: FaultKind): RedisControl {
+  if (!topology.redis) throw new Error(`${kind} needs the standalone topology (one redis-server)`);
+  return topology.redis;
+}
+
+function redisClusterOf(topology: Topology, kind: FaultKind): RedisCluster {
+  if (!topology.redisCluster) throw new Error(`${kind} needs --topology redis-cluster`);
+  return topology.redisCluster;
 }
 
 /**

@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
-import { InboundQueue } from '@holdfast/inbound-queue';
-import { sessionKeys } from '@holdfast/session-log';
+import { InboundQueue, bullConnection } from '@holdfast/inbound-queue';
+import { createRedisLink, sessionKeys } from '@holdfast/session-log';
 
 /**
  * Where every session's inbound messages stand, read straight from Redis: tells a backlog the
@@ -29,10 +28,17 @@ export async function takeInboxCensus(
   redisUrl: string,
   keyPrefix: string,
   sessionIds: readonly string[],
+  inboundQueues = 1,
 ): Promise<InboxCensus> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
+  // One server or a cluster, as the services connect (a session's keys share one hash tag).
+  const redis = createRedisLink(redisUrl, 'command', { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
   redis.on('error', () => undefined);
-  const queue = new InboundQueue({ url: redisUrl, maxRetriesPerRequest: null }, keyPrefix);
+  const bull = bullConnection(redisUrl);
+  const queue = new InboundQueue(
+    bull.onCluster ? bull.connection : { url: redisUrl, maxRetriesPerRequest: null },
+    keyPrefix,
+    inboundQueues,
+  );
   const census: InboxCensus = {
     settled: 0,
     backlog: 0,
@@ -67,6 +73,7 @@ export async function takeInboxCensus(
     }
   } finally {
     await queue.close().catch(() => undefined);
+    await bull.close();
     redis.disconnect();
   }
   return census;

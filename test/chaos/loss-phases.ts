@@ -38,6 +38,7 @@ export async function runLossPhase(
   onLossyWindow: () => void = () => undefined,
 ): Promise<LossWindow> {
   const { redis } = topology;
+  if (!redis) throw new Error(`${kind} needs the standalone topology (one redis-server)`);
   const event = faults.begin(kind, '', () => 0, []);
   const startedAt = event.startedAt;
   let detail: string;

@@ -1,11 +1,16 @@
 import { randomSeed } from '@holdfast/testing';
 import { BLACKHOLE_LINKS, type BlackholeLink } from './redis-link-faults.js';
-import { FAULT_KINDS, type FaultKind } from './schedule.js';
+import { CLUSTER_FAULT_KINDS, FAULT_KINDS, type FaultKind } from './schedule.js';
 
 export type ProfileName = 'short' | 'long';
 
+/** What the services run on: one redis-server (the compose setting) or a local Redis Cluster. */
+export const TOPOLOGIES = ['standalone', 'redis-cluster'] as const;
+export type TopologyName = (typeof TOPOLOGIES)[number];
+
 export interface ChaosOptions {
   readonly profile: ProfileName;
+  readonly topology: TopologyName;
   readonly seed: number;
   /** How long faults are injected under load (the data-loss phases and the final drain come after). */
   readonly chaosMs: number;
@@ -48,7 +53,7 @@ const PROFILES: Record<
   ProfileName,
   Omit<
     ChaosOptions,
-    'profile' | 'seed' | 'reportPath' | 'verbose' | 'faultKinds' | 'inboxSweep' | 'blackholeLink'
+    'profile' | 'topology' | 'seed' | 'reportPath' | 'verbose' | 'faultKinds' | 'inboxSweep' | 'blackholeLink'
   >
 > = {
   // About 2.5 minutes in all on a 2-core machine: start-up ~15 s, one round of every fault
@@ -87,10 +92,15 @@ export const USAGE = `npm run chaos -- [options]
 
   --profile short|long   short (default): ~2.5 minutes, every kind of fault at least once (CI);
                          long: random faults for --duration
+  --topology standalone|redis-cluster
+                         standalone (default): one redis-server, as compose runs it;
+                         redis-cluster: a local Redis Cluster (3 masters + 3 replicas), the
+                         faults ${CLUSTER_FAULT_KINDS.join(', ')}
+                         and no data-loss phases (a master kill loses data instead)
   --duration 90s|30m|1h  how long faults are injected (short: 45s, but at least one round; long: 30m)
   --seed N               replay the fault schedule of an earlier run (printed at start)
   --sessions N           sessions under load (short: 200, long: 300)
-  --faults K1,K2,...     only these kinds of fault (to chase one finding), of:
+  --faults K1,K2,...     only these kinds of fault (to chase one finding), of the topology's:
                          ${FAULT_KINDS.join(', ')}
   --blackhole-link edge|other|any
                          whose Redis link redis_link_blackhole cuts: the busiest edge's, a
@@ -122,6 +132,7 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
   if (args.has('help')) throw new Error(USAGE);
   const known = [
     'profile',
+    'topology',
     'duration',
     'seed',
     'sessions',
@@ -142,6 +153,12 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
     throw new Error(`--profile must be short or long, got '${profileArg}'`);
   }
   const profile = PROFILES[profileArg];
+  const topology = str(args.get('topology')) ?? 'standalone';
+  if (!(TOPOLOGIES as readonly string[]).includes(topology)) {
+    throw new Error(`--topology must be one of ${TOPOLOGIES.join(', ')}, got '${topology}'`);
+  }
+  const onCluster = topology === 'redis-cluster';
+  const kindsOfTopology = defaultFaultKinds(topology as TopologyName);
   const duration = str(args.get('duration'));
   const seed = str(args.get('seed'));
   const sessions = str(args.get('sessions'));
@@ -154,25 +171,32 @@ export function parseOptions(argv: readonly string[]): ChaosOptions {
   return {
     ...profile,
     profile: profileArg,
+    topology: topology as TopologyName,
     seed: seed === undefined ? randomSeed() : integer('--seed', seed, 0),
     chaosMs: duration === undefined ? profile.chaosMs : parseDuration(duration),
     sessions: sessions === undefined ? profile.sessions : integer('--sessions', sessions, 1),
-    faultKinds: faults === undefined ? FAULT_KINDS : faultKinds(faults),
+    faultKinds: faults === undefined ? kindsOfTopology : faultKinds(faults, kindsOfTopology),
     blackholeLink: blackholeLink as BlackholeLink,
     completeShare:
       completeShare === undefined ? profile.completeShare : share('--complete-share', completeShare),
-    lossPhases: !args.has('no-loss-phases'),
+    // The data-loss phases restart one redis-server with other settings: no cluster counterpart.
+    lossPhases: !onCluster && !args.has('no-loss-phases'),
     inboxSweep: !args.has('no-inbox-sweep'),
     reportPath: str(args.get('report')) ?? 'test-artifacts/chaos-report.json',
     verbose: args.has('verbose'),
   };
 }
 
-function faultKinds(text: string): FaultKind[] {
+/** Every kind of fault a round fires on `topology`. */
+export function defaultFaultKinds(topology: TopologyName): readonly FaultKind[] {
+  return topology === 'redis-cluster' ? CLUSTER_FAULT_KINDS : FAULT_KINDS;
+}
+
+function faultKinds(text: string, allowed: readonly FaultKind[]): FaultKind[] {
   const kinds = text.split(',').map((k) => k.trim());
   for (const kind of kinds) {
-    if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
-      throw new Error(`--faults: unknown kind '${kind}'; kinds: ${FAULT_KINDS.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(kind)) {
+      throw new Error(`--faults: '${kind}' is not a fault of this topology; kinds: ${allowed.join(', ')}`);
     }
   }
   return kinds as FaultKind[];

@@ -5,8 +5,7 @@ import type { Accounts } from './accounting.js';
 import type { CompletionAccounts, CompletionRequest } from './completion-accounts.js';
 import type { FaultEvent, FaultLog } from './fault-log.js';
 import { formatCensus, type InboxCensus } from './inbox-census.js';
-import type { ChaosOptions } from './options.js';
-import { FAULT_KINDS } from './schedule.js';
+import { defaultFaultKinds, type ChaosOptions } from './options.js';
 import type { StuckSession } from './stuck-sessions.js';
 
 export interface LatencySummary {
@@ -64,14 +63,16 @@ export function resumeTimes(faults: FaultLog): ChaosReport['resumeMs'] {
 
 export function replayCommand(options: ChaosOptions): string {
   const parts = ['npm run chaos --', `--profile ${options.profile}`, `--seed ${options.seed}`];
+  if (options.topology !== 'standalone') parts.push(`--topology ${options.topology}`);
   const defaultMs = options.profile === 'short' ? 45_000 : 30 * 60_000;
   if (options.chaosMs !== defaultMs) parts.push(`--duration ${Math.round(options.chaosMs / 1000)}s`);
-  if (options.faultKinds.length < FAULT_KINDS.length) parts.push(`--faults ${options.faultKinds.join(',')}`);
+  if (options.faultKinds.length < defaultFaultKinds(options.topology).length)
+    parts.push(`--faults ${options.faultKinds.join(',')}`);
   if (options.sessions !== (options.profile === 'short' ? 200 : 300))
     parts.push(`--sessions ${options.sessions}`);
   if (options.blackholeLink !== 'any') parts.push(`--blackhole-link ${options.blackholeLink}`);
   if (options.completeShare !== 0.15) parts.push(`--complete-share ${options.completeShare}`);
-  if (!options.lossPhases) parts.push('--no-loss-phases');
+  if (!options.lossPhases && options.topology === 'standalone') parts.push('--no-loss-phases');
   if (!options.inboxSweep) parts.push('--no-inbox-sweep');
   return parts.join(' ');
 }

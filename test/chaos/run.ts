@@ -7,11 +7,14 @@
  *   npm run chaos                                  # short profile (~2 min, CI): every fault once
  *   npm run chaos -- --seed 1234                   # replay a run
  *   npm run chaos -- --profile long --duration 30m
+ *   npm run chaos -- --topology redis-cluster     # on a local Redis Cluster: master kills, slot moves
  */
 import { createProducer } from '@holdfast/producer';
 import { Random, waitFor } from '@holdfast/testing';
 import { settle, failures } from './accounting.js';
 import { ClientFleet, type ChaosClient, type ClientKind } from './clients.js';
+import { healRedisCluster } from './cluster-faults.js';
+import { startClusterTopology } from './cluster-topology.js';
 import { factsOf, judgeCompletion, settleCompletions } from './completion-accounts.js';
 import { CompletionDriver } from './completions.js';
 import { FaultLog } from './fault-log.js';
@@ -40,7 +43,8 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   const random = new Random(options.seed);
   console.log(
-    `chaos: profile ${options.profile}, seed ${options.seed}, ${options.sessions} sessions, ` +
+    `chaos: profile ${options.profile}, topology ${options.topology}, seed ${options.seed}, ` +
+      `${options.sessions} sessions, ` +
       `${Math.round(options.chaosMs / 1000)} s of faults${options.lossPhases ? ' + data-loss phases' : ''}`,
   );
   console.log(`chaos: replay with: ${replayCommand(options)}`);
@@ -51,8 +55,14 @@ async function main(): Promise<number> {
     if (line.includes('orphaned inbox run re-submitted')) workerEvents.inboxRunsResubmitted++;
     if (options.verbose) console.log(`  ${name} | ${line}`);
   };
-  console.log('chaos: starting Redis, 3 edges, 2 workers, the API and HAProxy ...');
-  const topology = await startTopology(onLine, { inboxSweep: options.inboxSweep });
+  const onCluster = options.topology === 'redis-cluster';
+  console.log(
+    `chaos: starting ${onCluster ? 'a Redis Cluster (3 masters + 3 replicas)' : 'Redis'}, ` +
+      `3 edges, 2 workers, the API and HAProxy ...`,
+  );
+  const topology = await (onCluster ? startClusterTopology : startTopology)(onLine, {
+    inboxSweep: options.inboxSweep,
+  });
   const stopTopology = once(() => topology.stop());
   process.once('SIGINT', () => void stopTopology().finally(() => process.exit(130)));
   try {
@@ -74,7 +84,7 @@ async function runLoad(
     `chaos: cluster up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (HAProxy ${cluster.haproxyUrl})`,
   );
   const producer = createProducer({
-    redis: topology.redis.url,
+    redis: topology.redisUrl,
     keyPrefix: topology.keyPrefix,
     // Short, so a paused or stopped Redis turns into indeterminate appends that are retried.
     commandTimeoutMs: 2_000,
@@ -126,6 +136,8 @@ async function runLoad(
   const faultErrors: string[] = [];
   const recoveryFailures: string[] = [];
   const lossWindows: LossWindow[] = [];
+  // A failover rotates the epoch of every session of the shard: each must reach clients as resets.
+  const masterKills: number[] = [];
   try {
     // The chaos phase: faults one after another, every kind at least once.
     const schedule = faultSchedule(random.fork(17), options.faultGapMs, options.faultKinds);
@@ -145,6 +157,7 @@ async function runLoad(
           detail: await injectFault(topology, plan.kind, plan.target, options.blackholeLink),
         });
         faults.end(event);
+        if (plan.kind.startsWith('master_kill')) masterKills.push(event.startedAt);
       } catch (error) {
         faults.end(event, error);
         faultErrors.push(`${plan.kind}: ${event.error}`);
@@ -189,7 +202,8 @@ async function runLoad(
 
     // Every completion acknowledged (and, after data loss, looked up again).
     progress.phase = 'complete';
-    if (options.lossPhases) await completions.recheckAfterLoss();
+    // A master kill can lose an acknowledged completion too (asynchronous replication).
+    if (options.lossPhases || masterKills.length > 0) await completions.recheckAfterLoss();
     else await completions.settle();
 
     // Load stops; every session must drain to its head.
@@ -198,7 +212,7 @@ async function runLoad(
     await Promise.all([producers.stop(), fleet.stopLoad()]);
     const sessionIds = ledgers.map((l) => l.sessionId);
     const census = (): Promise<InboxCensus> =>
-      takeInboxCensus(topology.redis.url, topology.keyPrefix, sessionIds);
+      takeInboxCensus(topology.redisUrl, topology.keyPrefix, sessionIds, topology.inboundQueues);
     const inboxesAtDrainStart = await census();
     console.log(`chaos: inboxes as the drain starts: ${formatCensus(inboxesAtDrainStart)}`);
     const undrained = await drain(ledgers, fleet, producer, options.drainTimeoutMs, (id) =>
@@ -208,7 +222,7 @@ async function runLoad(
     const stuck = await describeStuckSessions(
       fleet.clients,
       new Set(undrained),
-      topology.redis,
+      topology.redisUrl,
       topology.keyPrefix,
     );
     for (const s of stuck) console.log(`chaos: not drained: ${formatStuckSession(s)}`);
@@ -231,6 +245,10 @@ async function runLoad(
       const resets = ledgers.reduce((n, l) => n + l.resets.filter((r) => r.at >= w.crashedAt).length, 0);
       return resets === 0 ? [`${w.kind}: Redis lost data but no client got a reset`] : [];
     });
+    for (const killedAt of masterKills) {
+      const resets = ledgers.reduce((n, l) => n + l.resets.filter((r) => r.at >= killedAt).length, 0);
+      if (resets === 0) unsurfaced.push('master_kill: a shard failed over but no client got a reset');
+    }
     const stuckInboxes = inboxesAtEnd.orphaned + inboxesAtEnd.unscheduled;
     const failed = [
       ...failures(accounts, faultErrors, unsurfaced),
@@ -389,8 +407,10 @@ async function drain(
 async function heal(topology: Topology): Promise<void> {
   for (const proxy of topology.clientProxies) proxy.restore();
   healRedisLinks(topology);
-  if (!topology.redis.running) await topology.redis.start().catch(() => undefined);
-  else await topology.redis.freeze(false).catch(() => undefined);
+  const { redis, redisCluster } = topology;
+  if (redisCluster) await healRedisCluster(redisCluster);
+  if (redis && !redis.running) await redis.start().catch(() => undefined);
+  else await redis?.freeze(false).catch(() => undefined);
   for (const p of [...topology.cluster.edges, ...topology.cluster.workers]) {
     p.signal('SIGCONT');
     if (!p.running) await p.restart().catch(() => undefined);

@@ -15,7 +15,30 @@ export const FAULT_KINDS = [
   'all_edges_kill',
   ...REDIS_LINK_FAULT_KINDS,
 ] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/**
+ * The faults of the Redis Cluster topology (`--topology redis-cluster`): the process and client
+ * faults, which involve no single Redis, and two of the cluster's own. The single-server faults
+ * (redis_kill, redis_pause_writes, redis_stop) and the Redis link proxies have no counterpart:
+ * ioredis's Cluster client connects to the addresses the nodes announce, not through a proxy.
+ */
+export const CLUSTER_FAULT_KINDS = [
+  'edge_kill',
+  'edge_term',
+  'edge_stop',
+  'client_cut',
+  'client_blackhole',
+  'worker_kill',
+  'all_edges_kill',
+  // kill -9 of a master holding sessions, its replica promoted, the old master back as a replica.
+  'master_kill',
+  // The same, its replica cut off from it for 1.5 s before: acknowledged appends are lost.
+  'master_kill_stale_replica',
+  // redis-cli --cluster reshard of some slots from one master to another under load.
+  'slot_move',
+] as const;
+
+export type FaultKind = (typeof FAULT_KINDS)[number] | (typeof CLUSTER_FAULT_KINDS)[number];
 
 /** Faults of the data-loss phases: Redis loses acknowledged writes and clients must be told. */
 export const LOSS_KINDS = ['redis_loss_everysec', 'redis_loss_no_persistence'] as const;

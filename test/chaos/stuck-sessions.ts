@@ -1,6 +1,5 @@
-import { sessionKeys } from '@holdfast/session-log';
+import { createRedisLink, sessionKeys, type RedisLink } from '@holdfast/session-log';
 import type { ChaosClient } from './clients.js';
-import type { RedisControl } from './redis-control.js';
 
 /**
  * What a session that did not drain looked like at the end, from both sides: the client (its
@@ -42,14 +41,22 @@ export interface StuckSession {
 export async function describeStuckSessions(
   clients: readonly ChaosClient[],
   sessionIds: ReadonlySet<string>,
-  redis: RedisControl,
+  redisUrl: string,
   keyPrefix: string,
 ): Promise<StuckSession[]> {
   const stuck = clients.filter((c) => sessionIds.has(c.ledger.sessionId));
-  return Promise.all(stuck.map((client) => describe(client, redis, keyPrefix)));
+  if (stuck.length === 0) return [];
+  // One server or a cluster (a session's keys share one hash tag); no retries: must not hang the run.
+  const redis = createRedisLink(redisUrl, 'command', { maxRetriesPerRequest: 0, connectTimeout: 2_000 });
+  redis.on('error', () => undefined);
+  try {
+    return await Promise.all(stuck.map((client) => describe(client, redis, keyPrefix)));
+  } finally {
+    redis.disconnect();
+  }
 }
 
-async function describe(client: ChaosClient, redis: RedisControl, keyPrefix: string): Promise<StuckSession> {
+async function describe(client: ChaosClient, r: RedisLink, keyPrefix: string): Promise<StuckSession> {
   const { ledger, session } = client;
   const iso = (ms: number): string => new Date(ms).toISOString();
   const out: StuckSession = {
@@ -74,13 +81,11 @@ async function describe(client: ChaosClient, redis: RedisControl, keyPrefix: str
   };
   try {
     const keys = sessionKeys(keyPrefix, ledger.sessionId);
-    out.log = await redis.command(async (r) => {
-      const meta = await r.hgetall(keys.meta);
-      const length = await r.xlen(keys.log);
-      const first = (await r.xrange(keys.log, '-', '+', 'COUNT', 1))[0]?.[0];
-      const last = (await r.xrevrange(keys.log, '+', '-', 'COUNT', 1))[0]?.[0];
-      return { meta, length, firstId: first, lastId: last };
-    });
+    const meta = await r.hgetall(keys.meta);
+    const length = await r.xlen(keys.log);
+    const first = (await r.xrange(keys.log, '-', '+', 'COUNT', 1))[0]?.[0];
+    const last = (await r.xrevrange(keys.log, '+', '-', 'COUNT', 1))[0]?.[0];
+    out.log = { meta, length, firstId: first, lastId: last };
   } catch (error) {
     out.logError = (error as Error).message;
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createTokenIssuer, type TokenIssuer } from '@holdfast/auth';
-import { startCluster, type Cluster } from '@holdfast/testing';
+import { startCluster, type Cluster, type RedisCluster } from '@holdfast/testing';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { RedisControl } from './redis-control.js';
 
@@ -15,7 +15,7 @@ export const EDGE_ENV = {
 /** A stalled edge is one stopped for longer than a client needs to notice it (interval + timeout). */
 export const EDGE_DEAD_AFTER_MS = Number(EDGE_ENV.PING_INTERVAL_MS) + Number(EDGE_ENV.PING_TIMEOUT_MS);
 
-const WORKER_ENV = {
+export const WORKER_ENV = {
   // A dead worker's inbox runs move within about LOCK + 2 × STALLED (compose defaults: 25 s).
   LOCK_DURATION_MS: '3000',
   STALLED_INTERVAL_MS: '1000',
@@ -44,7 +44,12 @@ export interface RedisLink {
 
 export interface Topology {
   readonly cluster: Cluster;
-  readonly redis: RedisControl;
+  /** Where the services' Redis is (their REDIS_URL without the link proxies): a server or a cluster. */
+  readonly redisUrl: string;
+  /** The one redis-server of the standalone topology; absent on a Redis Cluster. */
+  readonly redis: RedisControl | undefined;
+  /** The Redis Cluster of the redis-cluster topology (cluster-topology.ts); absent on one server. */
+  readonly redisCluster: RedisCluster | undefined;
   /** Clients connect through these (each to one), which forward to HAProxy. */
   readonly clientProxies: readonly FaultProxy[];
   /**
@@ -54,6 +59,8 @@ export interface Topology {
   readonly redisLinks: readonly RedisLink[];
   readonly issuer: TokenIssuer;
   readonly keyPrefix: string;
+  /** BullMQ queues the inbox runs are spread over (HOLDFAST_INBOUND_QUEUES of edges and workers). */
+  readonly inboundQueues: number;
   stop(): Promise<void>;
 }
 
@@ -79,6 +86,31 @@ export async function startTopology(
   });
   redisLinks.sort((a, b) => a.name.localeCompare(b.name));
   const redis = new RedisControl(cluster.redis, join(cluster.dataDir, 'redis'));
+  const { clientProxies, issuer, keyPrefix } = await clientSide(cluster);
+  return {
+    cluster,
+    redisUrl: redis.url,
+    redis,
+    redisCluster: undefined,
+    clientProxies,
+    redisLinks,
+    issuer,
+    keyPrefix,
+    inboundQueues: 1,
+    async stop() {
+      await Promise.all(clientProxies.map((proxy) => proxy.close()));
+      await cluster.stop();
+      await closeLinks();
+      // A Redis restarted with other flags is a process the cluster does not know.
+      if (redis.running) await redis.stop();
+    },
+  };
+}
+
+/** The client proxies in front of HAProxy, a token issuer the edges accept, the key prefix. */
+export async function clientSide(
+  cluster: Cluster,
+): Promise<Pick<Topology, 'clientProxies' | 'issuer' | 'keyPrefix'>> {
   const haproxyPort = Number(new URL(cluster.haproxyUrl).port);
   const clientProxies = await Promise.all(
     Array.from({ length: CLIENT_PROXIES }, () => FaultProxy.start({ targetPort: haproxyPort })),
@@ -89,19 +121,5 @@ export async function startTopology(
     secret: (edgeEnv.TOKEN_HS256_SECRETS ?? '').split(',')[0] ?? '',
     audience: edgeEnv.TOKEN_AUDIENCE ?? 'holdfast',
   });
-  return {
-    cluster,
-    redis,
-    clientProxies,
-    redisLinks,
-    issuer,
-    keyPrefix: edgeEnv.HOLDFAST_KEY_PREFIX ?? 'hf',
-    async stop() {
-      await Promise.all(clientProxies.map((proxy) => proxy.close()));
-      await cluster.stop();
-      await closeLinks();
-      // A Redis restarted with other flags is a process the cluster does not know.
-      if (redis.running) await redis.stop();
-    },
-  };
+  return { clientProxies, issuer, keyPrefix: edgeEnv.HOLDFAST_KEY_PREFIX ?? 'hf' };
 }

@@ -4,24 +4,37 @@ import type { HoldfastSession } from '@holdfast/client';
 import { SessionLog, type CreateSessionOptions } from '@holdfast/session-log';
 import { EdgeProcess, RedisServer, type RedisServerOptions, waitFor } from '@holdfast/testing';
 import { uniqueId } from './session-log-fixture.js';
+import { TOPOLOGY, startTestRedis, type TestRedis } from './test-redis.js';
 
 /**
  * One redis-server and a SessionLog for a client SDK test file, edges started on demand, and
  * SDK sessions closed after each test. Edges live until the end of the file (stopping a killed
  * one is a no-op).
+ *
+ * With HOLDFAST_TEST_REDIS=cluster (`npm run test:cluster`) the same tests run against a local
+ * Redis Cluster of 3 masters and 3 replicas instead; a test that controls the Redis server
+ * itself (`cluster.redis`: pause, kill, restart) is standalone-only and says so (`onCluster`).
  */
 export function useClientCluster(redisOptions: RedisServerOptions = {}) {
   let redis: RedisServer | undefined;
+  let clusterRedis: TestRedis | undefined;
+  let redisUrl: string | undefined;
   let log: SessionLog | undefined;
   const edges: EdgeProcess[] = [];
   let shared: Promise<EdgeProcess> | undefined;
   const sessions: Array<HoldfastSession<unknown>> = [];
 
   beforeAll(async () => {
-    redis = await RedisServer.start(redisOptions);
-    log = new SessionLog({ redis: redis.url });
+    if (TOPOLOGY === 'cluster') {
+      clusterRedis = await startTestRedis('cluster');
+      redisUrl = clusterRedis.url;
+    } else {
+      redis = await RedisServer.start(redisOptions);
+      redisUrl = redis.url;
+    }
+    log = new SessionLog({ redis: redisUrl });
     await log.ready();
-  });
+  }, 60_000);
   afterEach(async () => {
     await Promise.all(sessions.splice(0).map((session) => session.close()));
   });
@@ -29,20 +42,33 @@ export function useClientCluster(redisOptions: RedisServerOptions = {}) {
     await Promise.all(edges.splice(0).map((edge) => edge.stop()));
     await log?.close();
     await redis?.destroy();
+    await clusterRedis?.destroy();
   });
 
   const cluster = {
+    /** True when this run's Redis is a Redis Cluster (HOLDFAST_TEST_REDIS=cluster). */
+    onCluster: TOPOLOGY === 'cluster',
+    /** The redis-server itself, for tests that pause, kill or restart it: standalone only. */
     get redis(): RedisServer {
+      if (TOPOLOGY === 'cluster') {
+        throw new Error(
+          'useClientCluster: this test controls a single redis-server; it runs standalone only',
+        );
+      }
       if (!redis) throw new Error('useClientCluster: used before beforeAll ran');
       return redis;
+    },
+    /** What the services and the session log are given (REDIS_URL), on either topology. */
+    get redisUrl(): string {
+      if (!redisUrl) throw new Error('useClientCluster: used before beforeAll ran');
+      return redisUrl;
     },
     get log(): SessionLog {
       if (!log) throw new Error('useClientCluster: used before beforeAll ran');
       return log;
     },
     async startEdge(env: Record<string, string> = {}): Promise<EdgeProcess> {
-      if (!redis) throw new Error('useClientCluster: used before beforeAll ran');
-      const edge = await EdgeProcess.start({ redisUrl: redis.url, env });
+      const edge = await EdgeProcess.start({ redisUrl: cluster.redisUrl, env });
       edges.push(edge);
       return edge;
     },

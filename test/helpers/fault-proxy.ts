@@ -51,6 +51,8 @@ interface Pipe {
   sourceReset: boolean;
   /** When the FIN or reset may be passed on: it is delayed like a chunk, so latency applies to it too. */
   terminalDue: number;
+  /** Blackholed on its own (blackholeConnection): this connection only, for good. */
+  silenced: boolean;
 }
 
 interface Connection {
@@ -178,6 +180,26 @@ export class FaultProxy {
       this.#dropped[pipe.direction] += pipe.queuedBytes;
       this.#discard(pipe);
     }
+  }
+
+  /**
+   * Blackholes one current connection, both ways, for good (restore() does not lift it): the one whose
+   * upstream socket has the local port `upstreamPort`, which is the client address the server sees (e.g.
+   * `addr=` in Redis's CLIENT LIST). Every other connection, current or future, is untouched: one silent
+   * client connection among healthy ones through the same proxy. Returns false if there is no such
+   * connection.
+   */
+  blackholeConnection(upstreamPort: number): boolean {
+    for (const connection of this.#connections) {
+      if (connection.upstream.localPort !== upstreamPort) continue;
+      for (const pipe of connection.pipes) {
+        pipe.silenced = true;
+        this.#dropped[pipe.direction] += pipe.queuedBytes;
+        this.#discard(pipe);
+      }
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -314,6 +336,7 @@ export class FaultProxy {
       sourceEnded: false,
       sourceReset: false,
       terminalDue: 0,
+      silenced: false,
     };
   }
 
@@ -348,7 +371,7 @@ export class FaultProxy {
   }
 
   #onData(pipe: Pipe, chunk: Buffer): void {
-    if (this.#blackholed.has(pipe.direction)) {
+    if (this.#blackholed.has(pipe.direction) || pipe.silenced) {
       this.#dropped[pipe.direction] += chunk.length;
       return;
     }
@@ -371,7 +394,7 @@ export class FaultProxy {
       this.#discard(pipe);
       return;
     }
-    if (this.#blackholed.has(pipe.direction)) return;
+    if (this.#blackholed.has(pipe.direction) || pipe.silenced) return;
     if (this.#held.has(pipe.direction)) {
       this.#applyBackpressure(pipe);
       return;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { SessionLog, type SessionLogOptions } from '@holdfast/session-log';
-import type { RedisServer } from '@holdfast/testing';
 
 /** A short random id, valid as a session id, message id or key prefix. */
 export function uniqueId(prefix = 's'): string {
@@ -8,14 +7,29 @@ export function uniqueId(prefix = 's'): string {
 }
 
 /**
- * Session logs for one test file: each gets its own key prefix, so tests sharing a
- * redis-server never see each other's keys; `closeAll` releases their connections.
+ * HOLDFAST_TEST_REPLICATION_WAIT=<replicas>:<timeoutMs> runs the contract tests with every log
+ * waiting for replicas (`npm run test:cluster:wait`); unset, none waits.
  */
-export function sessionLogFactory(server: () => RedisServer) {
+function testReplicationWait(): Pick<SessionLogOptions, 'replicationWait'> {
+  const match = /^(\d+):(\d+)$/.exec(process.env.HOLDFAST_TEST_REPLICATION_WAIT ?? '');
+  if (!match) return {};
+  return { replicationWait: { replicas: Number(match[1]), timeoutMs: Number(match[2]) } };
+}
+
+/**
+ * Session logs for one test file: each gets its own key prefix, so tests sharing a
+ * redis-server (or a cluster, test-redis.ts) never see each other's keys; `closeAll` releases their connections.
+ */
+export function sessionLogFactory(server: () => { readonly url: string }) {
   const logs: SessionLog[] = [];
   return {
     async open(options: Partial<SessionLogOptions> = {}): Promise<SessionLog> {
-      const log = new SessionLog({ redis: server().url, keyPrefix: uniqueId('t'), ...options });
+      const log = new SessionLog({
+        redis: server().url,
+        keyPrefix: uniqueId('t'),
+        ...testReplicationWait(),
+        ...options,
+      });
       logs.push(log);
       await log.ready();
       return log;

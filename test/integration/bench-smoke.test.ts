@@ -25,6 +25,7 @@ describe('bench harness (smoke)', () => {
         source: true,
         // The raw Engine.IO/Socket.IO client (the default) against every system: nothing lost.
         loadClient: 'raw',
+        traceStages: false,
       },
       'bench smoke test',
     );
@@ -78,6 +79,7 @@ describe('bench harness (smoke)', () => {
         source: true,
         // The other kind, so socket.io-client load clients keep working too.
         loadClient: 'socket.io-client',
+        traceStages: false,
       },
       'bench smoke test (stages)',
     );
@@ -117,6 +119,7 @@ describe('bench harness (smoke)', () => {
         quiet: true,
         source: true,
         loadClient: 'raw',
+        traceStages: true,
       },
       'bench smoke test (token streams)',
     );
@@ -132,5 +135,9 @@ describe('bench harness (smoke)', () => {
       expect(metric(row, 'serverCpuUsPerMsg')).toBeGreaterThan(0);
     }
     expect(formatTables(result)).toContain('most sessions with p99 < 50 ms and nothing lost');
+    // --trace-stages: Holdfast's token-streams row carries the stage trace, and its table prints.
+    const holdfast = rows.find((r) => r.peer === 'holdfast');
+    expect(metric(holdfast, 'stage:intended → edge notified:p50Ms')).toBeGreaterThan(0);
+    expect(formatTables(result)).toContain('token-streams stages (holdfast)');
   }, 180_000);
 });

@@ -265,6 +265,41 @@ describe('FaultProxy', () => {
     expect(performance.now() - unthrottled).toBeLessThan(1_000);
   });
 
+  it('blackholeConnection() silences one connection for good and leaves the others alone', async () => {
+    const server = await startEchoServer();
+    const proxy = await startProxy(server.port);
+    const silent = await connect(proxy.port);
+    const silentReceived = collect(silent);
+    await roundTrip(silent, silentReceived.text, 'hello;');
+    const other = await connect(proxy.port);
+    const otherReceived = collect(other);
+    await roundTrip(other, otherReceived.text, 'hi;');
+    const silentServerSide = server.sockets[0];
+    if (silentServerSide?.remotePort === undefined) throw new Error('no server-side socket');
+
+    // Picked by the client port the server sees, as Redis lists it in CLIENT LIST.
+    expect(proxy.blackholeConnection(silentServerSide.remotePort)).toBe(true);
+    expect(proxy.blackholeConnection(1)).toBe(false);
+    const silentServerReceived = collect(silentServerSide);
+    silent.write('lost-up;');
+    silentServerSide.write('lost-down;');
+    await waitFor(
+      () =>
+        proxy.bytesDropped.upstream === 'lost-up;'.length &&
+        proxy.bytesDropped.downstream === 'lost-down;'.length,
+      { what: "the proxy to swallow the silenced connection's bytes" },
+    );
+    // restore() lifts the proxy-wide faults only; a FIN on the silenced connection is not passed on.
+    proxy.restore();
+    silent.end();
+    await roundTrip(other, otherReceived.text, 'still;');
+    const outcome = await firstEvent({ silent, silentServerSide }, ['data', 'end', 'close', 'error'], 500);
+    expect(outcome).toBe('timeout');
+    expect(silentReceived.text()).toBe('hello;');
+    expect(silentServerReceived.text()).toBe('');
+    expect(otherReceived.text()).toBe('hi;still;');
+  });
+
   it('blackholes without closing anything, and restore() resumes with the held bytes lost', async () => {
     const server = await startEchoServer();
     const proxy = await startProxy(server.port);

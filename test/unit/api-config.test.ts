@@ -33,6 +33,16 @@ describe('loadApiConfig', () => {
     expect(config.token).not.toHaveProperty('issuer');
   });
 
+  it('reads HOLDFAST_REPLICATION_WAIT into the key layout the session log is given (off by default)', () => {
+    expect(loadApiConfig(base).sharedLog).not.toHaveProperty('replicationWait');
+    expect(loadApiConfig({ ...base, HOLDFAST_REPLICATION_WAIT: '1:500' }).sharedLog).toMatchObject({
+      replicationWait: { replicas: 1, timeoutMs: 500 },
+    });
+    expect(problem({ ...base, HOLDFAST_REPLICATION_WAIT: '1' })).toMatch(
+      /HOLDFAST_REPLICATION_WAIT: must be "off" or "<replicas>:<timeoutMs>"/,
+    );
+  });
+
   it('reads several API keys and HS256 secrets; the first secret signs', () => {
     const other = 'another-token-secret-of-32-bytes-or-more';
     const config = loadApiConfig({

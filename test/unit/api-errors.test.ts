@@ -29,6 +29,7 @@ describe('HTTP status of each code', () => {
     ['session_exists', 409],
     ['redis_unavailable', 503],
     ['timeout', 503],
+    ['replication_timeout', 503],
     ['server_draining', 503],
     ['unauthorized', 401],
     ['invalid_json', 400],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli } from '../../bench/cli.js';
+import { PROFILES } from '../../bench/profiles.js';
 
 describe('bench command line: --load-client', () => {
   it('defaults to the raw client, the lighter one', () => {
@@ -28,5 +29,14 @@ describe('bench command line: --sessions', () => {
   it('refuses anything but positive integers', () => {
     expect(() => parseCli(['--sessions', '0'])).toThrow(/--sessions/);
     expect(() => parseCli(['--sessions', 'x'])).toThrow(/--sessions/);
+  });
+});
+
+describe('bench command line: --resume-sessions', () => {
+  it('sets the resume storm size and nothing else', () => {
+    const profile = parseCli(['--resume-sessions', '1000']).profile;
+    expect(profile.resumeSessions).toBe(1000);
+    expect(profile.resumeMissed).toEqual(PROFILES.quick.resumeMissed);
+    expect(() => parseCli(['--resume-sessions', '0'])).toThrow(/--resume-sessions/);
   });
 });

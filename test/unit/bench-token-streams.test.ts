@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { sustains } from '../../bench/benchmarks/token-streams.js';
 import { makePayload, parsePayload } from '../../bench/lib/payload.js';
+import type { Row } from '../../bench/results.js';
 import { runTokenStreams, type TokenStreamHost } from '../../bench/systems/token-streams.js';
 
 interface Sent {
@@ -63,5 +65,35 @@ describe('token-stream schedule', () => {
     expect(makePayload(7, 123_456, 150)).toHaveLength(150);
     const tiny = makePayload(7, 123_456, 5);
     expect(parsePayload(tiny)).toEqual({ seq: 7, intendedMicros: 123_456 });
+  });
+});
+
+describe('token-streams: whether a system sustained a session count', () => {
+  const row = (p99Runs: number[], lost = 0, saturatedRuns: number[] = p99Runs.map(() => 0)): Row => {
+    const summary = (runs: number[]) => {
+      const sorted = [...runs].sort((a, b) => a - b);
+      return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]!, max: sorted.at(-1)!, runs };
+    };
+    return {
+      bench: 'token-streams',
+      peer: 'holdfast',
+      pattern: 'tokens',
+      params: { sessions: 500, fsync: 'everysec' },
+      metrics: {
+        p99Ms: summary(p99Runs),
+        lost: { median: lost, min: lost, max: lost, runs: [lost] },
+        saturated: summary(saturatedRuns),
+      },
+    };
+  };
+
+  it('judges the median p99 of the repeats, so one noisy repeat does not stop a system', () => {
+    expect(sustains(row([39, 45, 128]))).toBe(true);
+    expect(sustains(row([45, 52, 60]))).toBe(false);
+  });
+
+  it('fails a count with any loss or any saturated repeat, whatever the p99', () => {
+    expect(sustains(row([5, 6, 7], 1))).toBe(false);
+    expect(sustains(row([5, 6, 7], 0, [0, 1, 0]))).toBe(false);
   });
 });

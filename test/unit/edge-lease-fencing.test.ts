@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
+import type { HeldLease } from '@holdfast/session-log';
+import { waitFor } from '@holdfast/testing';
 import { failureOutcome, leaseLossNotice } from '../../services/edge/src/close-protocol.js';
+import { EdgeLeaseRenewer } from '../../services/edge/src/lease-fencing.js';
 
 describe('leaseLossNotice', () => {
   it('ends a rolled-back connection with a retryable fault and a taken-over one with replaced', () => {
@@ -42,5 +45,33 @@ describe('failureOutcome', () => {
         },
       },
     });
+  });
+});
+
+describe('EdgeLeaseRenewer', () => {
+  it('renews in one call per group (per slot on a Redis Cluster), answering each lease from its own call', async () => {
+    const calls: string[][] = [];
+    const links = {
+      renewLease: () => Promise.resolve(undefined),
+      renewLeases: (leases: readonly HeldLease[]) => {
+        calls.push(leases.map((l) => l.sessionId));
+        return Promise.resolve(leases.map((l) => l.generation));
+      },
+    };
+    const slotOf: Record<string, number> = { a: 1, b: 2, c: 1 };
+    const renewer = new EdgeLeaseRenewer(links, 150, (sessionId) => slotOf[sessionId] ?? 0);
+    const confirmed = new Set<string>();
+    for (const sessionId of ['a', 'b', 'c']) {
+      renewer.keep(
+        { sessionId, consumerId: 'default', generation: 1 },
+        { onLeaseConfirmed: () => confirmed.add(sessionId), onLeaseLost: () => undefined },
+      );
+    }
+    try {
+      await waitFor(() => calls.length >= 2, { what: 'a renewal round' });
+      expect(calls.slice(0, 2).sort()).toEqual([['a', 'c'], ['b']]);
+    } finally {
+      renewer.stop();
+    }
   });
 });

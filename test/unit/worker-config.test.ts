@@ -16,7 +16,8 @@ describe('worker configuration', () => {
     expect(loadWorkerConfig({})).toEqual({
       redisUrl: 'redis://127.0.0.1:6379',
       keyPrefix: 'hf',
-      keyLayout: { partitions: 256, oldLayout: 'refuse' },
+      sharedLog: { partitions: 256, oldLayout: 'refuse' },
+      inboundQueues: 1,
       redisProbe: { intervalMs: 1000, timeoutMs: 2000 },
       concurrency: 16,
       handlerModule: undefined,
@@ -52,6 +53,8 @@ describe('worker configuration', () => {
       ['REDIS_URL', 'not a url'],
       ['LOCK_DURATION_MS', '5'],
       ['SHUTDOWN_TIMEOUT_MS', '-1'],
+      ['HOLDFAST_INBOUND_QUEUES', '0'],
+      ['HOLDFAST_INBOUND_QUEUES', '257'],
     ] as const) {
       expect(() => loadWorkerConfig({ [name]: value })).toThrow(name);
     }

@@ -70,6 +70,7 @@ const SHARED_STATUS: Readonly<Record<ErrorCode, number>> = {
   redis_unavailable: 503,
   timeout: 503,
   storage_full: 503,
+  replication_timeout: 503,
 };
 
 const API_STATUS: Readonly<Record<ApiErrorCode, number>> = {
@@ -88,6 +89,7 @@ const RETRY_AFTER_SECONDS: Partial<Record<AnyErrorCode, number>> = {
   redis_unavailable: 1,
   timeout: 1,
   storage_full: 1,
+  replication_timeout: 1,
   server_draining: 1,
   rate_limited: 1,
   not_ready: 1,

@@ -33,7 +33,7 @@ export async function startApi(
     metricsRegistry: metrics.registry,
     redis: config.redisUrl,
     keyPrefix: config.keyPrefix,
-    ...config.keyLayout,
+    ...config.sharedLog,
     commandTimeoutMs: config.redisCommandTimeoutMs,
     ...(config.completedRetentionMs === undefined
       ? {}

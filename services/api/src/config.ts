@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import {
   csv,
-  keyLayoutConfig,
-  keyLayoutFields,
+  sharedLogConfig,
+  sharedLogFields,
   keyPrefix,
-  type KeyLayoutConfig,
+  type SharedLogConfig,
   logLevelField,
   parseEnv,
   port,
@@ -27,7 +27,7 @@ export const apiEnvSchema = z
     HOST: z.string().default('0.0.0.0'),
     REDIS_URL: redisUrl,
     HOLDFAST_KEY_PREFIX: keyPrefix,
-    ...keyLayoutFields,
+    ...sharedLogFields,
     ...redisProbeFields,
     /**
      * A Redis command (or, while Redis is unreachable, the wait for it) that takes longer fails
@@ -84,8 +84,8 @@ export interface ApiConfig {
   host: string;
   redisUrl: string;
   keyPrefix: string;
-  /** Partitions and the old-layout policy (HOLDFAST_PARTITIONS, HOLDFAST_OLD_LAYOUT). */
-  keyLayout: KeyLayoutConfig;
+  /** The session log settings every process shares (HOLDFAST_PARTITIONS, HOLDFAST_OLD_LAYOUT, HOLDFAST_REPLICATION_WAIT). */
+  sharedLog: SharedLogConfig;
   redisCommandTimeoutMs: number;
   /** Default completed retention of sessions completed through this API. */
   completedRetentionMs?: number;
@@ -122,7 +122,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
-    keyLayout: keyLayoutConfig(e),
+    sharedLog: sharedLogConfig(e),
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     completedRetentionMs: e.COMPLETED_RETENTION_MS,
     redisProbe: { intervalMs: e.REDIS_PROBE_INTERVAL_MS, timeoutMs: e.REDIS_PROBE_TIMEOUT_MS },

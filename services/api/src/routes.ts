@@ -52,6 +52,7 @@ export const routes: readonly Route[] = [
       ErrorCode.RedisUnavailable,
       ErrorCode.Timeout,
       ErrorCode.StorageFull,
+      ErrorCode.ReplicationTimeout,
     ],
     async handler({ body }, { producer }) {
       const created = await producer.createSession(body);
@@ -106,6 +107,7 @@ export const routes: readonly Route[] = [
       ErrorCode.BatchTooLarge,
       ErrorCode.StorageFull,
       ErrorCode.SessionCompleted,
+      ErrorCode.ReplicationTimeout,
     ],
     async handler({ params, headers, body }, context) {
       const { producer } = context;
@@ -179,7 +181,7 @@ export const routes: readonly Route[] = [
     params: sessionPathSchema,
     body: completeSessionBodySchema,
     response: { status: 200, description: 'Completed.', schema: completeSessionResponseSchema },
-    errors: [...SESSION_ERRORS, ErrorCode.InvalidOptions],
+    errors: [...SESSION_ERRORS, ErrorCode.InvalidOptions, ErrorCode.ReplicationTimeout],
     async handler({ params, body }, { producer }) {
       const completed = await producer.completeSession(params.sessionId, body);
       return {

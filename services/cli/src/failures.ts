@@ -1,4 +1,4 @@
-import { ErrorCode, isHoldfastError } from '@holdfast/protocol';
+import { ErrorCode, isClusterUrl, isHoldfastError, redactRedisUrl } from '@holdfast/protocol';
 import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -31,6 +31,7 @@ export function describeFailure(error: unknown): CliError {
 
 /** A URL fit for an error message: credentials (a Redis password) never reach a terminal or log. */
 export function redactUrl(text: string): string {
+  if (isClusterUrl(text)) return redactRedisUrl(text);
   try {
     const url = new URL(text);
     if (url.username || url.password) {

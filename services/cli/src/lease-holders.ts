@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { SessionKeys } from '@holdfast/session-log';
+import type { RedisLink, SessionKeys } from '@holdfast/session-log';
 
 /** The connection holding a consumer's lease: the one its edge delivers to and takes acks from. */
 export interface LeaseHolder {
@@ -17,7 +16,7 @@ export interface LeaseHolder {
  * is recorded nowhere (see docs/operations.md).
  */
 export async function readLeaseHolders(
-  redis: Redis,
+  redis: RedisLink,
   keys: Pick<SessionKeys, 'meta'>,
 ): Promise<Record<string, LeaseHolder>> {
   const meta = await redis.hgetall(keys.meta);

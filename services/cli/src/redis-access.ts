@@ -1,5 +1,11 @@
-import { Redis } from 'ioredis';
-import { LiveSubscriptions, SessionLog, storedPartitions } from '@holdfast/session-log';
+import {
+  LiveSubscriptions,
+  SessionLog,
+  createRedisLink,
+  isClusterLink,
+  storedPartitions,
+  type RedisLink,
+} from '@holdfast/session-log';
 import { CliError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
 import { redactUrl } from './failures.js';
@@ -13,7 +19,7 @@ import type { Settings } from './settings.js';
 export class RedisAccess {
   private log: SessionLog | undefined;
   private live: LiveSubscriptions | undefined;
-  private plain: Redis | undefined;
+  private plain: RedisLink | undefined;
   readonly keyPrefix: string;
   private readonly url: string;
   private readonly timeoutMs: number;
@@ -52,9 +58,9 @@ export class RedisAccess {
   }
 
   /** A plain connection for reads the session log has no method for (see lease-holders.ts). */
-  async connection(): Promise<Redis> {
+  async connection(): Promise<RedisLink> {
     if (!this.plain) {
-      this.plain = new Redis(this.url, {
+      const plain = createRedisLink(this.url, 'command', {
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         commandTimeout: this.timeoutMs,
@@ -62,8 +68,11 @@ export class RedisAccess {
         connectionName: 'holdfast-cli',
         retryStrategy: () => null,
       });
-      this.plain.on('error', () => undefined);
-      await this.plain.connect().catch((error: unknown) => {
+      this.plain = plain;
+      plain.on('error', () => undefined);
+      // A cluster client connects to its nodes as commands need them; a PING checks the way in.
+      const ready = isClusterLink(plain) ? plain.ping() : plain.connect();
+      await ready.catch((error: unknown) => {
         throw this.unreachable(error);
       });
     }

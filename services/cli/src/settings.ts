@@ -1,4 +1,4 @@
-import { KEY_PREFIX_PATTERN } from '@holdfast/protocol';
+import { KEY_PREFIX_PATTERN, isClusterUrl, parseRedisTarget } from '@holdfast/protocol';
 import type { Connection, OptionSpec } from './command.js';
 import { CliError, usageError } from './cli-error.js';
 import { ExitCode } from './exit-codes.js';
@@ -24,7 +24,8 @@ export const CONNECTION_OPTIONS: Readonly<Record<Connection, Readonly<Record<str
     'redis-url': {
       type: 'string',
       value: '<url>',
-      description: 'Redis of the deployment (env REDIS_URL; default redis://127.0.0.1:6379)',
+      description:
+        'Redis of the deployment: redis://… or redis+cluster://host:port,… (env REDIS_URL; default redis://127.0.0.1:6379)',
     },
     'key-prefix': {
       type: 'string',
@@ -99,10 +100,14 @@ export class Settings {
   }
 
   get redisUrl(): string {
-    return parseUrl(this.pick('redis-url', 'REDIS_URL') ?? DEFAULT_REDIS_URL, '--redis-url', [
-      'redis:',
-      'rediss:',
-    ]);
+    const text = this.pick('redis-url', 'REDIS_URL') ?? DEFAULT_REDIS_URL;
+    if (!isClusterUrl(text)) return parseUrl(text, '--redis-url', ['redis:', 'rediss:']);
+    try {
+      parseRedisTarget(text);
+    } catch (error) {
+      throw usageError(`--redis-url: ${(error as Error).message}`);
+    }
+    return text;
   }
 
   get keyPrefix(): string {

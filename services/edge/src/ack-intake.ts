@@ -9,7 +9,7 @@ import type { DeliveryCursor } from './delivery-cursor.js';
 
 export interface AckIntakeDeps {
   /** The ack advanced the connection: store it. */
-  store(epoch: string, offset: number): void;
+  storeAck(epoch: string, offset: number): void;
   fault(code: ErrorCode, message: string): void;
 }
 
@@ -40,7 +40,7 @@ export class AckIntake {
     // Taken even while the lease is unconfirmed (Redis slow or restarting): the client sends
     // each ack once, so one dropped here would leave the flow window full of messages it has
     // handled, and nothing more would be delivered on this connection once the lease is back.
-    // The stored write is still fenced by the lease generation in Redis (ack-3.lua): a
+    // The stored write is still fenced by the lease generation in Redis (ack-n.lua): a
     // replaced connection's ack is refused there and ends it, as a lease check would.
     if (epoch !== cursor.position.epoch) {
       if (this.leftEpochs?.has(epoch)) return; // crossed the reset on the wire: nothing to store
@@ -55,7 +55,7 @@ export class AckIntake {
         this.deps.fault(ErrorCode.InvalidAck, `ack ${offset} goes backwards from ${cursor.position.acked}`);
         return;
       }
-      if (cursor.onAck(offset)) this.deps.store(epoch, offset);
+      if (cursor.onAck(offset)) this.deps.storeAck(epoch, offset);
     } catch (error) {
       this.faultFor(error);
     }

@@ -3,6 +3,13 @@ import { ErrorCode, isHoldfastError } from '@holdfast/protocol';
 /** How long to wait before retrying an ack write that failed on a Redis blip. */
 const RETRY_MS = 250;
 
+/** Where a connection's acks are stored: the connection itself (methods, not closures). */
+export interface AckSink {
+  writeAck(epoch: string, offset: number): Promise<void>;
+  /** The write was refused for good (replaced, session ended): the connection ends. */
+  onFatal(error: unknown): void;
+}
+
 /**
  * Persists one connection's acks, coalesced: at most one write in flight, and only the latest
  * offset is written next. Acks are cumulative and the stored value monotonic, so skipping
@@ -18,11 +25,7 @@ export class AckWriter {
   private stopped = false;
   private closing = false;
 
-  constructor(
-    private readonly write: (epoch: string, offset: number) => Promise<void>,
-    /** The write was refused for good (replaced, session ended): the connection ends. */
-    private readonly onFatal: (error: unknown) => void,
-  ) {}
+  constructor(private readonly sink: AckSink) {}
 
   submit(epoch: string, offset: number): void {
     if (this.closing) return;
@@ -69,7 +72,7 @@ export class AckWriter {
     try {
       while (this.latest > this.persisted && !this.stopped) {
         const { epoch, latest: offset } = this;
-        await this.write(epoch, offset);
+        await this.sink.writeAck(epoch, offset);
         if (epoch === this.epoch) this.persisted = Math.max(this.persisted, offset);
       }
       this.settleWaiters();
@@ -83,7 +86,7 @@ export class AckWriter {
       } else {
         this.stopped = true;
         this.settleWaiters();
-        this.onFatal(error);
+        this.sink.onFatal(error);
       }
     } finally {
       this.writing = false;

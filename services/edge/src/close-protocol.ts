@@ -23,6 +23,27 @@ export interface CloseNotice {
 export const END_NOTICE_WAIT_MS = 1000;
 
 /** Ending with `code`: a session that ended or is gone is `session_ended`, anything else a fault. */
+/**
+ * The session was deleted, learnt from a failed call: the channel's `ended` notice may still be
+ * behind notifications of messages the producer was told were stored. Keep forwarding what
+ * comes until the notice (which closes the connection), or close with `ended` after
+ * END_NOTICE_WAIT_MS; a connection off the channel gets no notice, so it closes now.
+ */
+export function waitForEndNotice(
+  subscribed: boolean,
+  message: string,
+  close: (ended: CloseNotice) => void,
+): NodeJS.Timeout | undefined {
+  const ended = endNotice(ErrorCode.SessionEnded, message);
+  if (!subscribed) {
+    close(ended);
+    return undefined;
+  }
+  const timer = setTimeout(() => close(ended), END_NOTICE_WAIT_MS);
+  timer.unref();
+  return timer;
+}
+
 export function endNotice(code: ErrorCode, message: string): CloseNotice {
   if (code === ErrorCode.SessionEnded || code === ErrorCode.SessionNotFound) {
     return { event: 'session_ended', notice: { code: ErrorCode.SessionEnded, message } };

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import {
   booleanFlag,
   csv,
-  keyLayoutConfig,
-  keyLayoutFields,
+  sharedLogConfig,
+  sharedLogFields,
+  inboundQueuesField,
   keyPrefix,
-  type KeyLayoutConfig,
+  type SharedLogConfig,
   logLevelField,
   nonNegativeInt,
   parseEnv,
@@ -27,7 +28,8 @@ export const edgeEnvSchema = z
     HOST: z.string().default('0.0.0.0'),
     REDIS_URL: redisUrl,
     HOLDFAST_KEY_PREFIX: keyPrefix,
-    ...keyLayoutFields,
+    ...sharedLogFields,
+    ...inboundQueuesField,
     ...redisProbeFields,
     /** Shared secrets for HS256 tokens (comma-separated: all verify, for rotation). */
     TOKEN_HS256_SECRETS: csv.optional(),
@@ -101,8 +103,10 @@ export interface EdgeConfig {
   host: string;
   redisUrl: string;
   keyPrefix: string;
-  /** Partitions and the old-layout policy (HOLDFAST_PARTITIONS, HOLDFAST_OLD_LAYOUT). */
-  keyLayout: KeyLayoutConfig;
+  /** The session log settings every process shares (HOLDFAST_PARTITIONS, HOLDFAST_OLD_LAYOUT, HOLDFAST_REPLICATION_WAIT). */
+  sharedLog: SharedLogConfig;
+  /** Inbound queues the inbox runs are spread over (HOLDFAST_INBOUND_QUEUES; as the workers'). */
+  inboundQueues: number;
   redisProbe: { intervalMs: number; timeoutMs: number };
   token: {
     hs256Secrets: string[];
@@ -139,7 +143,8 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
-    keyLayout: keyLayoutConfig(e),
+    sharedLog: sharedLogConfig(e),
+    inboundQueues: e.HOLDFAST_INBOUND_QUEUES,
     redisProbe: { intervalMs: e.REDIS_PROBE_INTERVAL_MS, timeoutMs: e.REDIS_PROBE_TIMEOUT_MS },
     token: {
       hs256Secrets: e.TOKEN_HS256_SECRETS ?? [],

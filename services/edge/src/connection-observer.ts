@@ -20,7 +20,8 @@ export class ConnectionObserver {
   private head = 0;
   private acked = 0;
   private full = false;
-  private readonly noted: NotedRange[] = [];
+  /** Made on the first live notification: an idle connection hears none. */
+  private noted: NotedRange[] | undefined;
 
   constructor(private readonly metrics: EdgeMetrics) {}
 
@@ -44,22 +45,24 @@ export class ConnectionObserver {
     this.head = Math.max(this.head, end);
     // From the entries' stored time (Redis's clock, so it assumes clocks kept in step, as NTP
     // does), or, from an older script without it, their arrival: the stored time plus the hop.
-    this.noted.push({ from: notification.from, end, at: notification.storedAt ?? Date.now() });
-    if (this.noted.length > NOTED_RANGES) this.noted.shift();
+    const noted = (this.noted ??= []);
+    noted.push({ from: notification.from, end, at: notification.storedAt ?? Date.now() });
+    if (noted.length > NOTED_RANGES) noted.shift();
   }
 
   onBatch(batch: BatchPayload): void {
     const last = batch.from + batch.data.length - 1;
     this.head = Math.max(this.head, last);
     this.metrics.messagesDelivered.inc(batch.data.length);
-    if (this.noted.length === 0) return;
+    const noted = this.noted;
+    if (!noted || noted.length === 0) return;
     const now = Date.now();
-    for (const range of this.noted) {
+    for (const range of noted) {
       const overlap = Math.min(range.end, last) - Math.max(range.from, batch.from) + 1;
       const seconds = Math.max(0, now - range.at) / 1000;
       for (let i = 0; i < overlap; i++) this.metrics.deliveryLatency.observe(seconds);
     }
-    while (this.noted.length > 0 && (this.noted[0]?.end ?? Infinity) <= last) this.noted.shift();
+    while (noted.length > 0 && (noted[0]?.end ?? Infinity) <= last) noted.shift();
   }
 
   onAck(offset: number): void {
@@ -68,7 +71,7 @@ export class ConnectionObserver {
 
   /** A reset starts the count again in a new epoch. */
   onReset(resumeFrom: number): void {
-    this.noted.length = 0;
+    if (this.noted) this.noted.length = 0;
     this.head = resumeFrom - 1;
     this.acked = resumeFrom - 1;
   }

@@ -13,9 +13,11 @@ import type {
   StartFrom,
 } from '@holdfast/protocol';
 import type { ConsumerLeases, Inbox, LiveSubscriptions, OutboundLog } from '@holdfast/session-log';
+import type { ConnectionCounter } from './connection-counter.js';
 import type { WindowLimits } from './flow-window.js';
 import type { EdgeLeaseRenewer } from './lease-fencing.js';
 import type { EdgeMetrics } from './metrics.js';
+import type { TokenExpiryWheel } from './token-lifetime.js';
 import type { SessionConnection } from './session-connection.js';
 
 export type EdgeSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -26,7 +28,7 @@ export type EdgeSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
  * delete; those are the back end's (API, producer) and the workers'. Each module takes the
  * narrowest part of it it needs.
  */
-export type EdgeSessionLog = Pick<OutboundLog, 'info' | 'read' | 'ack' | 'keys'> &
+export type EdgeSessionLog = Pick<OutboundLog, 'infoAndRead' | 'read' | 'ack' | 'keys'> &
   Pick<ConsumerLeases, 'claimLease' | 'renewLease' | 'renewLeases' | 'releaseLease'> &
   Pick<Inbox, 'enqueueInbound'>;
 
@@ -49,12 +51,11 @@ export interface ConnectionDeps {
   readonly limits: SizeLimits;
   /** Keeps every connection's consumer lease confirmed, in one round per edge. */
   readonly leases: EdgeLeaseRenewer;
-  /** Verify a refreshed token for this session; resolves to its consumer and expiry. */
-  readonly verifyToken: (
-    token: unknown,
-    sessionId: string,
-  ) => Promise<{ consumerId: string; expiresAt: number }>;
+  /** Every connection's token expiry, and the `token` refreshes that move it. */
+  readonly tokens: TokenExpiryWheel;
   readonly onClosed: (connection: SessionConnection) => void;
+  /** Session connections per session on this edge: a connection gives its count back as it ends. */
+  readonly perSession: Pick<ConnectionCounter, 'release'>;
   readonly metrics: EdgeMetrics;
   /** The edge's logger; each connection logs through a child carrying its session. */
   readonly logger: Logger;

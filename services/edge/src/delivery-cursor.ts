@@ -71,7 +71,8 @@ export class DeliveryCursor {
   private flushScheduled = false;
   private readonly minReadMessages: number;
   private readonly minReadBytes: number;
-  private readonly held = new HeldNotifications();
+  /** Made when a notification is first held: an idle connection never holds one. */
+  private held: HeldNotifications | undefined;
   /** The session's final offset in `epoch`, once it is known to be completed. */
   private finalOffset: number | undefined;
   private completeSent = false;
@@ -127,7 +128,7 @@ export class DeliveryCursor {
    */
   finish(): void {
     if (!this.stopped && this.deps.mayDeliver()) {
-      for (const slice of [...this.held.from(this.nextOffset)]) {
+      for (const slice of [...(this.held?.from(this.nextOffset) ?? [])]) {
         if (!this.window.fits(slice.data.length, slice.bytes)) break;
         this.send({ epoch: this.epoch, from: slice.from, data: slice.data }, slice.bytes);
       }
@@ -172,7 +173,7 @@ export class DeliveryCursor {
         notification.bytes,
       );
     } else {
-      this.held.hold(notification, this.window.room());
+      (this.held ??= new HeldNotifications()).hold(notification, this.window.room());
       this.pump();
     }
   }
@@ -202,7 +203,7 @@ export class DeliveryCursor {
   private send(batch: BatchPayload, bytes: number): void {
     this.window.recordSent(batch.from + batch.data.length - 1, bytes);
     this.nextOffset = batch.from + batch.data.length;
-    this.held.forget(this.nextOffset);
+    this.held?.forget(this.nextOffset);
     const pending = this.pending;
     if (pending && pending.epoch === batch.epoch && pending.from + pending.count === batch.from) {
       pending.chunks.push(batch.data);
@@ -314,7 +315,7 @@ export class DeliveryCursor {
     const reset = decideAfterRead({ epoch: this.epoch }, result);
     if (reset) {
       if (reset.newEpoch !== this.epoch) {
-        this.held.clear();
+        this.held?.clear();
         this.finalOffset = undefined;
       }
       this.flush(); // what was sent before the reset arrives before it

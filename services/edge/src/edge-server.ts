@@ -7,10 +7,8 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import pLimit from 'p-limit';
 import { Server } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
 import { createTokenVerifier } from '@holdfast/auth';
 import { createLogger, type Logger } from '@holdfast/config';
 import {
@@ -20,26 +18,35 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '@holdfast/protocol';
-import { InboundQueue } from '@holdfast/inbound-queue';
-import { LiveSubscriptions, SessionLog, type ProbedConnection } from '@holdfast/session-log';
+import type { InboundQueue } from '@holdfast/inbound-queue';
+import {
+  LiveSubscriptions,
+  SessionLog,
+  clusterSlotOf,
+  type ProbedConnection,
+  type RedisLink,
+} from '@holdfast/session-log';
 import type { EdgeConfig } from './config.js';
 import { ConnectionCounter } from './connection-counter.js';
 import type { ConnectionDeps, EdgeSocket } from './connection-types.js';
+import { openEdgeRedisLinks } from './edge-redis-links.js';
 import { closeEdge, drainEdge } from './edge-shutdown.js';
 import { enforceHandshakeDeadline } from './handshake-deadline.js';
 import {
   acceptHandshake,
   consumerOf,
+  handOverCount,
   type HandshakeContext,
   type SocketData,
 } from './handshake-acceptance.js';
 import { handleHttp, type EdgeStatus } from './http-routes.js';
-import { EdgeMetrics } from './metrics.js';
+import { EdgeMetrics, countRedisError } from './metrics.js';
 import { EdgeLeaseRenewer } from './lease-fencing.js';
 import { RedisWatch } from './redis-watch.js';
 import { ReplaceFanout } from './replace-fanout.js';
-import { SessionConnection, countRedisError } from './session-connection.js';
+import { SessionConnection } from './session-connection.js';
 import { SideLinkProbes } from './side-links.js';
+import { TokenExpiryWheel } from './token-lifetime.js';
 import { UpgradeGate } from './upgrade-gate.js';
 
 /**
@@ -66,8 +73,9 @@ interface EdgeParts {
   readonly log: SessionLog;
   readonly live: LiveSubscriptions;
   readonly handshakes: Omit<HandshakeContext, 'isDraining' | 'replaceHolder'>;
-  readonly adapterClients: readonly Redis[];
+  readonly adapterClients: readonly RedisLink[];
   readonly inbound: InboundQueue;
+  readonly closeInbound: () => Promise<void>;
   readonly sideLinks: SideLinkProbes;
   readonly perAddress: ConnectionCounter;
   readonly logger: Logger;
@@ -92,12 +100,17 @@ export class EdgeServer {
       live,
       window: config.window,
       limits: { maxPayloadBytes: log.options.maxPayloadBytes, maxFrameBytes: config.maxFrameBytes },
-      leases: new EdgeLeaseRenewer(log, config.leaseMs),
-      verifyToken: async (token, sessionId) => {
+      leases: new EdgeLeaseRenewer(
+        log,
+        config.leaseMs,
+        log.onCluster ? (sessionId) => clusterSlotOf(log.keys(sessionId).meta) : undefined,
+      ),
+      tokens: new TokenExpiryWheel(async (token, sessionId) => {
         const verified = await handshakes.verifier.verify(token, { sessionId });
         return { consumerId: consumerOf(verified.consumerId), expiresAt: verified.expiresAt };
-      },
+      }),
       metrics: handshakes.metrics,
+      perSession: handshakes.perSession,
       logger: parts.logger,
       submitInboxRun: (sessionId, generation) => inbound.submitInboxRun(sessionId, generation),
       eventsPerSecond: config.eventsPerSecond,
@@ -137,16 +150,13 @@ export class EdgeServer {
     const log = new SessionLog({
       redis: config.redisUrl,
       keyPrefix: config.keyPrefix,
-      ...config.keyLayout,
+      ...config.sharedLog,
       metricsRegistry: metrics.registry,
       inboundRatePerSession: config.inboundSessionRate,
       linkProbe: config.redisProbe,
     });
-    const inbound = new InboundQueue({ url: config.redisUrl }, config.keyPrefix);
     const live = new LiveSubscriptions(config.redisUrl, config.redisProbe);
-    const pub = new Redis(config.redisUrl, { connectionName: 'holdfast-edge-adapter-pub' });
-    const sub = pub.duplicate({ connectionName: 'holdfast-edge-adapter-sub' });
-    for (const client of [pub, sub]) client.on('error', () => undefined);
+    const { adapter, adapterClients, probed, inbound, closeInbound } = openEdgeRedisLinks(config);
 
     const perAddress = new ConnectionCounter();
     const gate = new UpgradeGate(config, perAddress, metrics);
@@ -163,13 +173,13 @@ export class EdgeServer {
       connectTimeout: config.handshakeTimeoutMs * 2,
       serveClient: false,
       allowRequest: gate.allowRequest,
-      adapter: createAdapter(pub, sub, { key: `${config.keyPrefix}:socket.io` }),
+      adapter,
     });
     const sideLinks = new SideLinkProbes(
-      [pub, sub],
+      probed,
       [
         // BullMQ types its connection narrowly; at run time it is an ioredis client.
-        inbound.connection() as Promise<unknown> as Promise<ProbedConnection>,
+        inbound.firstConnection() as Promise<unknown> as Promise<ProbedConnection>,
       ],
       config.redisProbe,
     );
@@ -177,7 +187,6 @@ export class EdgeServer {
     const handshakes = { config, log, verifier, perSession, metrics };
     gate.install(http);
     enforceHandshakeDeadline(http, io, config.handshakeTimeoutMs);
-    const adapterClients = [pub, sub];
     const edge = new EdgeServer({
       config,
       http,
@@ -187,6 +196,7 @@ export class EdgeServer {
       handshakes,
       adapterClients,
       inbound,
+      closeInbound,
       sideLinks,
       perAddress,
       logger,
@@ -230,11 +240,12 @@ export class EdgeServer {
     this.draining = true;
     this.redisWatch.stop();
     this.connectionDeps.leases.stop();
-    const { io, log, live, inbound, adapterClients, sideLinks } = this.parts;
+    this.connectionDeps.tokens.stop();
+    const { io, log, live, closeInbound, adapterClients, sideLinks } = this.parts;
     sideLinks.stop();
     await closeEdge(
       io,
-      () => [log.close(), live.close(), inbound.close(), ...adapterClients.map((c) => c.quit())],
+      () => [log.close(), live.close(), closeInbound(), ...adapterClients.map((c) => c.quit())],
       () => {
         for (const client of adapterClients) client.disconnect();
       },
@@ -267,6 +278,9 @@ export class EdgeServer {
       return;
     }
     const connection = new SessionConnection(socket, this.connectionDeps, accepted);
+    // Made: it gives the session's count back when it ends (if making it had failed, the
+    // transport's close still would).
+    handOverCount(socket);
     this.connections.set(socket.id, connection);
     connection.start().catch((error: unknown) => {
       const e = isHoldfastError(error)

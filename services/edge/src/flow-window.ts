@@ -22,7 +22,8 @@ export class FlowWindow {
   private delivered: number;
   private acked: number;
   private bytesInFlight = 0;
-  private readonly batches: SentBatch[] = [];
+  /** Made on the first send: an idle connection has nothing in flight. */
+  private batches: SentBatch[] | undefined;
 
   constructor(
     private readonly limits: WindowLimits,
@@ -69,7 +70,7 @@ export class FlowWindow {
   recordSent(last: number, bytes: number): void {
     this.delivered = last;
     this.bytesInFlight += bytes;
-    this.batches.push({ last, bytes });
+    (this.batches ??= []).push({ last, bytes });
   }
 
   /**
@@ -86,9 +87,10 @@ export class FlowWindow {
     if (offset <= this.acked) return false;
     this.acked = offset;
     // Bytes are released per batch, once its last message is acknowledged.
-    for (let batch = this.batches[0]; batch && batch.last <= offset; batch = this.batches[0]) {
+    const batches = this.batches ?? [];
+    for (let batch = batches[0]; batch && batch.last <= offset; batch = batches[0]) {
       this.bytesInFlight -= batch.bytes;
-      this.batches.shift();
+      batches.shift();
     }
     return true;
   }
@@ -98,6 +100,6 @@ export class FlowWindow {
     this.delivered = start;
     this.acked = start;
     this.bytesInFlight = 0;
-    this.batches.length = 0;
+    if (this.batches) this.batches.length = 0;
   }
 }

@@ -26,6 +26,8 @@ import { CONNECTION_LIMIT_RETRY_AFTER_MS } from './upgrade-gate.js';
 /** What a socket carries from its accepted handshake to its session connection. */
 export interface SocketData {
   accepted?: AcceptedHandshake;
+  /** Gives the session's count back, until its session connection takes that over. */
+  releaseCount?: (() => void) | undefined;
 }
 
 export interface HandshakeContext {
@@ -80,12 +82,13 @@ export async function acceptHandshake(
     // the thread pool; a quicker next attempt of the same client may be accepted first) was
     // given up by its client: claiming for it would fence that next attempt, and the client
     // would be told `replaced` by its own reconnection. Nothing is awaited between this check
-    // and the claim, and an edge's claims share one Redis connection, so on one edge claims
+    // and queueing the claim; an edge's claims are sent in queue order (with the others of
+    // the same event-loop turn, claim-n.lua) on one Redis connection, so on one edge claims
     // keep the order of the checks.
     // Across edges that order is not kept: an edge that has not yet seen the client leave (a
     // stall, a half-open link) can claim after the client's next attempt was accepted
     // elsewhere. The client's own attempt number settles that: the claim of an older attempt
-    // than its instance's newest fails with `superseded` and fences nobody (claim-3.lua).
+    // than its instance's newest fails with `superseded` and fences nobody (lib-session.lua hf_claim).
     if (clientLeft(socket)) throw new AbandonedHandshake();
     const lease = await context.log.claimLease(
       handshake.sessionId,
@@ -95,6 +98,9 @@ export async function acceptHandshake(
       handshake.attempt,
     );
     if (lease.previousHolder) context.replaceHolder(lease.previousHolder);
+    // Verified and no longer needed: the raw token (a few hundred bytes) would otherwise stay in
+    // the socket's handshake for the connection's whole life.
+    (socket.handshake.auth as { token?: unknown }).token = undefined;
     (socket.data as SocketData).accepted = {
       sessionId: handshake.sessionId,
       consumerId,
@@ -103,8 +109,10 @@ export async function acceptHandshake(
       leaseGeneration: lease.generation,
       protocolVersion: handshake.version,
     };
-    // Released once, when the session connection ends or its transport closes, whichever is
-    // first (the transport may already be gone: the client left during the handshake).
+    // Released once: when its transport closes (the transport may already be gone: the client
+    // left during the handshake), or, once a session connection took it over (handOverCount),
+    // when that connection ends. Heard from the transport rather than the Engine.IO connection
+    // (they close together): see handshake-deadline.ts for why.
     const sessionId = handshake.sessionId;
     let released = false;
     const release = (): void => {
@@ -112,8 +120,8 @@ export async function acceptHandshake(
       released = true;
       perSession.release(sessionId);
     };
-    socket.once('disconnect', release);
-    socket.conn.once('close', release);
+    (socket.data as SocketData).releaseCount = release;
+    socket.conn.transport.once('close', release);
     if (socket.conn.readyState === 'closed') release();
     counted = undefined;
     next();
@@ -132,6 +140,19 @@ export async function acceptHandshake(
     if (auth?.position !== undefined) context.metrics.resumes.inc({ outcome: 'refused', reason: code });
     next(rejection);
   }
+}
+
+/**
+ * A session connection now gives the session's count back when it ends (it ends on the socket's
+ * disconnect, as the transport closing brings): the transport listener and its closure go, so
+ * an open connection keeps nothing on the heap for the count.
+ */
+export function handOverCount(socket: EdgeSocket): void {
+  const data = socket.data as SocketData;
+  const release = data.releaseCount;
+  if (!release) return;
+  data.releaseCount = undefined;
+  socket.conn.transport.off('close', release);
 }
 
 /** The transport is closed or closing: the client reset it or gave up on this attempt. */

@@ -9,6 +9,11 @@ const CONNECT_ERROR_PREFIX = '4';
 interface EngineConnection {
   send(data: string): void;
   close(): void;
+  readonly transport: EngineTransport;
+}
+
+/** The connection's transport: closes when its connection does (see the deadline below). */
+interface EngineTransport {
   once(event: 'close', listener: () => void): void;
   off(event: 'close', listener: () => void): void;
 }
@@ -51,7 +56,12 @@ export function enforceHandshakeDeadline(http: HttpServer, io: Server, timeoutMs
   });
 
   // Pending deadlines by Engine.IO connection, cleared when its namespace socket joins, so a
-  // live connection keeps no timer or listener for its handshake.
+  // live connection keeps no timer or listener for its handshake. A connection that closes
+  // first clears its deadline through its transport's 'close': the edge serves WebSocket only,
+  // so a connection keeps its one transport, which closes with it (a deadline that fires in
+  // between finds the connection closed and does nothing). The connection's own 'close' already
+  // has two listeners, and a third would grow its listener array for good (about 150 bytes per
+  // connection, even once removed).
   const deadlines = new WeakMap<object, () => void>();
   io.on('connection', (socket) => deadlines.get(socket.conn)?.());
   io.engine.on('connection', (conn: EngineConnection) => {
@@ -64,12 +74,13 @@ export function enforceHandshakeDeadline(http: HttpServer, io: Server, timeoutMs
       conn.close();
     }, timeoutMs);
     timer.unref();
+    const { transport } = conn;
     const cancel = (): void => {
       clearTimeout(timer);
-      conn.off('close', cancel);
+      transport.off('close', cancel);
       deadlines.delete(conn);
     };
     deadlines.set(conn, cancel);
-    conn.once('close', cancel);
+    transport.once('close', cancel);
   });
 }

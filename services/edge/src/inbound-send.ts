@@ -14,10 +14,15 @@ import {
 } from '@holdfast/protocol';
 import type { Inbox } from '@holdfast/session-log';
 
+/** What every connection of the edge shares: one object per edge. */
 export interface InboundSendContext {
   readonly log: Pick<Inbox, 'enqueueInbound'>;
   /** Schedule the inbox run that will hand an accepted inbound message to a worker. */
   readonly submitInboxRun: (sessionId: string, generation: number) => Promise<void>;
+}
+
+/** The connection the send came on (the connection itself: no object or closure per send path). */
+export interface InboundSender {
   readonly sessionId: string;
   readonly consumerId: string;
   /** A send without a callback cannot be answered: it gets a fault instead. */
@@ -26,6 +31,7 @@ export interface InboundSendContext {
 
 export async function acceptSend(
   context: InboundSendContext,
+  sender: InboundSender,
   payload: unknown,
   reply: unknown,
 ): Promise<void> {
@@ -33,19 +39,20 @@ export async function acceptSend(
     validateSendReply(reply);
   } catch (error) {
     const e = error as HoldfastError;
-    context.fault(e.code, e.message);
+    sender.fault(e.code, e.message);
     return;
   }
   try {
     const { id, data } = validateSend(payload);
-    const accepted = await context.log.enqueueInbound(context.sessionId, {
+    const { sessionId } = sender;
+    const accepted = await context.log.enqueueInbound(sessionId, {
       id,
       data,
-      consumerId: context.consumerId,
+      consumerId: sender.consumerId,
     });
     // Submitted even for a resend: the inbox run named by the generation may not exist yet if an
     // edge died between storing the message and submitting its inbox run.
-    if (accepted.generation > 0) await context.submitInboxRun(context.sessionId, accepted.generation);
+    if (accepted.generation > 0) await context.submitInboxRun(sessionId, accepted.generation);
     reply({ ok: true, id, seq: accepted.seq, duplicate: accepted.duplicate });
   } catch (error) {
     const e = isHoldfastError(error)

@@ -14,6 +14,14 @@ export type LeaseLoss = Extract<LeaseStatus, 'fenced' | 'rolled_back'>;
 
 type LeaseLinks = Pick<ConsumerLeases, 'renewLease' | 'renewLeases'>;
 
+/** The connection a lease is kept for: methods of its own, not a closure per callback. */
+export interface LeaseHolder {
+  /** Confirmed again after it had run out: delivery may resume. */
+  onLeaseConfirmed(): void;
+  /** No longer this connection's (or its session is gone). */
+  onLeaseLost(why: Exclude<LeaseStatus, 'held'>): void;
+}
+
 /**
  * Renews the leases of all the edge's connections together: one timer, and one batch renewal
  * (a few Redis calls, LEASE_RENEW_BATCH leases each; on a Redis Cluster one call per partition
@@ -29,18 +37,21 @@ export class EdgeLeaseRenewer {
   constructor(
     private readonly links: LeaseLinks,
     readonly leaseMs: number,
+    /**
+     * Which leases are renewed (and may fail) together. On a Redis Cluster the edge passes each
+     * session's slot, so a shard that fails over stalls the renewals of its own sessions only,
+     * not of every session on the edge (the session log would split one call per partition
+     * anyway); on a server every lease shares one group.
+     */
+    private readonly groupOf: (sessionId: string) => number = () => 0,
   ) {
     this.timer = setInterval(() => void this.renewAll(), Math.max(50, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }
 
   /** Keep `lease` confirmed from now on (the claim that returned it counts as a confirmation). */
-  keep(
-    lease: HeldLease,
-    onConfirmed: () => void,
-    onLost: (why: Exclude<LeaseStatus, 'held'>) => void,
-  ): LeaseKeeper {
-    const keeper = new LeaseKeeper(lease, this, onConfirmed, onLost);
+  keep(lease: HeldLease, holder: LeaseHolder): LeaseKeeper {
+    const keeper = new LeaseKeeper(lease, this, holder);
     this.keepers.add(keeper);
     return keeper;
   }
@@ -74,20 +85,28 @@ export class EdgeLeaseRenewer {
     // A round still waiting on Redis is enough; its leases run out if Redis never answers.
     if (this.renewing || this.keepers.size === 0) return;
     this.renewing = true;
-    const keepers = [...this.keepers];
+    const groups = new Map<number, LeaseKeeper[]>();
+    for (const keeper of this.keepers) {
+      const group = this.groupOf(keeper.sessionId);
+      const members = groups.get(group);
+      if (members) members.push(keeper);
+      else groups.set(group, [keeper]);
+    }
     const askedAt = performance.now();
     try {
-      const answers = await this.links.renewLeases(
-        keepers.map((k) => k.lease),
-        this.leaseMs,
-      );
-      keepers.forEach((keeper, i) =>
-        keeper.settle(classifyLease(keeper.lease.generation, answers[i]), askedAt),
-      );
-    } catch {
-      // Redis unreachable: the leases simply run out; delivery pauses until a renewal succeeds.
+      await Promise.all([...groups.values()].map((keepers) => this.renewGroup(keepers, askedAt)));
     } finally {
       this.renewing = false;
+    }
+  }
+
+  private async renewGroup(keepers: readonly LeaseKeeper[], askedAt: number): Promise<void> {
+    try {
+      const answers = await this.links.renewLeases(keepers, this.leaseMs);
+      keepers.forEach((keeper, i) => keeper.settle(classifyLease(keeper.generation, answers[i]), askedAt));
+    } catch {
+      // Redis (or this group's shard) unreachable: those leases simply run out; their delivery
+      // pauses until a renewal succeeds.
     }
   }
 }
@@ -100,17 +119,24 @@ export class EdgeLeaseRenewer {
  * newer connection took over meanwhile, it learns it is replaced instead. Confirmations come
  * from the edge's rounds, or from a renewal of its own when the lease is found out of date.
  */
-export class LeaseKeeper {
+export class LeaseKeeper implements HeldLease {
+  /** The lease's own fields, held here rather than in an object of their own. */
+  readonly sessionId: string;
+  readonly consumerId: string;
+  readonly generation: number;
   private confirmedAt = performance.now();
   private checking = false;
   private stopped = false;
 
   constructor(
-    readonly lease: HeldLease,
+    lease: HeldLease,
     private readonly renewer: EdgeLeaseRenewer,
-    private readonly onConfirmed: () => void,
-    private readonly onLost: (why: Exclude<LeaseStatus, 'held'>) => void,
-  ) {}
+    private readonly holder: LeaseHolder,
+  ) {
+    this.sessionId = lease.sessionId;
+    this.consumerId = lease.consumerId;
+    this.generation = lease.generation;
+  }
 
   /** True while this connection may deliver. */
   isValid(): boolean {
@@ -131,11 +157,11 @@ export class LeaseKeeper {
       const wasValid = performance.now() - this.confirmedAt < this.renewer.leaseMs;
       // An older question answered late must not move the confirmation back.
       this.confirmedAt = Math.max(this.confirmedAt, askedAt);
-      if (!wasValid) this.onConfirmed();
+      if (!wasValid) this.holder.onLeaseConfirmed();
       return;
     }
     this.stop();
-    this.onLost(status);
+    this.holder.onLeaseLost(status);
   }
 
   private async renewNow(): Promise<void> {
@@ -143,7 +169,7 @@ export class LeaseKeeper {
     this.checking = true;
     const askedAt = performance.now();
     try {
-      this.settle(await this.renewer.renewOne(this.lease), askedAt);
+      this.settle(await this.renewer.renewOne(this), askedAt);
     } catch {
       // Redis unreachable: the lease simply runs out; delivery pauses until a check succeeds.
     } finally {

@@ -3,14 +3,15 @@
  * client is stalled. Kept apart from delivery: the channel only brings hints (the stream is the
  * truth), and when to listen is a memory question, not an ordering one.
  */
-import type { LiveNotification, LiveSubscriptions } from '@holdfast/session-log';
+import type { LiveNotification, LiveReceiver, LiveSubscriptions } from '@holdfast/session-log';
 
 /** A connection whose window has stayed full this long leaves its live channel (see pause). */
 const LIVE_PAUSE_AFTER_MS = 1000;
 /** Retry of a failed re-subscription (Redis blip) while the connection lasts. */
 const LIVE_RESUBSCRIBE_RETRY_MS = 250;
 
-export interface LiveChannelOwner {
+/** The owner listens on the channel as itself (no closure per connection). */
+export interface LiveChannelOwner extends LiveReceiver {
   onNotification(notification: LiveNotification): void;
   /** Back on the channel after a pause: what was appended meanwhile was not announced. */
   onResubscribed(): void;
@@ -19,7 +20,8 @@ export interface LiveChannelOwner {
 }
 
 export class LiveChannel {
-  private unsubscribe: (() => Promise<void>) | undefined;
+  /** The owner is on the channel now (then leaving it takes an `unlisten`). */
+  private listening = false;
   private pauseTimer: NodeJS.Timeout | undefined;
   /** Off the channel while the window stays full (a stalled client). */
   private paused = false;
@@ -34,18 +36,18 @@ export class LiveChannel {
 
   /** On the channel now (not paused, not stopped): an `ended` notice can still reach us. */
   get subscribed(): boolean {
-    return this.unsubscribe !== undefined;
+    return this.listening;
   }
 
   async subscribe(): Promise<void> {
-    const unsubscribe = await this.subscribeOnce();
+    await this.live.listen(this.channel, this.owner);
     // The connection may have closed while Redis answered: leave at once, or the subscription
-    // (and this connection, through its listener) would stay behind for good.
+    // (and this connection, as its listener) would stay behind for good.
     if (this.stopped) {
-      void unsubscribe();
+      void this.leave();
       return;
     }
-    this.unsubscribe = unsubscribe;
+    this.listening = true;
   }
 
   /** The window just filled: leave the channel if it stays full for LIVE_PAUSE_AFTER_MS. */
@@ -64,13 +66,13 @@ export class LiveChannel {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.pauseTimer);
-    const unsubscribe = this.unsubscribe;
-    this.unsubscribe = undefined;
-    void unsubscribe?.();
+    if (!this.listening) return;
+    this.listening = false;
+    void this.leave();
   }
 
-  private subscribeOnce(): Promise<() => Promise<void>> {
-    return this.live.subscribe(this.channel, (n) => this.owner.onNotification(n));
+  private leave(): Promise<void> {
+    return this.live.unlisten(this.channel, this.owner);
   }
 
   /**
@@ -82,23 +84,22 @@ export class LiveChannel {
    */
   private pause(): void {
     this.pauseTimer = undefined;
-    const unsubscribe = this.unsubscribe;
-    if (this.owner.isClosing() || this.paused || !unsubscribe) return;
+    if (this.owner.isClosing() || this.paused || !this.listening) return;
     this.paused = true;
-    this.unsubscribe = undefined;
-    void unsubscribe();
+    this.listening = false;
+    void this.leave();
   }
 
   private async resume(): Promise<void> {
     if (!this.paused || this.resuming || this.stopped) return;
     this.resuming = true;
     try {
-      const unsubscribe = await this.subscribeOnce();
+      await this.live.listen(this.channel, this.owner);
       if (this.stopped) {
-        void unsubscribe();
+        void this.leave();
         return;
       }
-      this.unsubscribe = unsubscribe;
+      this.listening = true;
       this.paused = false;
       this.owner.onResubscribed();
     } catch {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ErrorCode, isHoldfastError, type LogPosition, type StartFrom } from '@holdfast/protocol';
 
 /**
  * The edge's Prometheus metrics, served at /metrics: process memory and event-loop figures
@@ -119,4 +120,26 @@ export class EdgeMetrics {
     }
     this.stalled.set(stalled);
   }
+}
+
+/** Failures that came from Redis (unreachable, or too slow), counted by code. */
+export function countRedisError(metrics: EdgeMetrics, error: unknown): void {
+  if (!isHoldfastError(error)) return;
+  if (error.code === ErrorCode.RedisUnavailable || error.code === ErrorCode.Timeout) {
+    metrics.redisErrors.inc({ code: error.code });
+  }
+}
+
+/** A connection that presented a position resumed, or was reset (with the reason). */
+export function countResume(
+  metrics: EdgeMetrics,
+  position: LogPosition | StartFrom | undefined,
+  resetReason: string | undefined,
+): void {
+  if (position === undefined || position === 'oldest') return;
+  metrics.resumes.inc(
+    resetReason === undefined
+      ? { outcome: 'resumed', reason: '' }
+      : { outcome: 'reset', reason: resetReason },
+  );
 }

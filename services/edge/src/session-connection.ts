@@ -4,10 +4,13 @@
  * delivery cursor, ack intake and writing, inbound sends, token lifetime, lease fencing, the
  * close protocol, the drain sequence — and holds the one piece of state they share: whether it
  * is still delivering (`closing`) and whether it is cleaned up (`closed`).
+ *
+ * An edge's capacity is counted in what idle connections keep on the heap, so the connection is
+ * itself each module's dependency object (methods, not a closure per callback), and what only an
+ * active connection needs (ack writer and intake, rate limiter, completion) is made on first use.
  */
 import {
   ErrorCode,
-  isHoldfastError,
   type BatchPayload,
   type CompletePayload,
   type NoticePayload,
@@ -17,46 +20,50 @@ import { sessionLogger, type Logger } from '@holdfast/config';
 import type { LiveNotification, ReadResult } from '@holdfast/session-log';
 import { AckIntake } from './ack-intake.js';
 import { AckWriter } from './ack-writer.js';
-import { gateClientEvents } from './client-event-gate.js';
+import { attachConnection, gateClientEvents } from './client-event-gate.js';
 import {
-  END_NOTICE_WAIT_MS,
   REPLACED,
   TOKEN_EXPIRED,
   closeTransport,
   endNotice,
   failureOutcome,
   leaseLossNotice,
+  waitForEndNotice,
   type CloseNotice,
 } from './close-protocol.js';
 import { CompletionClose } from './completion.js';
 import { ConnectionObserver } from './connection-observer.js';
 import { DeliveryCursor, type CursorDeps } from './delivery-cursor.js';
+import { firstReadFor, PrefetchedRead } from './first-read.js';
 import { ACK_FINISH_LIMIT_MS, ACK_FLUSH_LIMIT_MS, type DrainableConnection } from './edge-shutdown.js';
 import type { AcceptedHandshake, ConnectionDeps, EdgeSocket } from './connection-types.js';
 import { acceptSend } from './inbound-send.js';
-import type { LeaseKeeper } from './lease-fencing.js';
+import type { LeaseKeeper, LeaseLoss } from './lease-fencing.js';
 import { LiveChannel } from './live-channel.js';
-import type { EdgeMetrics } from './metrics.js';
+import { countRedisError, countResume } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
-import { decideStart } from './start-point.js';
-import { TokenLifetime } from './token-lifetime.js';
+import { decideStart, helloFor } from './start-point.js';
 
 export type { AcceptedHandshake, ConnectionDeps, EdgeSocket } from './connection-types.js';
 
 export class SessionConnection implements CursorDeps, DrainableConnection {
   private cursor: DeliveryCursor | undefined;
-  private readonly acks: AckWriter;
-  private readonly ackIntake: AckIntake;
+  /** Made on the first ack (see the class comment), as are ackIntake, events and completion. */
+  private acks: AckWriter | undefined;
+  private ackIntake: AckIntake | undefined;
   private readonly lease: LeaseKeeper;
   private readonly liveChannel: LiveChannel;
-  private readonly token: TokenLifetime;
+  /** When the current token expires (epoch ms), kept by the edge's expiry wheel. */
+  tokenExpiresAt: number;
   /** No more deliveries (closing, or draining while acks are still taken). */
   private closing = false;
   /** Cleaned up: nothing more happens on this connection. */
   private closed = false;
   private notifiedDuringStart = false;
-  private readonly events: RateLimiter;
-  private readonly completion: CompletionClose;
+  /** The first read, made with the session's info (first-read.ts). */
+  private prefetched: PrefetchedRead | undefined;
+  private events: RateLimiter | undefined;
+  private completion: CompletionClose | undefined;
   private endNoticeTimer: NodeJS.Timeout | undefined;
   /** Every line about this connection carries its session, consumer and connection id. */
   private sessionLog: Logger | undefined;
@@ -84,41 +91,11 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   ) {
     const { sessionId, consumerId, leaseGeneration } = handshake;
     this.observed = new ConnectionObserver(deps.metrics);
-    this.acks = new AckWriter(
-      (epoch, offset) =>
-        deps.log.ack(sessionId, { epoch, offset, consumerId, leaseGeneration }).then(() => undefined),
-      (error) => this.endFor(error),
-    );
-    this.lease = deps.leases.keep(
-      { sessionId, consumerId, generation: leaseGeneration },
-      () => this.cursor?.resume(),
-      (why) => {
-        if (why === 'session_gone') this.awaitEndNotice('the session has ended');
-        else this.closeWith(leaseLossNotice(why));
-      },
-    );
-    this.ackIntake = new AckIntake({
-      store: (epoch, offset) => {
-        this.acks.submit(epoch, offset);
-        this.observed.onAck(offset);
-        this.completion.onAck(offset);
-      },
-      fault: (code, message) => this.fault(code, message),
-    });
-    this.liveChannel = new LiveChannel(deps.live, deps.log.keys(sessionId).live, {
-      onNotification: (n) => this.onLive(n),
-      onResubscribed: () => this.cursor?.onLive({ kind: 'resync' }),
-      isClosing: () => this.closing,
-    });
-    this.events = new RateLimiter(deps.eventsPerSecond, deps.eventsBurst);
-    this.completion = new CompletionClose(socket, handshake.protocolVersion, ACK_FLUSH_LIMIT_MS);
-    this.token = new TokenLifetime(
-      (token) => deps.verifyToken(token, sessionId),
-      consumerId,
-      handshake.tokenExpiresAt,
-      () => this.closeWith(TOKEN_EXPIRED),
-    );
-    socket.on('disconnect', () => this.cleanUp());
+    this.lease = deps.leases.keep({ sessionId, consumerId, generation: leaseGeneration }, this);
+    this.liveChannel = new LiveChannel(deps.live, deps.log.keys(sessionId).live, this);
+    this.tokenExpiresAt = handshake.tokenExpiresAt;
+    deps.tokens.track(this);
+    attachConnection(socket, this);
   }
 
   get id(): string {
@@ -129,40 +106,32 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     return this.handshake.sessionId;
   }
 
+  get consumerId(): string {
+    return this.handshake.consumerId;
+  }
+
   /** Subscribe, decide the start point, say hello (and reset, if needed), start delivering. */
   async start(): Promise<void> {
     const { sessionId, consumerId } = this.handshake;
     await this.liveChannel.subscribe();
     // Read after subscribing: anything appended from here on is announced, and anything
     // before is in this read.
-    const info = await this.deps.log.info(sessionId);
+    const firstRead = firstReadFor(this.handshake.position, this.deps.window);
+    const { info, read } = await this.deps.log.infoAndRead(sessionId, firstRead);
     if (this.closing) return;
     const decision = decideStart(info, this.handshake.position, info.acks[consumerId] ?? 0);
-    this.socket.emit('hello', {
-      sessionId,
-      consumerId,
-      epoch: info.epoch,
-      head: info.head,
-      startOffset: decision.startOffset,
-      ackedOffset: info.acks[consumerId] ?? 0,
-      window: this.deps.window,
-      tokenExpiresAt: this.handshake.tokenExpiresAt,
-      limits: this.deps.limits,
-      ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
-    });
+    this.prefetched = PrefetchedRead.keep(firstRead, read, decision);
+    this.socket.emit('hello', helloFor(this.handshake, info, decision, this.deps));
     // Checked first, so the child logger is only made when the line is written.
     if (this.deps.logger.isLevelEnabled('debug')) {
+      const resumed = typeof this.handshake.position === 'object';
       this.logger.debug(
-        {
-          startOffset: decision.startOffset,
-          head: info.head,
-          resumed: typeof this.handshake.position === 'object',
-        },
+        { startOffset: decision.startOffset, head: info.head, resumed },
         'connection started',
       );
     }
     if (decision.reset) this.sendReset(decision.reset);
-    this.countResume(decision.reset?.reason);
+    countResume(this.deps.metrics, this.handshake.position, decision.reset?.reason);
     this.observed.started(info.head, decision.startOffset - 1);
     // The connection is the cursor's CursorDeps itself: methods, not a closure per callback.
     const cursor = new DeliveryCursor(this, this.deps.window, {
@@ -172,13 +141,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
       ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
     });
     this.cursor = cursor;
-    gateClientEvents(this.socket, this.events, this.deps.metrics, (payload) => {
-      if (!this.closed) this.ackIntake.take(payload, cursor);
-    });
-    this.socket.on('token', (payload, reply) => void this.token.refresh(payload, reply));
-    const { log, submitInboxRun } = this.deps;
-    const sends = { log, submitInboxRun, sessionId, consumerId, fault: this.fault.bind(this) };
-    this.socket.on('send', (payload, reply) => void acceptSend(sends, payload, reply));
+    gateClientEvents(this.socket, this, this.deps.metrics);
     cursor.start();
     if (this.notifiedDuringStart) cursor.onLive({ kind: 'resync' });
   }
@@ -187,7 +150,10 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   async read(from: number, limit: number, maxBytes: number): Promise<ReadResult> {
     const { log, metrics, readSlot } = this.deps;
-    const result = await readSlot(() => log.read(this.handshake.sessionId, { from, limit, maxBytes }));
+    const result =
+      this.prefetched?.take(from, limit, maxBytes) ??
+      (await readSlot(() => log.read(this.handshake.sessionId, { from, limit, maxBytes })));
+    this.prefetched = undefined;
     metrics.catchUpReads.inc();
     metrics.catchUpMessages.inc(result.entries.length);
     return result;
@@ -199,7 +165,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   }
 
   sendReset(reset: ResetPayload): void {
-    this.ackIntake.noteReset(reset);
+    this.intake.noteReset(reset);
     this.deps.metrics.resets.inc({ reason: reset.reason });
     this.observed.onReset(reset.resumeFrom);
     this.logger.info({ reason: reset.reason, resumeFrom: reset.resumeFrom }, 'reset sent');
@@ -210,6 +176,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     return !this.closing && this.lease.isValid();
   }
 
+  /** A read (the cursor) or an ack write (the ack writer) failed for good. */
   onFatal(error: unknown): void {
     this.endFor(error);
   }
@@ -217,8 +184,11 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   /** Everything up to the final offset was sent: say so, let the last ack land, close cleanly. */
   onComplete(complete: CompletePayload): void {
     if (!this.stopDelivering()) return; // acks are still taken and stored
-    this.completion.onAck(this.cursor?.position.acked ?? 0); // a client already at the end
-    void this.completion.run(complete, () => this.acks.flush()).then(() => this.closeNow());
+    const completion = new CompletionClose(this.socket, this.handshake.protocolVersion, ACK_FLUSH_LIMIT_MS);
+    this.completion = completion;
+    // Every ack stored so far is the cursor's acked offset (a client may be at the end already).
+    completion.onAck(this.cursor?.position.acked ?? 0);
+    void completion.run(complete, () => this.flushAcks()).then(() => this.closeNow());
   }
 
   onWindowFull(): void {
@@ -245,7 +215,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   }
 
   flushAcks(): Promise<void> {
-    return this.acks.flush();
+    return this.acks?.flush() ?? Promise.resolve();
   }
 
   closeNow(): void {
@@ -263,6 +233,68 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     this.closeWith(endNotice(code, message));
   }
 
+  // What the client events, acks, lease, live channel and token expiry ask of their connection.
+
+  get limiter(): RateLimiter {
+    return (this.events ??= new RateLimiter(this.deps.eventsPerSecond, this.deps.eventsBurst));
+  }
+
+  onAckEvent(payload: unknown): void {
+    if (!this.closed && this.cursor) this.intake.take(payload, this.cursor);
+  }
+
+  onTokenEvent(payload: unknown, reply: unknown): void {
+    void this.deps.tokens.refresh(this, payload, reply);
+  }
+
+  onSendEvent(payload: unknown, reply: unknown): void {
+    void acceptSend(this.deps, this, payload, reply);
+  }
+
+  onDisconnect(): void {
+    this.cleanUp();
+  }
+
+  storeAck(epoch: string, offset: number): void {
+    (this.acks ??= new AckWriter(this)).submit(epoch, offset);
+    this.observed.onAck(offset);
+    this.completion?.onAck(offset);
+  }
+
+  async writeAck(epoch: string, offset: number): Promise<void> {
+    const { sessionId, consumerId, leaseGeneration } = this.handshake;
+    await this.deps.log.ack(sessionId, { epoch, offset, consumerId, leaseGeneration });
+  }
+
+  onLeaseConfirmed(): void {
+    this.cursor?.resume();
+  }
+
+  onLeaseLost(why: LeaseLoss | 'session_gone'): void {
+    if (why === 'session_gone') this.awaitEndNotice('the session has ended');
+    else this.closeWith(leaseLossNotice(why));
+  }
+
+  onResubscribed(): void {
+    this.cursor?.onLive({ kind: 'resync' });
+  }
+
+  isClosing(): boolean {
+    return this.closing;
+  }
+
+  onTokenExpired(): void {
+    this.closeWith(TOKEN_EXPIRED);
+  }
+
+  fault(code: ErrorCode, message: string): void {
+    this.socket.emit('fault', { code, message });
+  }
+
+  private get intake(): AckIntake {
+    return (this.ackIntake ??= new AckIntake(this));
+  }
+
   private endFor(error: unknown): void {
     countRedisError(this.deps.metrics, error);
     const outcome = failureOutcome(error, this.handshake.leaseGeneration);
@@ -270,23 +302,14 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     else this.closeWith(outcome.close);
   }
 
-  /**
-   * The session was deleted, learnt from a failed call: the channel's `ended` notice may still
-   * be behind notifications of messages the producer was told were stored. Keep forwarding what
-   * comes until the notice (which then closes, see onLive), or until END_NOTICE_WAIT_MS.
-   */
+  /** The session was deleted, learnt from a failed call (see waitForEndNotice). */
   private awaitEndNotice(message: string): void {
     if (this.closing || this.endNoticeTimer) return;
-    const ended = endNotice(ErrorCode.SessionEnded, message);
-    if (!this.liveChannel.subscribed) {
-      this.closeWith(ended); // off the channel: no notice will come
-      return;
-    }
-    this.endNoticeTimer = setTimeout(() => this.closeWith(ended), END_NOTICE_WAIT_MS);
-    this.endNoticeTimer.unref();
+    const subscribed = this.liveChannel.subscribed;
+    this.endNoticeTimer = waitForEndNotice(subscribed, message, (notice) => this.closeWith(notice));
   }
 
-  private onLive(notification: LiveNotification): void {
+  onNotification(notification: LiveNotification): void {
     if (notification.kind === 'ended') {
       // Messages announced before the delete go out first, from the notifications themselves.
       this.cursor?.finish();
@@ -298,26 +321,10 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     else this.notifiedDuringStart = true;
   }
 
-  /** A connection that presented a position resumed, or was reset (with the reason). */
-  private countResume(resetReason: string | undefined): void {
-    const { position } = this.handshake;
-    if (position === undefined || position === 'oldest') return;
-    this.deps.metrics.resumes.inc(
-      resetReason === undefined
-        ? { outcome: 'resumed', reason: '' }
-        : { outcome: 'reset', reason: resetReason },
-    );
-  }
-
-  private fault(code: ErrorCode, message: string): void {
-    this.socket.emit('fault', { code, message });
-  }
-
   private closeWith({ event, notice }: CloseNotice): void {
     if (!this.stopDelivering()) return;
-    if (this.deps.logger.isLevelEnabled('debug')) {
-      this.logger.debug({ event, code: notice.code }, 'connection closing');
-    }
+    const debug = this.deps.logger.isLevelEnabled('debug'); // before making the child logger
+    if (debug) this.logger.debug({ event, code: notice.code }, 'connection closing');
     this.cleanUp();
     this.socket.emit(event, notice);
     closeTransport(this.socket);
@@ -329,21 +336,14 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
     this.closing = true;
     this.cursor?.stop();
     this.lease.stop();
-    this.token.stop();
+    this.deps.tokens.untrack(this);
     clearTimeout(this.endNoticeTimer);
-    this.acks.finish(ACK_FINISH_LIMIT_MS);
+    this.acks?.finish(ACK_FINISH_LIMIT_MS);
     this.liveChannel.stop();
     // The consumer no longer counts as connected (a no-op if a newer connection took over).
     const { sessionId, consumerId, leaseGeneration } = this.handshake;
     this.deps.log.releaseLease(sessionId, consumerId, leaseGeneration).catch(() => undefined);
+    this.deps.perSession.release(sessionId);
     this.deps.onClosed(this);
-  }
-}
-
-/** Failures that came from Redis (unreachable, or too slow), counted by code. */
-export function countRedisError(metrics: EdgeMetrics, error: unknown): void {
-  if (!isHoldfastError(error)) return;
-  if (error.code === ErrorCode.RedisUnavailable || error.code === ErrorCode.Timeout) {
-    metrics.redisErrors.inc({ code: error.code });
   }
 }

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { RedisLinkProbe, type LinkProbeOptions, type ProbedConnection } from '@holdfast/session-log';
 
 /**
@@ -13,7 +12,7 @@ export class SideLinkProbes {
   private stopped = false;
 
   constructor(
-    clients: readonly Redis[],
+    clients: readonly ProbedConnection[],
     pending: ReadonlyArray<Promise<ProbedConnection>>,
     private readonly options: LinkProbeOptions,
   ) {

@@ -5,7 +5,14 @@
  * from the first retained offset — and both build their resets here. Pure, so every case is
  * unit-tested.
  */
-import type { LogPosition, ResetPayload, ResetReason, StartFrom } from '@holdfast/protocol';
+import type {
+  HelloPayload,
+  LogPosition,
+  ResetPayload,
+  ResetReason,
+  SizeLimits,
+  StartFrom,
+} from '@holdfast/protocol';
 
 /** The session's log as the edge found it (when a connection started, or in a read). */
 export interface LogState {
@@ -87,4 +94,26 @@ export function decideAfterRead(
   if (read.epoch !== at.epoch) return resetTo(read, 'epoch_changed', at.epoch);
   if (read.trimmed) return resetTo(read, 'trimmed', at.epoch);
   return undefined;
+}
+
+/** The `hello` that tells a client where its connection starts, and the limits it works within. */
+export function helloFor(
+  client: { readonly sessionId: string; readonly consumerId: string; readonly tokenExpiresAt: number },
+  info: LogState & { readonly acks: Readonly<Record<string, number>>; readonly finalOffset?: number },
+  decision: StartDecision,
+  edge: { readonly window: HelloPayload['window']; readonly limits: SizeLimits },
+): HelloPayload {
+  const { sessionId, consumerId } = client;
+  return {
+    sessionId,
+    consumerId,
+    epoch: info.epoch,
+    head: info.head,
+    startOffset: decision.startOffset,
+    ackedOffset: info.acks[consumerId] ?? 0,
+    window: edge.window,
+    tokenExpiresAt: client.tokenExpiresAt,
+    limits: edge.limits,
+    ...(info.finalOffset === undefined ? {} : { finalOffset: info.finalOffset }),
+  };
 }

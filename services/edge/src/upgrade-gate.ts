@@ -25,6 +25,13 @@ export class UpgradeGate {
   /** Upgrades refused before engine.io saw them: engine.io must not take them either. */
   private readonly refused = new WeakSet<IncomingMessage>();
   private readonly trustedProxies: ReturnType<typeof parseTrustedProxies>;
+  /** Each counted socket's address, given back when it closes. */
+  private readonly counted = new WeakMap<Duplex, string>();
+  /**
+   * One 'close' listener for every socket (`this` is the socket), rather than a closure and a
+   * once-wrapper per socket: an open connection keeps a map entry, not ~250 bytes of functions.
+   */
+  private readonly onSocketClose: (this: Duplex) => void;
 
   constructor(
     private readonly config: GateConfig,
@@ -33,6 +40,13 @@ export class UpgradeGate {
     private readonly metrics: EdgeMetrics,
   ) {
     this.trustedProxies = parseTrustedProxies(config.trustedProxies);
+    const { counted } = this;
+    this.onSocketClose = function (this: Duplex): void {
+      const address = counted.get(this);
+      if (address === undefined) return;
+      counted.delete(this);
+      perAddress.release(address);
+    };
   }
 
   /** Socket.IO's `allowRequest`: what the gate refused stays refused; the Origin is checked again. */
@@ -75,7 +89,8 @@ export class UpgradeGate {
       });
       return;
     }
-    socket.once('close', () => this.perAddress.release(address));
+    this.counted.set(socket, address);
+    socket.on('close', this.onSocketClose);
   }
 }
 

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import {
-  keyLayoutConfig,
-  keyLayoutFields,
+  sharedLogConfig,
+  sharedLogFields,
+  inboundQueuesField,
   keyPrefix,
-  type KeyLayoutConfig,
+  type SharedLogConfig,
   logLevelField,
   nonNegativeInt,
   parseEnv,
@@ -21,7 +22,8 @@ import {
 export const workerEnvSchema = z.object({
   REDIS_URL: redisUrl,
   HOLDFAST_KEY_PREFIX: keyPrefix,
-  ...keyLayoutFields,
+  ...sharedLogFields,
+  ...inboundQueuesField,
   ...redisProbeFields,
   /** Inbox runs (sessions) handled at once by this process. */
   WORKER_CONCURRENCY: positiveInt.max(10_000).default(16),
@@ -47,8 +49,10 @@ export const workerEnvSchema = z.object({
 export interface WorkerConfig {
   redisUrl: string;
   keyPrefix: string;
-  /** Partitions and the old-layout policy (HOLDFAST_PARTITIONS, HOLDFAST_OLD_LAYOUT). */
-  keyLayout: KeyLayoutConfig;
+  /** The session log settings every process shares (HOLDFAST_PARTITIONS, HOLDFAST_OLD_LAYOUT, HOLDFAST_REPLICATION_WAIT). */
+  sharedLog: SharedLogConfig;
+  /** Inbound queues this worker takes inbox runs from (HOLDFAST_INBOUND_QUEUES; as the edges'). */
+  inboundQueues: number;
   redisProbe: { intervalMs: number; timeoutMs: number };
   concurrency: number;
   handlerModule: string | undefined;
@@ -70,7 +74,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   return {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
-    keyLayout: keyLayoutConfig(e),
+    sharedLog: sharedLogConfig(e),
+    inboundQueues: e.HOLDFAST_INBOUND_QUEUES,
     redisProbe: { intervalMs: e.REDIS_PROBE_INTERVAL_MS, timeoutMs: e.REDIS_PROBE_TIMEOUT_MS },
     concurrency: e.WORKER_CONCURRENCY,
     handlerModule: e.HANDLER_MODULE,

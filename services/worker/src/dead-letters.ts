@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisLink } from '@holdfast/session-log';
 import { deadLetterKey } from '@holdfast/session-log';
 
 /**
@@ -37,7 +37,7 @@ export class DeadLetterStream {
    * @param maxLength about this many records are kept at most (trimmed with `MAXLEN ~`)
    */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisLink,
     keyPrefix: string,
     private readonly maxLength = 100_000,
   ) {

@@ -12,6 +12,7 @@ import { retryDelayMs, sleep } from './backoff.js';
 import type { DeadLetter } from './dead-letters.js';
 import type { InboxRunExecution } from './inbox-run-execution.js';
 import { attemptAbortedId, deadLetterId } from './envelopes.js';
+import { AttemptOutput, AttemptRewoundError } from './attempt-output.js';
 import { FencedError } from './fenced-error.js';
 import type { Handler } from './handler.js';
 import { MessageContext, appendAsOwner, type InboxLog, type MessageRef } from './message-context.js';
@@ -86,28 +87,37 @@ async function handleMessage(
 ): Promise<MessageOutcome> {
   const ref = messageRef(job, next);
   const fields = { sessionId: job.sessionId, seq: next.seq, messageId: next.id, attempt: next.attempt };
+  const output = new AttemptOutput();
   try {
     if (next.attempt > deps.retry.maxAttempts) {
       // Every allowed attempt was started and none finished: the last one was interrupted
       // (possibly by this very message crashing its worker). Never run it again.
       const message = `attempt ${next.attempt - 1} was interrupted (its worker stopped or crashed) and no attempts are left`;
-      return await deadLetter(run, ref, next, message, next.attempt - 1, deps);
+      return await deadLetter(run, ref, next, message, next.attempt - 1, deps, output);
     }
     if (next.attempt > 1) deps.report('info', 'message resumed in a new attempt', fields);
     if (next.attempt > 1 && next.previousAttemptPublished) {
-      await appendAsOwner(deps.log, run, ref, [
-        {
-          id: attemptAbortedId(next.seq, next.attempt - 1, run.token),
-          data: attemptAbortedEnvelope(next.id, next.attempt - 1),
-        },
-      ]);
+      await appendAsOwner(
+        deps.log,
+        run,
+        ref,
+        [
+          {
+            id: attemptAbortedId(next.seq, next.attempt - 1, run.token),
+            data: attemptAbortedEnvelope(next.id, next.attempt - 1),
+          },
+        ],
+        output,
+      );
     }
 
-    const ctx = new MessageContext(deps.log, run, ref, {
-      id: next.id,
-      data: next.data,
-      consumerId: next.consumerId,
-    });
+    const ctx = new MessageContext(
+      deps.log,
+      run,
+      ref,
+      { id: next.id, data: next.data, consumerId: next.consumerId },
+      output,
+    );
     let failure: { error: unknown } | undefined;
     const startedAt = performance.now();
     try {
@@ -126,9 +136,11 @@ async function handleMessage(
     if (run.fenced) throw new FencedError();
     // Interrupted by shutdown: not the handler's fault; another worker resumes the message.
     if (interrupted) return 'stopped';
+    // The handler's output may be gone with Redis data: neither a success nor its failure.
+    if (output.rewoundTo !== undefined) throw new AttemptRewoundError(output.epoch ?? '', output.rewoundTo);
 
     if (!failure) {
-      await markDone(run, ref, deps);
+      await markDone(run, ref, deps, output);
       return 'continue';
     }
     if (
@@ -143,7 +155,7 @@ async function handleMessage(
     const message = errorMessage(failure.error);
     deps.report('warn', 'handler attempt failed', { ...fields, error: truncate(message, 500) });
     if (next.attempt >= deps.retry.maxAttempts) {
-      return await deadLetter(run, ref, next, message, next.attempt, deps);
+      return await deadLetter(run, ref, next, message, next.attempt, deps, output);
     }
     const delay = retryDelayMs(next.attempt, deps.retry.baseMs, deps.retry.maxMs);
     return (await sleep(delay, run.stopSignal)) ? 'continue' : 'stopped';
@@ -153,6 +165,15 @@ async function handleMessage(
       return 'fenced';
     }
     if (error instanceof WorkerStoppingError) return 'stopped';
+    if (error instanceof AttemptRewoundError) {
+      // Still this run's message (the restored inbox says so): the next `nextInbound` hands it
+      // back as a new attempt, whose marker voids whatever of this one reached the app.
+      deps.report('warn', 'attempt void: Redis lost data after it wrote output; running it again', {
+        ...fields,
+        error: error.message,
+      });
+      return 'continue';
+    }
     // An `attempt_aborted` or dead-letter envelope refused: the session completed meanwhile.
     if (isHoldfastError(error, ErrorCode.SessionCompleted))
       return await leaveUnanswered(job, run, next, deps);
@@ -197,10 +218,15 @@ async function deadLetter(
   message: string,
   attempts: number,
   deps: InboxRunDeps,
+  output: AttemptOutput,
 ): Promise<MessageOutcome> {
-  await appendAsOwner(deps.log, run, ref, [
-    { id: deadLetterId(ref.seq), data: errorEnvelope(next.id, message, attempts) },
-  ]);
+  await appendAsOwner(
+    deps.log,
+    run,
+    ref,
+    [{ id: deadLetterId(ref.seq), data: errorEnvelope(next.id, message, attempts) }],
+    output,
+  );
   await deps.deadLetters.record({
     sessionId: ref.sessionId,
     seq: ref.seq,
@@ -210,7 +236,7 @@ async function deadLetter(
     error: truncate(message, MAX_ERROR_MESSAGE_LENGTH),
     data: next.data,
   });
-  await markDone(run, ref, deps);
+  await markDone(run, ref, deps, output);
   deps.metrics?.deadLettered();
   deps.report('warn', 'message dead-lettered', {
     sessionId: ref.sessionId,
@@ -221,14 +247,22 @@ async function deadLetter(
   return 'continue';
 }
 
-async function markDone(run: InboxRunExecution, ref: MessageRef, deps: InboxRunDeps): Promise<void> {
-  const owned = await deps.log.stepInbound(ref.sessionId, {
+/** Settle the message; with `output`, only if what the attempt wrote is still in the log. */
+async function markDone(
+  run: InboxRunExecution,
+  ref: MessageRef,
+  deps: InboxRunDeps,
+  output?: AttemptOutput,
+): Promise<void> {
+  const step = await deps.log.stepInbound(ref.sessionId, {
     round: ref.generation,
     seq: ref.seq,
     runToken: run.token,
     kind: 'done',
+    attemptEpoch: output?.epoch,
   });
-  if (!owned) {
+  if (step.rewoundTo !== undefined && output) output.rewound(step.rewoundTo);
+  if (!step.owned) {
     const fenced = new FencedError('this run no longer owns the message; another run will finish it');
     run.abort(fenced);
     throw fenced;

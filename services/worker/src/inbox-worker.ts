@@ -1,85 +1,27 @@
-import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { ErrorCode, HoldfastError, validateIntegerOption } from '@holdfast/protocol';
-import { INBOUND_QUEUE_NAME, InboundQueue, bullPrefix, type InboxRunJobData } from '@holdfast/inbound-queue';
-import { SessionLog, type SessionLogOptions } from '@holdfast/session-log';
+import {
+  InboundQueue,
+  bullConnection,
+  MAX_INBOUND_QUEUES,
+  bullPrefix,
+  inboundQueueName,
+  type BullConnection,
+  type InboxRunJobData,
+} from '@holdfast/inbound-queue';
+import { SessionLog, createRedisLink, type RedisLink } from '@holdfast/session-log';
 import { DeadLetterStream } from './dead-letters.js';
 import { runInbox, type InboxRunDeps, type InboxRunOutcome } from './inbox-run.js';
 import { InboxRunExecution } from './inbox-run-execution.js';
 import { FencedError } from './fenced-error.js';
-import type { Handler } from './handler.js';
+import type { InboxWorkerOptions } from './inbox-worker-options.js';
 import { InboxSweep } from './inbox-sweep.js';
 import { Maintenance } from './maintenance.js';
 import { WorkerLinks } from './worker-links.js';
 import { WorkerStoppingError } from './worker-stopping-error.js';
 import { errorMessage, silentLog, type WorkerLog } from './worker-log.js';
-import type { AttemptSink } from './worker-metrics.js';
 
-export interface InboxWorkerOptions {
-  /** The Redis holding the session logs and the inbound queue. */
-  redisUrl: string;
-  /**
-   * Prefix of every Holdfast key (BullMQ's keys use `<prefix>-bull`).
-   * @default 'hf'
-   */
-  keyPrefix?: string;
-  handler: Handler;
-  /**
-   * Inbox runs (sessions) handled at once by this process (one message at a time within each).
-   * @default 16
-   */
-  concurrency?: number;
-  /**
-   * Attempts per message, however each ends (handler error, crash, shutdown); then the
-   * message is dead-lettered.
-   * @default 3
-   */
-  maxAttempts?: number;
-  /**
-   * Backoff before the second attempt after a handler error; doubles for each further one.
-   * @default 1000
-   */
-  retryBaseMs?: number;
-  /** @default 30_000 */
-  retryMaxMs?: number;
-  /**
-   * On `close()`, running handlers get this long to finish their message; then their signal
-   * aborts and the message is resumed, as a new attempt, by another worker.
-   * @default 20_000
-   */
-  shutdownGraceMs?: number;
-  /**
-   * BullMQ job lock, renewed every half of it while the job runs. A worker that died is noticed
-   * (its inbox run resumed elsewhere) about this long plus up to two stalled intervals later.
-   * @default 15_000
-   */
-  lockDurationMs?: number;
-  /** How often some worker checks for inbox runs whose lock expired. @default 5_000 */
-  stalledIntervalMs?: number;
-  /**
-   * Dead letters older than this are deleted by the hourly maintenance job.
-   * @default 604_800_000 (7 days)
-   */
-  deadLetterRetentionMs?: number;
-  /**
-   * Run the maintenance job scheduler (dead-letter cleanup) in this process.
-   * @default true
-   */
-  maintenance?: boolean;
-  /**
-   * How often this process looks for inboxes holding messages whose inbox run job is gone (lost
-   * with Redis data, or failed for good) and re-submits it; 0 turns the sweep off. See
-   * orphaned-inbox-runs.ts.
-   * @default 60_000
-   */
-  inboxSweepEveryMs?: number;
-  /** Further options for the session log this worker opens. */
-  sessionLog?: Omit<SessionLogOptions, 'redis' | 'keyPrefix'>;
-  /** @default silent */
-  report?: WorkerLog;
-  /** Where handler attempts and dead letters are counted (see worker-metrics.ts); @default none */
-  metrics?: AttemptSink;
-}
+export type { InboxWorkerOptions } from './inbox-worker-options.js';
 
 /**
  * A stalled inbox run (its worker died or froze past its lock) is always resumed, never failed:
@@ -97,7 +39,7 @@ function isInboxRunJobData(data: unknown): data is InboxRunJobData {
 }
 
 /**
- * The worker process's core: a BullMQ worker on the inbound queue whose jobs (inbox runs) each
+ * The worker process's core: a BullMQ worker on each inbound queue, whose jobs (inbox runs) each
  * hand one session's inbox to the handler (see inbox-run.ts). Per-session order comes from the inbox
  * (one inbox run per session at a time); BullMQ spreads sessions over processes and slots and
  * re-runs the inbox runs of workers that died. The job's own attempts and backoff (set by whoever
@@ -107,7 +49,8 @@ export class InboxWorker {
   private readonly runs = new Map<string, { jobId: string; run: InboxRunExecution }>();
   private stopping = false;
   private closing: Promise<void> | undefined;
-  private worker: Worker<InboxRunJobData, InboxRunOutcome> | undefined;
+  /** One BullMQ worker per inbound queue. */
+  private workers: Array<Worker<InboxRunJobData, InboxRunOutcome>> = [];
   private maintenance: Maintenance | undefined;
   private links: WorkerLinks | undefined;
   private inboxSweep: InboxSweep | undefined;
@@ -115,7 +58,8 @@ export class InboxWorker {
 
   private constructor(
     private readonly log: SessionLog,
-    private readonly redis: Redis,
+    private readonly redis: RedisLink,
+    private readonly bull: BullConnection,
     private readonly deps: InboxRunDeps,
     private readonly shutdownGraceMs: number,
     private readonly report: WorkerLog,
@@ -124,6 +68,10 @@ export class InboxWorker {
   static async start(options: InboxWorkerOptions): Promise<InboxWorker> {
     const keyPrefix = options.keyPrefix ?? 'hf';
     const concurrency = validateIntegerOption('concurrency', options.concurrency ?? 16, { min: 1 });
+    const inboundQueues = validateIntegerOption('inboundQueues', options.inboundQueues ?? 1, {
+      min: 1,
+      max: MAX_INBOUND_QUEUES,
+    });
     const maxAttempts = validateIntegerOption('maxAttempts', options.maxAttempts ?? 3, { min: 1 });
     const retryBaseMs = validateIntegerOption('retryBaseMs', options.retryBaseMs ?? 1000, { min: 0 });
     const retryMaxMs = validateIntegerOption('retryMaxMs', options.retryMaxMs ?? 30_000, { min: 0 });
@@ -154,7 +102,7 @@ export class InboxWorker {
     const log = new SessionLog({ ...options.sessionLog, redis: options.redisUrl, keyPrefix });
     // Dead letters: fail fast like the session log, so a Redis outage fails the job (BullMQ
     // retries it) instead of queueing writes in memory.
-    const redis = new Redis(options.redisUrl, {
+    const redis = createRedisLink(options.redisUrl, 'command', {
       connectionName: 'holdfast-worker',
       commandTimeout: 5_000,
       maxRetriesPerRequest: 1,
@@ -169,30 +117,35 @@ export class InboxWorker {
       report,
       ...(options.metrics ? { metrics: options.metrics } : {}),
     };
-    const self = new InboxWorker(log, redis, deps, shutdownGraceMs, report);
-    const connection: ConnectionOptions = { url: options.redisUrl };
+    const bull = bullConnection(options.redisUrl);
+    const self = new InboxWorker(log, redis, bull, deps, shutdownGraceMs, report);
+    const connection = bull.connection;
     try {
       await log.ready();
-      const worker = new Worker<InboxRunJobData, InboxRunOutcome>(
-        INBOUND_QUEUE_NAME,
-        (job, token) => self.process(job, token),
-        {
-          connection,
-          prefix: bullPrefix(keyPrefix),
-          concurrency,
-          lockDuration,
-          stalledInterval,
-          maxStalledCount: MAX_STALLED_COUNT,
-          autorun: false,
-        },
-      );
-      self.worker = worker;
-      self.links = new WorkerLinks(worker, redis, options.sessionLog?.linkProbe ?? {}, report);
-      self.listen(worker);
-      worker
-        .run()
-        .catch((error: unknown) => report('error', 'inbox worker stopped', { error: errorMessage(error) }));
-      await worker.waitUntilReady();
+      for (let index = 0; index < inboundQueues; index++) {
+        const worker = new Worker<InboxRunJobData, InboxRunOutcome>(
+          inboundQueueName(index),
+          (job, token) => self.process(job, token),
+          {
+            connection,
+            prefix: bullPrefix(keyPrefix, bull.onCluster, index),
+            // WORKER_CONCURRENCY is the process's: each queue gets its share (sessions are
+            // spread evenly over queues by hash), so adding queues does not multiply it.
+            concurrency: Math.ceil(concurrency / inboundQueues),
+            lockDuration,
+            stalledInterval,
+            maxStalledCount: MAX_STALLED_COUNT,
+            autorun: false,
+          },
+        );
+        self.workers.push(worker);
+        self.listen(worker);
+        worker
+          .run()
+          .catch((error: unknown) => report('error', 'inbox worker stopped', { error: errorMessage(error) }));
+      }
+      self.links = new WorkerLinks(self.workers, redis, options.sessionLog?.linkProbe ?? {}, report);
+      await Promise.all(self.workers.map((worker) => worker.waitUntilReady()));
       if (options.maintenance ?? true) {
         self.maintenance = await Maintenance.start({
           connection,
@@ -205,7 +158,9 @@ export class InboxWorker {
           report,
         });
       }
-      if (inboxSweepEveryMs > 0) self.startInboxSweep(connection, keyPrefix, inboxSweepEveryMs);
+      if (inboxSweepEveryMs > 0) {
+        self.startInboxSweep(new InboundQueue(connection, keyPrefix, inboundQueues), inboxSweepEveryMs);
+      }
     } catch (error) {
       await self.close();
       throw error;
@@ -233,7 +188,7 @@ export class InboxWorker {
       }, this.shutdownGraceMs);
       try {
         // Resolves once every running job has returned (BullMQ waits for them).
-        await this.worker?.close();
+        await Promise.all(this.workers.map((worker) => worker.close()));
       } finally {
         clearTimeout(grace);
       }
@@ -241,13 +196,13 @@ export class InboxWorker {
       await this.sweepQueue?.close();
       await this.maintenance?.close();
       await this.log.close();
+      await this.bull.close();
       await this.redis.quit().catch(() => this.redis.disconnect());
     })();
     return this.closing;
   }
 
-  private startInboxSweep(connection: ConnectionOptions, keyPrefix: string, everyMs: number): void {
-    const queue = new InboundQueue(connection, keyPrefix);
+  private startInboxSweep(queue: InboundQueue, everyMs: number): void {
     this.sweepQueue = queue;
     this.inboxSweep = new InboxSweep(
       {

@@ -1,5 +1,5 @@
 import { createLogger, lifecycleLogger, runService } from '@holdfast/config';
-import { INBOUND_QUEUE_NAME } from '@holdfast/inbound-queue';
+import { bullConnection } from '@holdfast/inbound-queue';
 import { loadWorkerConfig } from './config.js';
 import { InboxWorker } from './inbox-worker.js';
 import { loadHandler } from './load-handler.js';
@@ -25,12 +25,14 @@ await runService({
   },
   logger: ({ config }) => createLogger({ service: 'worker', level: config.logLevel }),
   async start({ config, handler }, logger) {
-    const metrics = new WorkerMetrics({ url: config.redisUrl }, config.keyPrefix);
+    const metricsLink = bullConnection(config.redisUrl);
+    const metrics = new WorkerMetrics(metricsLink.connection, config.keyPrefix, config.inboundQueues);
     const worker = await InboxWorker.start({
       redisUrl: config.redisUrl,
       keyPrefix: config.keyPrefix,
       handler,
       concurrency: config.concurrency,
+      inboundQueues: config.inboundQueues,
       maxAttempts: config.maxAttempts,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
@@ -38,7 +40,7 @@ await runService({
       lockDurationMs: config.lockDurationMs,
       stalledIntervalMs: config.stalledIntervalMs,
       deadLetterRetentionMs: config.deadLetterRetentionMs,
-      sessionLog: { linkProbe: config.redisProbe, ...config.keyLayout },
+      sessionLog: { linkProbe: config.redisProbe, ...config.sharedLog },
       inboxSweepEveryMs: config.inboxSweepEveryMs,
       report: loggerReport(logger),
       metrics,
@@ -48,18 +50,19 @@ await runService({
       : undefined;
     lifecycleLogger(logger).info(
       {
-        queue: INBOUND_QUEUE_NAME,
+        inboundQueues: config.inboundQueues,
         concurrency: config.concurrency,
         handler: config.handlerModule ?? 'example-agent',
         ...(listener ? { metricsPort: listener.port } : {}),
       },
       'worker ready',
     );
-    return { worker, metrics, listener };
+    return { worker, metrics, metricsLink, listener };
   },
-  async stop({ worker, metrics, listener }) {
+  async stop({ worker, metrics, metricsLink, listener }) {
     await worker.close();
     await Promise.all([metrics.close(), listener?.close()]);
+    await metricsLink.close();
   },
   stopTimeoutMs: ({ config }) => config.shutdownTimeoutMs + HARD_EXIT_AFTER_GRACE_MS,
   stopping: ({ worker }, signal) => ({

@@ -1,5 +1,5 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { bullPrefix } from '@holdfast/inbound-queue';
+import { bullPrefix, isClusterConnection } from '@holdfast/inbound-queue';
 import type { DeadLetterStream } from './dead-letters.js';
 import { errorMessage, type WorkerLog } from './worker-log.js';
 
@@ -57,7 +57,7 @@ export class Maintenance {
   ) {}
 
   static async start(options: MaintenanceOptions): Promise<Maintenance> {
-    const prefix = bullPrefix(options.keyPrefix);
+    const prefix = bullPrefix(options.keyPrefix, isClusterConnection(options.connection));
     const queue = new Queue(MAINTENANCE_QUEUE_NAME, { connection: options.connection, prefix });
     queue.on('error', (error) =>
       options.report('error', 'maintenance queue error', { error: errorMessage(error) }),

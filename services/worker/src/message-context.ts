@@ -5,6 +5,7 @@ import type { InboxRunExecution } from './inbox-run-execution.js';
 import { replyEnvelope } from '@holdfast/protocol';
 import { replyId } from './envelopes.js';
 import { FencedError } from './fenced-error.js';
+import { AttemptRewoundError, type AttemptOutput } from './attempt-output.js';
 import type { HandlerContext, InboundMessage } from './handler.js';
 
 /** The parts of the session log an inbox run uses. */
@@ -31,31 +32,41 @@ function abortReason(signal: AbortSignal): Error {
  * step checks that (and records that this attempt left output behind) before every append.
  * A run that lost the message is aborted with a `FencedError` and nothing is written. A
  * transient Redis failure is retried with the same message ids, so a write that did land
- * the first time is not repeated.
+ * the first time is not repeated; the step is taken again on every try, so an append never
+ * runs on a Redis process other than the one whose data the step was checked on. Every write
+ * after the attempt's first must land in the same epoch (`output`, see attempt-output.ts);
+ * otherwise the attempt is void and this throws an `AttemptRewoundError`.
  */
 export async function appendAsOwner(
   log: InboxLog,
   run: InboxRunExecution,
   ref: MessageRef,
   entries: readonly MessageInput[],
+  output: AttemptOutput,
 ): Promise<void> {
   for (let tryNumber = 1; ; tryNumber++) {
     if (run.signal.aborted) throw abortReason(run.signal);
     try {
-      const owned = await log.stepInbound(ref.sessionId, {
+      const step = await log.stepInbound(ref.sessionId, {
         round: ref.generation,
         seq: ref.seq,
         runToken: run.token,
         kind: 'publish',
+        attemptEpoch: output.epoch,
       });
-      if (!owned) {
+      if (step.rewoundTo !== undefined) output.rewound(step.rewoundTo);
+      if (!step.owned) {
         const fenced = new FencedError();
         run.abort(fenced);
         throw fenced;
       }
-      await log.appendBatch(ref.sessionId, entries);
+      // Bound to the Redis process that answered the step: if another one (a restart that lost
+      // data) would run the append, it is refused (retryable) and the step is checked again.
+      const results = await log.appendBatch(ref.sessionId, entries, { onServer: step.serverRunId });
+      for (const result of results) output.landedIn(result.epoch);
       return;
     } catch (error) {
+      if (error instanceof AttemptRewoundError) throw error;
       if (!isHoldfastError(error) || !error.retryable || tryNumber >= PUBLISH_TRIES) throw error;
       if (!(await sleep(PUBLISH_RETRY_MS * tryNumber, run.signal))) throw abortReason(run.signal);
     }
@@ -80,6 +91,7 @@ export class MessageContext implements HandlerContext {
     private readonly run: InboxRunExecution,
     private readonly ref: MessageRef,
     readonly message: InboundMessage,
+    private readonly output: AttemptOutput,
   ) {
     if (run.signal.aborted) this.forwardAbort();
     else run.signal.addEventListener('abort', this.forwardAbort, { once: true });
@@ -115,8 +127,15 @@ export class MessageContext implements HandlerContext {
       id: replyId(this.ref.seq, this.ref.attempt, first + i, this.run.token),
       data: replyEnvelope(this.message.id, this.ref.attempt, item),
     }));
-    const sent = this.queue.then(() => appendAsOwner(this.log, this.run, this.ref, entries));
-    this.queue = sent.catch(() => undefined);
+    const sent = this.queue.then(() => {
+      // A void attempt writes nothing more: its output so far may be gone with Redis data.
+      if (this.output.rewoundTo !== undefined) this.output.rewound(this.output.rewoundTo);
+      return appendAsOwner(this.log, this.run, this.ref, entries, this.output);
+    });
+    this.queue = sent.catch((error: unknown) => {
+      // Tell the handler to stop: the run takes the message again as a new attempt.
+      if (error instanceof AttemptRewoundError) this.controller.abort(error);
+    });
     return sent;
   }
 

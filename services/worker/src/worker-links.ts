@@ -1,11 +1,10 @@
-import type { Redis } from 'ioredis';
 import type { Worker } from 'bullmq';
 import { RedisLinkProbe, type LinkProbeOptions, type ProbedConnection } from '@holdfast/session-log';
 import type { WorkerLog } from './worker-log.js';
 
 /**
- * Liveness of the worker's Redis links (issue 14). Probed: BullMQ's command connection and the
- * dead-letter connection (the session log probes its own). BullMQ's blocking connection sits in
+ * Liveness of the worker's Redis links (issue 14). Probed: each BullMQ worker's command
+ * connection (one worker per inbound queue) and the dead-letter connection (the session log probes its own). BullMQ's blocking connection sits in
  * BZPOPMIN and answers nothing while it waits, so a PING on it would miss even on a healthy
  * link: instead, when the command connection is declared dead, the blocking one is dropped too
  * (it goes to the same Redis, over the same network). Each reconnects; BullMQ's loop retries
@@ -17,12 +16,16 @@ export class WorkerLinks {
   private down = false;
 
   constructor(
-    worker: Worker,
-    deadLetters: Redis,
+    workers: readonly Worker[],
+    deadLetters: ProbedConnection,
     private readonly options: LinkProbeOptions,
     private readonly report: WorkerLog,
   ) {
     this.add(deadLetters);
+    for (const worker of workers) this.watch(worker);
+  }
+
+  private watch(worker: Worker): void {
     // `blockingConnection` is private in BullMQ's types; it has been there since v2.
     const blocking = (worker as unknown as { blockingConnection?: { client: Promise<ProbedConnection> } })
       .blockingConnection?.client;

@@ -1,11 +1,11 @@
 /**
- * The worker's Prometheus metrics: the inbound queue as BullMQ holds it (depth by state, age of
- * the oldest waiting job, read from Redis at each scrape), handler attempts by outcome and their
+ * The worker's Prometheus metrics: the inbound queues as BullMQ holds them (depth by state, age
+ * of the oldest waiting job, summed over every inbound queue and read from Redis at each scrape), handler attempts by outcome and their
  * duration, and dead letters, plus prom-client's process defaults. Served by metrics-listener.ts.
  */
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { INBOUND_QUEUE_NAME, bullPrefix } from '@holdfast/inbound-queue';
+import { bullPrefix, inboundQueueName, isClusterConnection } from '@holdfast/inbound-queue';
 
 /** How a handler attempt ended: returned, threw, or was cut off by shutdown or fencing. */
 export type AttemptOutcome = 'ok' | 'failed' | 'aborted';
@@ -20,7 +20,7 @@ const QUEUE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'failed'] as c
 
 export class WorkerMetrics implements AttemptSink {
   readonly registry = new Registry();
-  private readonly queue: Queue;
+  private readonly queues: Queue[] = [];
   readonly handlerDuration = new Histogram({
     name: 'holdfast_worker_handler_duration_seconds',
     help: 'Handler attempts by outcome (ok, failed, aborted), from the call to its return',
@@ -40,28 +40,40 @@ export class WorkerMetrics implements AttemptSink {
     registers: [this.registry],
   });
 
-  constructor(connection: ConnectionOptions, keyPrefix: string) {
+  constructor(connection: ConnectionOptions, keyPrefix: string, inboundQueues = 1) {
     collectDefaultMetrics({ register: this.registry });
-    this.queue = new Queue(INBOUND_QUEUE_NAME, { connection, prefix: bullPrefix(keyPrefix) });
-    this.queue.on('error', () => undefined);
-    const queue = this.queue;
+    for (let index = 0; index < inboundQueues; index++) {
+      const queue = new Queue(inboundQueueName(index), {
+        connection,
+        prefix: bullPrefix(keyPrefix, isClusterConnection(connection), index),
+      });
+      queue.on('error', () => undefined);
+      this.queues.push(queue);
+    }
+    const queues = this.queues;
     new Gauge({
       name: 'holdfast_worker_queue_jobs',
-      help: 'Inbox jobs in the inbound queue, by BullMQ state (wait, active, delayed, prioritized, failed)',
+      help: 'Inbox jobs in the inbound queues, by BullMQ state (wait, active, delayed, prioritized, failed)',
       labelNames: ['state'] as const,
       registers: [this.registry],
       async collect() {
-        const counts = await queue.getJobCounts(...QUEUE_STATES);
-        for (const state of QUEUE_STATES) this.set({ state }, counts[state] ?? 0);
+        const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...QUEUE_STATES)));
+        for (const state of QUEUE_STATES) {
+          this.set(
+            { state },
+            counts.reduce((sum, c) => sum + (c[state] ?? 0), 0),
+          );
+        }
       },
     });
     new Gauge({
       name: 'holdfast_worker_queue_oldest_job_age_seconds',
-      help: 'Age of the oldest job waiting in the inbound queue (0 when none waits)',
+      help: 'Age of the oldest job waiting in any inbound queue (0 when none waits)',
       registers: [this.registry],
       async collect() {
-        const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
-        this.set(oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+        const heads = await Promise.all(queues.map((queue) => queue.getJobs(['wait'], 0, 0, true)));
+        const oldest = Math.min(...heads.flatMap(([job]) => (job ? [job.timestamp] : [])));
+        this.set(Number.isFinite(oldest) ? Math.max(0, (Date.now() - oldest) / 1000) : 0);
       },
     });
   }
@@ -75,7 +87,7 @@ export class WorkerMetrics implements AttemptSink {
     this.deadLetters.inc();
   }
 
-  close(): Promise<void> {
-    return this.queue.close();
+  async close(): Promise<void> {
+    await Promise.all(this.queues.map((queue) => queue.close()));
   }
 }

@@ -1,3 +1,4 @@
+import { webcrypto, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload } from 'jose';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 import { readClaims } from './claims.js';
@@ -38,13 +39,27 @@ export function createTokenVerifier(config: VerifierConfig): TokenVerifier {
   const claimOptions = readClaimOptions(config);
   const clockTolerance = readClockTolerance(config['clockToleranceSeconds']);
   const keys = readVerificationKeys(config);
+  // jose imports a raw HS256 secret into a CryptoKey on every verify: 30 of the 69 ms of token
+  // checks in an edge profile of a 200-client resume storm. Each secret is imported once instead.
+  const prepared = new Map<VerificationKey, Promise<webcrypto.CryptoKey>>();
+  const keyFor = (candidate: VerificationKey): Promise<webcrypto.CryptoKey> | KeyObject => {
+    if (!(candidate.key instanceof Uint8Array)) return candidate.key;
+    let key = prepared.get(candidate);
+    if (!key) {
+      key = webcrypto.subtle.importKey('raw', candidate.key, { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'verify',
+      ]);
+      prepared.set(candidate, key);
+    }
+    return key;
+  };
 
   async function verifySignature(header: TokenHeader): Promise<JWTPayload> {
     const candidates = selectKeys(keys, header.alg, header.kid);
     if (candidates.length === 0) throw noKeyFor(header, keys);
     for (const candidate of candidates) {
       try {
-        const { payload } = await jwtVerify(header.token, candidate.key, {
+        const { payload } = await jwtVerify(header.token, await keyFor(candidate), {
           // One algorithm per key: the pin that makes algorithm confusion impossible.
           algorithms: [candidate.algorithm],
           audience: claimOptions.audience,

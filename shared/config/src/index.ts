@@ -1,15 +1,18 @@
 export {
   booleanFlag,
   csv,
-  keyLayoutConfig,
-  keyLayoutFields,
+  inboundQueuesField,
+  sharedLogConfig,
+  sharedLogFields,
   keyPrefix,
-  type KeyLayoutConfig,
+  type SharedLogConfig,
   nonNegativeInt,
   port,
   positiveInt,
   redisProbeFields,
   redisUrl,
+  replicationWait,
+  type ReplicationWaitSetting,
 } from './env-fields.js';
 export { parseEnv } from './parse-env.js';
 export { ExitCode, runService, type ServiceDefinition, type ServiceHost } from './run-service.js';

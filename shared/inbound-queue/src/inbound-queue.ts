@@ -1,33 +1,61 @@
 import { Queue, type ConnectionOptions, type RedisClient } from 'bullmq';
-import { ErrorCode, HoldfastError } from '@holdfast/protocol';
+import { ErrorCode, HoldfastError, validateIntegerOption } from '@holdfast/protocol';
 import {
+  DEFAULT_INBOUND_QUEUES,
   INBOX_RUN_JOB_NAME,
-  INBOUND_QUEUE_NAME,
+  MAX_INBOUND_QUEUES,
   bullPrefix,
+  inboundQueueName,
+  inboundQueueOf,
   inboxRunJobId,
   type InboxRunJobData,
 } from './inbox-run-job.js';
+import { isClusterConnection } from './bull-connection.js';
 
 /**
  * The edge's side of the queue: submit the inbox run an inbound message was scheduled into.
  * Infrastructure failures of the inbox run job itself (not of the handler) are retried by BullMQ
  * with backoff; a finished or failed job is removed, so its id can be reused by nothing else
  * (generations only grow) and Redis keeps no history it does not need.
+ *
+ * With several inbound queues (`queues`, see inbox-run-job.ts) each session's jobs go to its
+ * own queue; a queue's BullMQ client is opened the first time a session of it needs one.
  */
 export class InboundQueue {
-  private readonly queue: Queue<InboxRunJobData>;
+  private readonly opened = new Map<number, Queue<InboxRunJobData>>();
+  private readonly onCluster: boolean;
+  readonly queues: number;
 
-  constructor(connection: ConnectionOptions, keyPrefix: string) {
-    this.queue = new Queue<InboxRunJobData>(INBOUND_QUEUE_NAME, {
-      connection,
-      prefix: bullPrefix(keyPrefix),
-    });
-    this.queue.on('error', () => undefined);
+  constructor(
+    private readonly connection: ConnectionOptions,
+    private readonly keyPrefix: string,
+    queues: number = DEFAULT_INBOUND_QUEUES,
+  ) {
+    this.queues = validateIntegerOption('inboundQueues', queues, { min: 1, max: MAX_INBOUND_QUEUES });
+    this.onCluster = isClusterConnection(connection);
+    this.queueOf(0);
+  }
+
+  private queueOf(index: number): Queue<InboxRunJobData> {
+    let queue = this.opened.get(index);
+    if (!queue) {
+      queue = new Queue<InboxRunJobData>(inboundQueueName(index), {
+        connection: this.connection,
+        prefix: bullPrefix(this.keyPrefix, this.onCluster, index),
+      });
+      queue.on('error', () => undefined);
+      this.opened.set(index, queue);
+    }
+    return queue;
+  }
+
+  private queueOfSession(sessionId: string): Queue<InboxRunJobData> {
+    return this.queueOf(inboundQueueOf(sessionId, this.queues));
   }
 
   async submitInboxRun(sessionId: string, generation: number): Promise<void> {
     try {
-      await this.queue.add(
+      await this.queueOfSession(sessionId).add(
         INBOX_RUN_JOB_NAME,
         { sessionId, generation },
         {
@@ -49,9 +77,13 @@ export class InboundQueue {
     }
   }
 
-  /** The queue's own Redis connection, so the service can probe its liveness (issue 14). */
-  connection(): Promise<RedisClient> {
-    return this.queue.client;
+  /**
+   * The first queue's own Redis connection, so the service can probe its liveness (issue 14).
+   * On a cluster every queue shares the one Cluster client; on a server, the queues after the
+   * first have connections of their own to the same server, not probed separately.
+   */
+  firstConnection(): Promise<RedisClient> {
+    return this.queueOf(0).client;
   }
 
   /**
@@ -60,7 +92,8 @@ export class InboundQueue {
    */
   async inboxRunExists(sessionId: string, generation: number): Promise<boolean> {
     try {
-      return (await this.queue.getJobState(inboxRunJobId(sessionId, generation))) !== 'unknown';
+      const queue = this.queueOfSession(sessionId);
+      return (await queue.getJobState(inboxRunJobId(sessionId, generation))) !== 'unknown';
     } catch (error) {
       throw new HoldfastError(
         ErrorCode.RedisUnavailable,
@@ -73,6 +106,6 @@ export class InboundQueue {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([...this.opened.values()].map((queue) => queue.close()));
   }
 }

@@ -26,6 +26,7 @@ export type ProducerLogOptions = Pick<
   | 'maxBatchMessages'
   | 'commandTimeoutMs'
   | 'linkProbe'
+  | 'replicationWait'
 >;
 
 export interface ProducerOptions extends ProducerLogOptions {

@@ -69,6 +69,12 @@ export const ErrorCode = {
    * stored. Retry later; appends with the same message id.
    */
   StorageFull: 'storage_full',
+  /**
+   * The write was applied on the master but fewer replicas than the deployment's replication
+   * wait asks for confirmed it in time (`WAIT`). It is possibly in the log: retry with the same
+   * message id (idempotency key), which writes it at most once.
+   */
+  ReplicationTimeout: 'replication_timeout',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -118,6 +124,7 @@ export const errorActions: Readonly<Record<ErrorCode, ErrorAction>> = {
   redis_unavailable: 'retry',
   timeout: 'retry',
   storage_full: 'retry',
+  replication_timeout: 'retry',
 };
 
 export function isRetryable(code: ErrorCode): boolean {

@@ -66,3 +66,10 @@ export {
   type ReplyEnvelope,
   type WorkerEnvelope,
 } from './envelopes.js';
+export {
+  isClusterUrl,
+  parseRedisTarget,
+  redactRedisUrl,
+  type ClusterNodeAddress,
+  type RedisTarget,
+} from './redis-target.js';

@@ -1,6 +1,6 @@
 /**
  * Consumer leases on Redis, and the owner of the lease fencing protocol: its three Redis sides
- * are lua/claim-3.lua, lua/lease-3.lua (run from here) and the fencing check of lua/ack-3.lua
+ * are lua/claim-n.lua, lua/lease-3.lua (run from here) and the fencing check of lua/ack-n.lua
  * (run by the outbound log, with the argument `leaseFencingArg` makes here).
  *
  * The fencing protocol, end to end:
@@ -8,10 +8,12 @@
  *   one lease, stored in the session's meta hash: `lease:<consumer>` is the generation of the
  *   consumer's newest connection, `holder:<consumer>` that connection's id, and
  *   `seen:<consumer>` until when (Redis ms) the consumer counts as connected.
- * - Who increments it. Only claim-3.lua, atomically (HINCRBY), when an edge accepts a new
- *   connection of the consumer. Renewals and releases never change it, so it only grows while
- *   Redis keeps what it acknowledged. The claim returns the new generation and the previous
- *   holder, whose edge is then told to close it (`replaced`).
+ * - Who increments it. Only the claim (lib-session.lua hf_claim, run by claim-n.lua for the
+ *   claims of one event-loop turn), atomically (HINCRBY), when an edge accepts a new
+ *   connection of the consumer. Renewals and releases never change it, so it only
+ *   grows while Redis keeps what it acknowledged. The claim returns the new generation and the
+ *   previous holder, whose edge is then told to close it (`replaced`), unless that holder
+ *   released the lease (its connection closed cleanly).
  * - The client's order (protocol 4). Claims reach Redis in whatever order edges send them, and
  *   an attempt a client gave up on at a stalled edge can arrive after its next attempt was
  *   accepted elsewhere. So a connection may name its client instance and attempt number; the
@@ -21,7 +23,7 @@
  * - Renewal. An edge renews each connection's lease a few times per lease period (lease-3.lua).
  *   The script answers the consumer's current generation and acts (presence, idle expiry)
  *   only when it equals the caller's own; a release by a fenced connection changes nothing.
- * - Acks. Every ack from a connection carries its generation; ack-3.lua refuses it with
+ * - Acks. Every ack from a connection carries its generation; ack-n.lua refuses it with
  *   HF_FENCED (`replaced`, with the current generation in its details) unless it equals the
  *   stored one. Producers and the HTTP API ack without a generation and are never fenced.
  * - Reading an answer (`classifyLease`, lease-status.ts) against the generation held:
@@ -50,7 +52,10 @@ import {
 import type { ConsumerLeases, HeldLease, LeaseClaim } from './consumer-leases.js';
 import { partitionOf, type SessionKeys } from './keys.js';
 import { planLeaseBatches } from './lease-batches.js';
+import { toHoldfastError } from './redis-errors.js';
+import { checkReply } from './script-errors.js';
 import type { ScriptRunner } from './script-runner.js';
+import { TickBatcher, type BatchedRequest } from './tick-batcher.js';
 
 /** How long a claimed lease lasts unless renewed, when the caller names no period. */
 const DEFAULT_LEASE_MS = 15_000;
@@ -63,7 +68,7 @@ const DEFAULT_LEASE_MS = 15_000;
 export const LEASE_RENEW_BATCH = 256;
 
 /**
- * The last argument of ack-3.lua: the acking connection's lease generation, or "" for a
+ * The last value of each ack in ack-n.lua: the acking connection's lease generation, or "" for a
  * caller that holds no lease (a producer, the HTTP API), which the fencing check lets through.
  */
 export function leaseFencingArg(leaseGeneration: number | undefined): number | string {
@@ -87,28 +92,89 @@ function attemptArgs(attempt: ConnectionAttempt | undefined): [string, string] {
   return [instance, String(n)];
 }
 
+/** Most claims in one claim-n.lua call. */
+export const CLAIM_BATCH = 128;
+/** Claim flushes in flight at once; claims arriving meanwhile go together in the next ones. */
+const CLAIM_FLUSHES_IN_FLIGHT = 4;
+
+interface PendingClaim extends BatchedRequest {
+  readonly keys: SessionKeys;
+  /** consumer, holder, lease ms, instance, attempt (claim-n.lua's per-claim arguments). */
+  readonly args: [string, string, number, string, string];
+  readonly resolve: (claim: LeaseClaim) => void;
+}
+
+/** Answer one claim from its part of a claim-n.lua reply, as a claim alone would be answered. */
+function settleClaim(claim: PendingClaim, part: unknown): void {
+  try {
+    if (part instanceof Error) throw part;
+    const reply = checkReply(part, claim.sessionId);
+    const previous = String(reply[2]);
+    claim.resolve({ generation: Number(reply[1]), previousHolder: previous === '' ? undefined : previous });
+  } catch (error) {
+    claim.reject(toHoldfastError(error));
+  }
+}
+
 export class RedisConsumerLeases implements ConsumerLeases {
-  private clusterCheck: Promise<boolean> | undefined;
+  private readonly claims: TickBatcher<PendingClaim>;
 
-  constructor(private readonly runner: ScriptRunner) {}
+  constructor(private readonly runner: ScriptRunner) {
+    this.claims = new TickBatcher({
+      runner,
+      maxPerCall: CLAIM_BATCH,
+      flushesInFlight: CLAIM_FLUSHES_IN_FLIGHT,
+      call: (claims) => this.claimCall(claims),
+    });
+  }
 
-  async claimLease(
+  /** One claim-n.lua call; written before anything is awaited, so calls keep arrival order. */
+  private async claimCall(claims: readonly PendingClaim[]): Promise<void> {
+    const keys: string[] = [];
+    const args: Array<string | number> = [this.runner.options.tombstoneTtlMs];
+    for (const claim of claims) {
+      keys.push(claim.keys.meta, claim.keys.log, claim.keys.tomb);
+      args.push(...claim.args);
+    }
+    let reply: unknown[];
+    try {
+      reply = await this.runner.run((claims[0] as PendingClaim).sessionId, 'claimMany', keys, args);
+    } catch (error) {
+      for (const claim of claims) claim.reject(error);
+      return;
+    }
+    claims.forEach((claim, i) => settleClaim(claim, reply[i + 1]));
+  }
+
+  /**
+   * Claims arriving in one event-loop turn go out together (claim-n.lua, tick-batcher.ts), in
+   * arrival order: on one edge, claims of a session reach Redis in the order they were asked.
+   */
+  claimLease(
     sessionId: string,
     consumerId: string,
     holder: string,
     leaseMs = DEFAULT_LEASE_MS,
     attempt?: ConnectionAttempt,
   ): Promise<LeaseClaim> {
-    const keys = this.runner.keys(sessionId);
-    assertConsumerId(consumerId);
-    const reply = await this.runner.run(
-      sessionId,
-      'claim',
-      [keys.meta, keys.log, keys.tomb],
-      [consumerId, holder, this.runner.options.tombstoneTtlMs, leaseMs, ...attemptArgs(attempt)],
-    );
-    const previous = String(reply[2]);
-    return { generation: Number(reply[1]), previousHolder: previous === '' ? undefined : previous };
+    let keys: SessionKeys;
+    let attemptArg: [string, string];
+    try {
+      keys = this.runner.keys(sessionId);
+      assertConsumerId(consumerId);
+      attemptArg = attemptArgs(attempt);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return new Promise<LeaseClaim>((resolve, reject) => {
+      this.claims.submit({
+        sessionId,
+        keys,
+        args: [consumerId, holder, leaseMs, ...attemptArg],
+        resolve,
+        reject,
+      });
+    });
   }
 
   renewLease(
@@ -131,7 +197,7 @@ export class RedisConsumerLeases implements ConsumerLeases {
     const batches = planLeaseBatches(
       leases.map((lease) => partitionOf(lease.sessionId, partitions)),
       LEASE_RENEW_BATCH,
-      await this.onePartitionPerCall(),
+      await this.runner.onePartitionPerCall(),
     );
     const answers = new Array<number | undefined>(leases.length);
     await Promise.all(
@@ -153,22 +219,6 @@ export class RedisConsumerLeases implements ConsumerLeases {
       }),
     );
     return answers;
-  }
-
-  /**
-   * Whether the Redis behind the connection is a cluster node (then a call's keys must share a
-   * slot). Asked once (INFO cluster); when it cannot be told, assume a cluster, which is valid
-   * everywhere and only costs more calls.
-   */
-  private onePartitionPerCall(): Promise<boolean> {
-    this.clusterCheck ??= this.runner.redis.info('cluster').then(
-      (text) => !/^cluster_enabled:0\s*$/m.test(text),
-      () => {
-        this.clusterCheck = undefined; // ask again next round
-        return true;
-      },
-    );
-    return this.clusterCheck;
   }
 
   async releaseLease(sessionId: string, consumerId: string, generation: number): Promise<void> {

@@ -24,7 +24,8 @@ export interface ConsumerLeases {
   /**
    * A new connection of a consumer takes the consumer's lease. The returned generation fences
    * every older connection: their acks fail with `replaced`. `previousHolder` names the
-   * connection that held it, so its edge can be told to close it. Counts as activity.
+   * connection that held it, so its edge can be told to close it, unless that connection
+   * released the lease (it closed cleanly: nothing to tell). Counts as activity.
    * `leaseMs`: the consumer counts as connected this long unless the lease is renewed.
    * `attempt`: which attempt of which client instance the connection is; a claim by an older
    * attempt than one its instance already claimed with fails with `superseded` and changes

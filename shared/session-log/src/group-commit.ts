@@ -1,63 +1,47 @@
 import type { Registry } from 'prom-client';
 import { stampFlush, type AppendTrace } from './append-trace.js';
+import {
+  countMessages,
+  fits,
+  refuseOtherServers,
+  rejectCall,
+  sessionsOf,
+  settleCall,
+  type GroupOutcome,
+  type PendingGroup,
+  type ScriptCall,
+  type SessionAppend,
+  type SessionPart,
+} from './group-commit-calls.js';
 import { GroupCommitMetrics } from './group-commit-metrics.js';
 import type { GroupCommitOptions } from './options.js';
 import type { EncodedMessage } from './payload.js';
+import { isClusterLink } from './redis-clients.js';
 import { toHoldfastError } from './redis-errors.js';
-import { checkReply } from './script-errors.js';
+import { runReplicated } from './replicated-scripts.js';
+import type { ReplicationWait } from './replication-wait.js';
 import type { ScriptRunner } from './script-runner.js';
 import { runScript } from './scripts.js';
 import type { ServerIdentity } from './server-identity.js';
 
-/** The outcome of one caller's append: its messages' offsets in order, in one epoch. */
-export interface GroupOutcome {
-  readonly epoch: string;
-  readonly epochRotated: boolean;
-  readonly offsets: ReadonlyArray<{ readonly offset: number; readonly duplicate: boolean }>;
-}
-
-interface PendingGroup {
-  readonly messages: readonly EncodedMessage[];
-  readonly bytes: number;
-  readonly resolve: (outcome: GroupOutcome) => void;
-  readonly reject: (error: unknown) => void;
-  /** Present only while appends are traced (append-trace.ts). */
-  readonly trace?: AppendTrace | undefined;
-}
-
-/** One session's share of a script call: some of its queued groups, in arrival order. */
-interface SessionPart {
-  readonly sessionId: string;
-  readonly groups: PendingGroup[];
-}
-
-/** One script call: sessions of one partition, within the per-call limits. */
-interface ScriptCall {
-  readonly parts: SessionPart[];
-  /** Every group of every part, for stamping traces and failing the whole call. */
-  readonly groups: PendingGroup[];
-  /** Messages and bytes of those groups, against the per-call limits. */
-  messages: number;
-  bytes: number;
-}
-
-/** What one session of a call appends, as the append script's arguments need it. */
-export interface SessionAppend {
-  readonly sessionId: string;
-  readonly messages: readonly EncodedMessage[];
-}
+export type { GroupOutcome, SessionAppend } from './group-commit-calls.js';
 
 export interface GroupCommitDeps {
   /** Its connection and identity; the append script is pipelined on the same connection. */
   readonly runner: ScriptRunner;
   readonly options: GroupCommitOptions;
-  /** The partition of a session (keys.ts): one script call carries sessions of one partition. */
+  /**
+   * The partition of a session (keys.ts): where a call's keys must share a slot
+   * (ScriptRunner.onePartitionPerCall), one script call carries sessions of one partition.
+   */
   readonly partitionOf: (sessionId: string) => number;
   /** Keys and arguments of the append script for these sessions of one partition. */
   readonly appendCall: (
     sessions: readonly SessionAppend[],
     identity: ServerIdentity,
   ) => { keys: string[]; args: Array<string | number> };
+  /** Acknowledge a flush only once this many replicas have it (replication-wait.ts); off when unset. */
+  readonly replicationWait?: ReplicationWait | undefined;
   /** True when appends carry traces to stamp (append-trace.ts); false costs nothing. */
   readonly traced?: boolean;
   /** Where the batch size and flush time are registered (SessionLogOptions.metricsRegistry). */
@@ -88,11 +72,16 @@ export class GroupCommitter {
     this.metrics = registry ? new GroupCommitMetrics(registry) : undefined;
   }
 
-  submit(sessionId: string, messages: readonly EncodedMessage[], trace?: AppendTrace): Promise<GroupOutcome> {
+  submit(
+    sessionId: string,
+    messages: readonly EncodedMessage[],
+    trace?: AppendTrace,
+    onServer?: string,
+  ): Promise<GroupOutcome> {
     return new Promise((resolve, reject) => {
       let bytes = 0;
       for (const message of messages) bytes += message.bytes;
-      const group: PendingGroup = { messages, bytes, resolve, reject, trace };
+      const group: PendingGroup = { messages, bytes, resolve, reject, trace, onServer };
       if (trace) trace.enqueuedAt = performance.now();
       const groups = this.queue.get(sessionId);
       if (groups) groups.push(group);
@@ -122,17 +111,23 @@ export class GroupCommitter {
     const batch = this.queue;
     this.queue = new Map();
     this.inFlight += 1;
-    const calls = this.planCalls(batch);
     const traced = this.deps.traced === true;
-    if (traced) stampFlush(calls, 'flushStartedAt');
     const stopTimer = this.metrics?.flushSeconds.startTimer();
-    if (this.metrics) this.metrics.batchMessages.observe(countMessages(calls));
     try {
+      // The identity first: groups bound to another server are refused before planning.
       const identity = await this.deps.runner.currentIdentity();
-      await Promise.all(this.send(calls, identity, traced));
+      const onePartition = await this.deps.runner.onePartitionPerCall();
+      const calls = this.planCalls(refuseOtherServers(batch, identity.runId), onePartition);
+      if (traced) stampFlush(calls, 'flushStartedAt');
+      if (this.metrics) this.metrics.batchMessages.observe(countMessages(calls));
+      const wait = this.deps.replicationWait;
+      await Promise.all(
+        wait ? this.sendReplicated(calls, identity, wait, traced) : this.send(calls, identity, traced),
+      );
     } catch (error) {
+      // Settling a settled promise does nothing: this fails only the groups still waiting.
       const failure = toHoldfastError(error);
-      for (const call of calls) for (const group of call.groups) group.reject(failure);
+      for (const groups of batch.values()) for (const group of groups) group.reject(failure);
     } finally {
       stopTimer?.();
       this.inFlight -= 1;
@@ -154,18 +149,22 @@ export class GroupCommitter {
   ): Array<Promise<void>> {
     const redis = this.deps.runner.redis;
     const socket = redis.stream as typeof redis.stream | undefined;
+    // On a cluster a call refused with TRYAGAIN (its slot migrating) is sent again later, so a
+    // later call of the same session (a large group split over calls) could land first if the
+    // slot is handed over in between: there a call waits for the session's previous one.
+    const ordered = isClusterLink(redis);
+    const previousCall = new Map<string, Promise<unknown>>();
     socket?.cork();
     try {
       return calls.map((call) => {
-        const sessions = call.parts.map((part) => ({
-          sessionId: part.sessionId,
-          messages:
-            part.groups.length === 1
-              ? (part.groups[0] as PendingGroup).messages
-              : part.groups.flatMap((g) => g.messages),
-        }));
-        const { keys, args } = this.deps.appendCall(sessions, identity);
-        return runScript(redis, 'append', keys, args).then(
+        const { keys, args } = this.deps.appendCall(sessionsOf(call), identity);
+        // Retried in place while the slot migrates: the flush waits, so the next flush (one
+        // at a time by default) cannot overtake these appends of the same sessions.
+        const attempt = () => this.deps.runner.retryOnSlotMove(() => runScript(redis, 'append', keys, args));
+        const before = ordered ? call.parts.flatMap((part) => previousCall.get(part.sessionId) ?? []) : [];
+        const sent = before.length === 0 ? attempt() : Promise.allSettled(before).then(attempt);
+        if (ordered) for (const part of call.parts) previousCall.set(part.sessionId, sent);
+        return sent.then(
           (reply) => {
             if (traced) stampFlush([call], 'repliedAt');
             settleCall(call, reply);
@@ -180,15 +179,48 @@ export class GroupCommitter {
   }
 
   /**
-   * Group the queued sessions by partition, and split each partition's sessions into script
-   * calls within the per-call limits (a session's groups stay in order, possibly over calls).
+   * `send` with a replication wait: the same calls, each Redis node's followed by one WAIT
+   * (replicated-scripts.ts, a pipeline per node), and every caller answered once the WAIT
+   * confirmed its write. Every caller waits for the WAIT anyway, so the per-call replies and
+   * the corked socket of `send` would buy nothing here.
    */
-  private planCalls(batch: Map<string, PendingGroup[]>): ScriptCall[] {
+  private sendReplicated(
+    calls: readonly ScriptCall[],
+    identity: ServerIdentity,
+    wait: ReplicationWait,
+    traced: boolean,
+  ): Array<Promise<void>> {
+    const invocations = calls.map((call) => ({
+      name: 'append' as const,
+      ...this.deps.appendCall(sessionsOf(call), identity),
+    }));
+    const outcomes = runReplicated(this.deps.runner.redis, invocations, wait);
+    if (traced) stampFlush(calls, 'sentAt');
+    return outcomes.map((outcome, i) => {
+      const call = calls[i] as ScriptCall;
+      return outcome.then(
+        ({ reply, unreplicated }) => {
+          if (traced) stampFlush([call], 'repliedAt');
+          settleCall(call, reply, unreplicated);
+        },
+        (error: unknown) => rejectCall(call, error),
+      );
+    });
+  }
+
+  /**
+   * Group the queued sessions by partition when calls must stay within one (else all share
+   * one group), and split each group's sessions into script calls within the per-call limits
+   * (a session's groups stay in order, possibly over calls). On a standalone Redis a flush of
+   * many quiet sessions is then one call, not one per partition: 250 token streams gave about
+   * one message per call with 256 partitions.
+   */
+  private planCalls(batch: Map<string, PendingGroup[]>, onePartitionPerCall: boolean): ScriptCall[] {
     const { maxMessagesPerCall, maxBytesPerCall } = this.deps.options;
     const byPartition = new Map<number, ScriptCall[]>();
     const calls: ScriptCall[] = [];
     for (const [sessionId, groups] of batch) {
-      const partition = this.deps.partitionOf(sessionId);
+      const partition = onePartitionPerCall ? this.deps.partitionOf(sessionId) : 0;
       let partitionCalls = byPartition.get(partition);
       if (!partitionCalls) byPartition.set(partition, (partitionCalls = []));
       let call = partitionCalls[partitionCalls.length - 1];
@@ -211,51 +243,5 @@ export class GroupCommitter {
       }
     }
     return calls;
-  }
-}
-
-/** Whether `group` may join `call`: a call always takes its first group, however large. */
-function fits(call: ScriptCall, group: PendingGroup, maxMessages: number, maxBytes: number): boolean {
-  if (call.groups.length === 0) return true;
-  return call.messages + group.messages.length <= maxMessages && call.bytes + group.bytes <= maxBytes;
-}
-
-function countMessages(calls: readonly ScriptCall[]): number {
-  let count = 0;
-  for (const call of calls) for (const group of call.groups) count += group.messages.length;
-  return count;
-}
-
-function rejectCall(call: ScriptCall, error: unknown): void {
-  const failure = toHoldfastError(error);
-  for (const group of call.groups) group.reject(failure);
-}
-
-/** Answer each session of a call from its own part of the reply ({OK, reply1, reply2, ...}). */
-function settleCall(call: ScriptCall, reply: unknown): void {
-  if (!Array.isArray(reply) || reply.length !== call.parts.length + 1) {
-    rejectCall(call, new Error(`unexpected append reply ${JSON.stringify(reply)}`));
-    return;
-  }
-  call.parts.forEach((part, i) => settlePart(part, reply[i + 1]));
-}
-
-function settlePart(part: SessionPart, reply: unknown): void {
-  try {
-    if (reply instanceof Error) throw toHoldfastError(reply);
-    const ok = checkReply(reply, part.sessionId);
-    const epoch = String(ok[1]);
-    const epochRotated = ok[2] === 1;
-    let cursor = 3;
-    for (const group of part.groups) {
-      const offsets: Array<{ offset: number; duplicate: boolean }> = [];
-      for (let i = 0; i < group.messages.length; i++) {
-        offsets.push({ offset: Number(ok[cursor]), duplicate: ok[cursor + 1] === 1 });
-        cursor += 2;
-      }
-      group.resolve({ epoch, epochRotated, offsets });
-    }
-  } catch (error) {
-    for (const group of part.groups) group.reject(toHoldfastError(error));
   }
 }

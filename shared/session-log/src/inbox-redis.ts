@@ -1,12 +1,18 @@
 import { DEFAULT_CONSUMER_ID, assertConsumerId } from '@holdfast/protocol';
 import type { Inbox } from './inbox.js';
-import type { InboundAccepted, InboundInput, InboundNext, InboundStep } from './inbox-types.js';
+import type {
+  InboundAccepted,
+  InboundInput,
+  InboundNext,
+  InboundStep,
+  InboundStepResult,
+} from './inbox-types.js';
 import { encodeMessage } from './payload.js';
 import { scriptError } from './script-errors.js';
-import type { ScriptRunner } from './script-runner.js';
+import { identityArgs, type ScriptRunner } from './script-runner.js';
 import { ScriptStatus } from './script-status.js';
 
-/** The inbox on Redis: lua/inbox-enqueue-7.lua, inbox-next-4.lua and inbox-step-1.lua. */
+/** The inbox on Redis: lua/inbox-enqueue-7.lua, inbox-next-4.lua and inbox-step-2.lua. */
 export class RedisInbox implements Inbox {
   constructor(private readonly runner: ScriptRunner) {}
 
@@ -63,15 +69,30 @@ export class RedisInbox implements Inbox {
     }
   }
 
-  async stepInbound(sessionId: string, step: InboundStep): Promise<boolean> {
+  async stepInbound(sessionId: string, step: InboundStep): Promise<InboundStepResult> {
     const keys = this.runner.keys(sessionId);
+    // Read before sending: the connection neither queues offline nor resends (log-connection.ts),
+    // so a step sent now runs on this identity's process or fails.
+    const identity = await this.runner.currentIdentity();
     const reply = await this.runner.run(
       sessionId,
       'inboxStep',
-      [keys.inboxState],
-      [step.round, step.seq, step.kind, step.runToken],
-      [ScriptStatus.Ok, ScriptStatus.Stale],
+      [keys.inboxState, keys.meta],
+      [
+        ...identityArgs(identity),
+        keys.live,
+        step.round,
+        step.seq,
+        step.kind,
+        step.runToken,
+        step.attemptEpoch ?? '',
+      ],
+      [ScriptStatus.Ok, ScriptStatus.Stale, ScriptStatus.EpochMismatch],
     );
-    return reply[0] === ScriptStatus.Ok;
+    const serverRunId = identity.runId;
+    if (reply[0] === ScriptStatus.EpochMismatch) {
+      return { owned: false, rewoundTo: String(reply[1]), serverRunId };
+    }
+    return { owned: reply[0] === ScriptStatus.Ok, serverRunId };
   }
 }

@@ -34,6 +34,31 @@ export interface InboundStep {
   /** The run's own token, which took the message in `nextInbound`. */
   readonly runToken: string;
   readonly kind: 'publish' | 'done';
+  /**
+   * The epoch this attempt's earlier output (replies, markers) was appended in, if it wrote
+   * any. The step is then refused with `rewoundTo` when the session's epoch is another now:
+   * Redis lost data since, possibly that output, so the message must not be settled on it.
+   */
+  readonly attemptEpoch?: string | undefined;
+}
+
+/** The answer to `Inbox.stepInbound`. */
+export interface InboundStepResult {
+  /** False when the run is stale and must stop without publishing, or when `rewoundTo` is set. */
+  readonly owned: boolean;
+  /**
+   * Set when the step was refused because the session's epoch is no longer `attemptEpoch`
+   * (this is the epoch now): the run still owns the message, but its attempt's output may be
+   * gone with Redis data, so it must run the message again as a new attempt, not settle it.
+   */
+  readonly rewoundTo?: string | undefined;
+  /**
+   * The run id of the Redis process that answered the step ('' on a Redis Cluster, where the
+   * caller cannot know it). Pass it to `appendBatch` as `onServer`, so the append is refused if
+   * a different process (a restart that lost data, a failover) would run it: the step's answer
+   * was about the data of the one that answered.
+   */
+  readonly serverRunId: string;
 }
 
 export type InboundNext =

@@ -1,4 +1,10 @@
-import type { InboundAccepted, InboundInput, InboundNext, InboundStep } from './inbox-types.js';
+import type {
+  InboundAccepted,
+  InboundInput,
+  InboundNext,
+  InboundStep,
+  InboundStepResult,
+} from './inbox-types.js';
 
 /**
  * The inbox: each session's inbound (client to server) messages, deduplicated, in order, handed
@@ -27,8 +33,8 @@ export interface Inbox {
 
   /**
    * Record progress of the inbound message `seq` handled by run `runToken`: `publish` before
-   * each publish of its reply, `done` when it is handled (or dead-lettered). False when the run
-   * is stale and must stop without publishing.
+   * each publish of its reply, `done` when it is handled (or dead-lettered). Not `owned` when
+   * the run is stale and must stop without publishing.
    */
-  stepInbound(sessionId: string, step: InboundStep): Promise<boolean>;
+  stepInbound(sessionId: string, step: InboundStep): Promise<InboundStepResult>;
 }

@@ -2,7 +2,8 @@ export { SessionLog } from './session-log.js';
 export type { OutboundLog } from './outbound-log.js';
 export { RedisOutboundLog } from './outbound-log-redis.js';
 export type { ConsumerLeases, HeldLease, LeaseClaim } from './consumer-leases.js';
-export { RedisConsumerLeases } from './consumer-leases-redis.js';
+export { CLAIM_BATCH, RedisConsumerLeases } from './consumer-leases-redis.js';
+export { ACK_BATCH } from './ack-batches.js';
 export { classifyFencedAck, classifyLease, type LeaseStatus } from './lease-status.js';
 export type { Inbox } from './inbox.js';
 export { RedisInbox } from './inbox-redis.js';
@@ -18,6 +19,7 @@ export {
   deadLetterKey,
   layoutKey,
   partitionOf,
+  partitionTag,
   sessionKeys,
   type SessionKeys,
 } from './keys.js';
@@ -30,9 +32,12 @@ export {
   type ResolvedSessionLogOptions,
 } from './options.js';
 export type { MessageInput } from './payload.js';
+export { replicationTimeout, resolveReplicationWait, type ReplicationWait } from './replication-wait.js';
+export { runReplicated, type ReplicatedReply, type ScriptInvocation } from './replicated-scripts.js';
 export type { AppendTrace, AppendTraceObserver } from './append-trace.js';
 export type {
   AckInput,
+  AppendBatchOptions,
   AppendResult,
   CompleteSessionOptions,
   CreateSessionOptions,
@@ -44,7 +49,19 @@ export type {
   SessionInfo,
 } from './types.js';
 export type { ServerIdentity } from './server-identity.js';
-export { LiveSubscriptions, type LiveListener } from './live-subscriptions.js';
+export { START_BATCH, type FirstRead, type InfoAndRead } from './start-batches.js';
+export { everyMaster } from './cluster-probe.js';
+export { clusterSlotOf } from './cluster-slot.js';
+export {
+  createRedisLink,
+  isClusterLink,
+  isClusterTarget,
+  type CommandLink,
+  type RedisConnectionTarget,
+  type RedisLink,
+  type RedisRole,
+} from './redis-clients.js';
+export { LiveSubscriptions, type LiveListener, type LiveReceiver } from './live-subscriptions.js';
 export {
   decodeLiveNotification,
   type LiveEntries,
@@ -53,7 +70,13 @@ export {
   type LiveNotification,
   type LiveResync,
 } from './live-notification.js';
-export type { InboundAccepted, InboundInput, InboundNext, InboundStep } from './inbox-types.js';
+export type {
+  InboundAccepted,
+  InboundInput,
+  InboundNext,
+  InboundStep,
+  InboundStepResult,
+} from './inbox-types.js';
 export {
   DEFAULT_LINK_PROBE,
   RedisLinkProbe,

@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 import { KEY_LAYOUT_VERSION, isOldLayoutMetaKey, layoutKey, oldLayoutMetaPattern } from './keys.js';
+import { scanKeys } from './key-scan.js';
 import type { OldLayoutPolicy } from './options.js';
+import type { CommandLink } from './redis-clients.js';
 
 /** What a deployment stores once in `<prefix>:layout`. */
 interface StoredLayout {
@@ -26,7 +27,7 @@ export interface KeyLayoutSettings {
  * it). Those sessions are not read by this version; it refuses to start unless told to abandon
  * them (`oldLayout: 'abandon'`), so an upgrade never drops live sessions silently.
  */
-export async function checkKeyLayout(redis: Redis, settings: KeyLayoutSettings): Promise<void> {
+export async function checkKeyLayout(redis: CommandLink, settings: KeyLayoutSettings): Promise<void> {
   const key = layoutKey(settings.keyPrefix);
   const mine: StoredLayout = { version: KEY_LAYOUT_VERSION, partitions: settings.partitions };
   let stored = await redis.get(key);
@@ -66,10 +67,11 @@ function compareLayouts(key: string, stored: StoredLayout, mine: StoredLayout): 
   }
 }
 
-async function refuseOldLayoutSessions(redis: Redis, prefix: string): Promise<void> {
+async function refuseOldLayoutSessions(redis: CommandLink, prefix: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', oldLayoutMetaPattern(prefix), 'COUNT', 1000);
+    // On a cluster, every master's keys (key-scan.ts).
+    const [next, keys] = await scanKeys(redis, cursor, oldLayoutMetaPattern(prefix), 1000);
     const old = keys.find((k) => isOldLayoutMetaKey(prefix, k));
     if (old !== undefined) {
       throw new HoldfastError(
@@ -85,7 +87,7 @@ async function refuseOldLayoutSessions(redis: Redis, prefix: string): Promise<vo
  * The partition count the deployment stored, for tools that should follow it rather than be
  * configured (the CLI); undefined before any process of this layout started.
  */
-export async function storedPartitions(redis: Redis, keyPrefix: string): Promise<number | undefined> {
+export async function storedPartitions(redis: CommandLink, keyPrefix: string): Promise<number | undefined> {
   const key = layoutKey(keyPrefix);
   const stored = await redis.get(key);
   return stored === null ? undefined : parseLayout(key, stored).partitions;

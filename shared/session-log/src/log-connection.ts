@@ -1,27 +1,30 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { ClusterIdentity } from './cluster-identity.js';
+import { everyMaster } from './cluster-probe.js';
 import { resolveOptions, type ResolvedSessionLogOptions, type SessionLogOptions } from './options.js';
+import { createRedisLink, isClusterLink, type CommandLink } from './redis-clients.js';
 import { RedisLinkProbe } from './redis-link-probe.js';
 import { ScriptRunner } from './script-runner.js';
 import { defineScripts } from './scripts.js';
-import { ServerIdentityTracker } from './server-identity.js';
+import { ServerIdentityTracker, type IdentitySource } from './server-identity.js';
 
 /**
  * The one Redis connection behind a session log, shared by its outbound log, consumer leases
  * and inbox: the scripts defined on it, the server identity the epoch rule needs, the liveness
- * probe, and the script runner all three use.
+ * probe, and the script runner all three use. On a Redis Cluster it is a Cluster client: the
+ * scripts read their node's identity themselves and the probe covers every master.
  */
 export class LogConnection {
   readonly options: ResolvedSessionLogOptions;
-  readonly redis: Redis;
+  readonly redis: CommandLink;
   readonly runner: ScriptRunner;
-  private readonly identity: ServerIdentityTracker;
+  private readonly identity: IdentitySource;
   private readonly probe: RedisLinkProbe;
 
   constructor(options: SessionLogOptions) {
     this.options = resolveOptions(options);
     const base: RedisOptions = typeof options.redis === 'string' ? {} : options.redis;
     const connection: RedisOptions = {
-      ...base,
       // Fail fast instead of queueing or resending: a command must never reach a different
       // Redis process than the one whose run id it carries (see server-identity.ts).
       enableOfflineQueue: false,
@@ -30,13 +33,19 @@ export class LogConnection {
       maxRetriesPerRequest: 0,
       connectionName: base.connectionName ?? 'holdfast-session-log',
     };
-    this.redis =
-      typeof options.redis === 'string' ? new Redis(options.redis, connection) : new Redis(connection);
+    const redis = createRedisLink(options.redis, 'command', connection);
     // Errors surface through the calls that fail; without a listener ioredis logs each one.
-    this.redis.on('error', () => undefined);
-    defineScripts(this.redis);
-    this.probe = new RedisLinkProbe(this.redis, this.options.linkProbe);
-    this.identity = new ServerIdentityTracker(this.redis, this.options.durabilityCheckIntervalMs);
+    redis.on('error', () => undefined);
+    defineScripts(redis);
+    const interval = this.options.durabilityCheckIntervalMs;
+    if (isClusterLink(redis)) {
+      this.probe = new RedisLinkProbe(everyMaster(redis), this.options.linkProbe);
+      this.identity = new ClusterIdentity(redis, interval);
+    } else {
+      this.probe = new RedisLinkProbe(redis, this.options.linkProbe);
+      this.identity = new ServerIdentityTracker(redis, interval);
+    }
+    this.redis = redis;
     this.runner = new ScriptRunner(this.redis, this.identity, this.options);
   }
 

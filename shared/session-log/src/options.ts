@@ -8,6 +8,7 @@ import {
   type LinkProbeOptions,
   type ResolvedLinkProbeOptions,
 } from './redis-link-probe.js';
+import { resolveReplicationWait, type ReplicationWait } from './replication-wait.js';
 
 /** How much of a session's log is kept. 0 means no limit of that kind. */
 export interface Retention {
@@ -44,7 +45,10 @@ export interface GroupCommitOptions {
 }
 
 export interface SessionLogOptions {
-  /** A `redis://` URL or ioredis options. The log opens its own connection with them. */
+  /**
+   * A `redis://` URL, a `redis+cluster://host:port,host:port` URL (Redis Cluster), or ioredis
+   * options for one server. The log opens its own connection with them.
+   */
   redis: string | RedisOptions;
   /**
    * Prefix of every key (`<prefix>:{p<partition>}:s:<sessionId>:…`, keys.ts).
@@ -123,7 +127,24 @@ export interface SessionLogOptions {
    * @default 5000
    */
   commandTimeoutMs?: number;
+  /**
+   * On a Redis Cluster, how long a script call refused with TRYAGAIN (its slot is being
+   * migrated, e.g. by `redis-cli --cluster reshard`) is retried before failing with the
+   * retryable `redis_unavailable` (slot-migration-retry.ts).
+   * @default 10_000
+   */
+  slotMigrationRetryMs?: number;
   groupCommit?: Partial<GroupCommitOptions>;
+  /**
+   * Synchronous replication (replication-wait.ts): create, append and complete are acknowledged
+   * only once this many replicas confirmed them (`WAIT`, one per group-committed flush and
+   * Redis node), or fail with `replication_timeout` after `timeoutMs`. At start the log refuses
+   * to run when a master has fewer replicas connected. Unset: acknowledged when the master has
+   * it (replication asynchronous, so a failover can lose the latest writes: signalled by a new
+   * epoch, never silent).
+   * @default undefined (off)
+   */
+  replicationWait?: ReplicationWait;
   /**
    * How often to re-read whether Redis runs with appendfsync always and no replicas.
    * @default 10_000
@@ -148,8 +169,12 @@ export interface SessionLogOptions {
 export type OldLayoutPolicy = 'refuse' | 'abandon';
 
 export type ResolvedSessionLogOptions = Required<
-  Omit<SessionLogOptions, 'retention' | 'groupCommit' | 'linkProbe' | 'appendTrace' | 'metricsRegistry'>
+  Omit<
+    SessionLogOptions,
+    'retention' | 'groupCommit' | 'linkProbe' | 'appendTrace' | 'metricsRegistry' | 'replicationWait'
+  >
 > & {
+  replicationWait: ReplicationWait | undefined;
   appendTrace: AppendTraceObserver | undefined;
   metricsRegistry: Registry | undefined;
   retention: Retention;
@@ -191,8 +216,10 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
       `oldLayout must be 'refuse' or 'abandon', got ${JSON.stringify(oldLayout)}`,
     );
   }
+  const commandTimeoutMs = nonNegativeInteger('commandTimeoutMs', options.commandTimeoutMs ?? 5000, 1);
   return {
     metricsRegistry: options.metricsRegistry,
+    replicationWait: resolveReplicationWait(options.replicationWait, commandTimeoutMs),
     redis: options.redis,
     keyPrefix,
     partitions: validateIntegerOption('partitions', options.partitions ?? DEFAULT_PARTITIONS, {
@@ -221,7 +248,8 @@ export function resolveOptions(options: SessionLogOptions): ResolvedSessionLogOp
     ),
     maxPayloadBytes: nonNegativeInteger('maxPayloadBytes', options.maxPayloadBytes ?? 256 * 1024, 1),
     maxBatchMessages: nonNegativeInteger('maxBatchMessages', options.maxBatchMessages ?? 1000, 1),
-    commandTimeoutMs: nonNegativeInteger('commandTimeoutMs', options.commandTimeoutMs ?? 5000, 1),
+    commandTimeoutMs,
+    slotMigrationRetryMs: nonNegativeInteger('slotMigrationRetryMs', options.slotMigrationRetryMs ?? 10_000),
     durabilityCheckIntervalMs: nonNegativeInteger(
       'durabilityCheckIntervalMs',
       options.durabilityCheckIntervalMs ?? 10_000,

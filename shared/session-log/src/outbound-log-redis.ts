@@ -9,6 +9,7 @@ import {
   isSessionId,
   validateIntegerOption,
 } from '@holdfast/protocol';
+import { AckBatcher } from './ack-batches.js';
 import { beginTrace, finishTrace } from './append-trace.js';
 import { leaseFencingArg } from './consumer-leases-redis.js';
 import { newEpoch } from './epoch-id.js';
@@ -18,10 +19,14 @@ import { optionalRetentionMs, resolveRetention } from './options.js';
 import type { OutboundLog } from './outbound-log.js';
 import { decodeInfoReply, decodeReadReply } from './outbound-replies.js';
 import { encodeMessage, type EncodedMessage, type MessageInput } from './payload.js';
+import { scanKeys } from './key-scan.js';
+import { StartBatcher, type FirstRead, type InfoAndRead } from './start-batches.js';
 import { toHoldfastError } from './redis-errors.js';
-import type { ScriptRunner } from './script-runner.js';
+import { runWritten } from './replicated-scripts.js';
+import { identityArgs, type ScriptRunner } from './script-runner.js';
 import type { ServerIdentity } from './server-identity.js';
 import type {
+  AppendBatchOptions,
   AckInput,
   AppendResult,
   CompleteSessionOptions,
@@ -39,14 +44,19 @@ import type {
  */
 export class RedisOutboundLog implements OutboundLog {
   private readonly committer: GroupCommitter;
+  private readonly starts: StartBatcher;
+  private readonly acks: AckBatcher;
 
   constructor(private readonly runner: ScriptRunner) {
+    this.starts = new StartBatcher(runner);
+    this.acks = new AckBatcher(runner);
     this.committer = new GroupCommitter({
       runner,
       options: runner.options.groupCommit,
       partitionOf: (sessionId) => partitionOf(sessionId, runner.options.partitions),
       appendCall: (sessions, identity) => this.appendCall(sessions, identity),
       traced: runner.options.appendTrace !== undefined,
+      replicationWait: runner.options.replicationWait,
       metricsRegistry: runner.options.metricsRegistry,
     });
   }
@@ -63,7 +73,8 @@ export class RedisOutboundLog implements OutboundLog {
     validateIntegerOption('idleTtlMs', idleTtlMs);
     const completedRetentionMs = optionalRetentionMs(options.completedRetentionMs);
     const identity = await this.runner.currentIdentity();
-    const reply = await this.runner.run(
+    const reply = await runWritten(
+      this.runner,
       sessionId,
       'create',
       [keys.meta, keys.log, keys.tomb],
@@ -101,7 +112,11 @@ export class RedisOutboundLog implements OutboundLog {
     });
   }
 
-  async appendBatch(sessionId: string, messages: readonly MessageInput[]): Promise<AppendResult[]> {
+  async appendBatch(
+    sessionId: string,
+    messages: readonly MessageInput[],
+    options: AppendBatchOptions = {},
+  ): Promise<AppendResult[]> {
     const observer = this.runner.options.appendTrace;
     const trace = observer && Array.isArray(messages) ? beginTrace(sessionId, messages.length) : undefined;
     assertSessionId(sessionId);
@@ -116,7 +131,7 @@ export class RedisOutboundLog implements OutboundLog {
       );
     }
     const encoded = messages.map((m) => encodeMessage(m, maxPayloadBytes));
-    const outcome = await this.committer.submit(sessionId, encoded, trace);
+    const outcome = await this.committer.submit(sessionId, encoded, trace, options.onServer || undefined);
     if (trace && observer) finishTrace(trace, observer);
     return outcome.offsets.map(({ offset, duplicate }) => ({ offset, epoch: outcome.epoch, duplicate }));
   }
@@ -158,20 +173,14 @@ export class RedisOutboundLog implements OutboundLog {
         'epoch must be the non-empty epoch string of the session',
       );
     }
-    const reply = await this.runner.runWithIdentity(
-      sessionId,
-      'ack',
-      [keys.meta, keys.log, keys.tomb],
-      keys,
-      [
-        consumerId,
-        input.epoch,
-        input.offset,
-        this.runner.options.tombstoneTtlMs,
-        leaseFencingArg(input.leaseGeneration),
-      ],
-    );
-    return { ackedOffset: Number(reply[1]) };
+    // Batched with the acks of other sessions in the same turn (ack-batches.ts, ack-n.lua).
+    const ackedOffset = await this.acks.ack(sessionId, keys, {
+      consumerId,
+      epoch: input.epoch,
+      offset: input.offset,
+      leaseGeneration: leaseFencingArg(input.leaseGeneration),
+    });
+    return { ackedOffset };
   }
 
   async info(sessionId: string): Promise<SessionInfo> {
@@ -184,6 +193,10 @@ export class RedisOutboundLog implements OutboundLog {
       [],
     );
     return decodeInfoReply(reply, sessionId);
+  }
+
+  infoAndRead(sessionId: string, read?: FirstRead): Promise<InfoAndRead> {
+    return this.starts.infoAndRead(sessionId, read);
   }
 
   async touch(sessionId: string): Promise<void> {
@@ -217,13 +230,7 @@ export class RedisOutboundLog implements OutboundLog {
   async scanSessions(cursor = '0', count = 500): Promise<{ cursor: string; sessionIds: string[] }> {
     const prefix = this.runner.options.keyPrefix;
     try {
-      const [next, keys] = await this.runner.redis.scan(
-        cursor,
-        'MATCH',
-        metaKeyPattern(prefix),
-        'COUNT',
-        count,
-      );
+      const [next, keys] = await scanKeys(this.runner.redis, cursor, metaKeyPattern(prefix), count);
       const sessionIds: string[] = [];
       for (const key of keys) {
         const id = sessionIdOfMetaKey(prefix, key);
@@ -239,7 +246,10 @@ export class RedisOutboundLog implements OutboundLog {
     const keys = this.keys(sessionId);
     const retentionMs = optionalRetentionMs(options.completedRetentionMs);
     const defaults = this.runner.options;
-    const reply = await this.runner.runWithIdentity(sessionId, 'complete', allSessionKeys(keys), keys, [
+    const identity = await this.runner.currentIdentity();
+    const reply = await runWritten(this.runner, sessionId, 'complete', allSessionKeys(keys), [
+      ...identityArgs(identity),
+      keys.live,
       retentionMs,
       defaults.tombstoneTtlMs,
       defaults.completedRetentionMs,

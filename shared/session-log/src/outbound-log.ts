@@ -1,7 +1,9 @@
 import type { SessionKeys } from './keys.js';
 import type { MessageInput } from './payload.js';
+import type { FirstRead, InfoAndRead } from './start-batches.js';
 import type {
   AckInput,
+  AppendBatchOptions,
   AppendResult,
   CompleteSessionOptions,
   CreateSessionOptions,
@@ -32,7 +34,11 @@ export interface OutboundLog {
    * Messages with an id seen in the dedupe window are not written again: their original offset
    * comes back with `duplicate: true`. Concurrent calls are group-committed.
    */
-  appendBatch(sessionId: string, messages: readonly MessageInput[]): Promise<AppendResult[]>;
+  appendBatch(
+    sessionId: string,
+    messages: readonly MessageInput[],
+    options?: AppendBatchOptions,
+  ): Promise<AppendResult[]>;
 
   /**
    * Read from offset `from` (inclusive), at most `limit` entries and about `maxBytes` of data
@@ -48,6 +54,13 @@ export interface OutboundLog {
   ack(sessionId: string, input: AckInput): Promise<{ ackedOffset: number }>;
 
   info(sessionId: string): Promise<SessionInfo>;
+
+  /**
+   * The session's info and, when `read` is given, a read from `read.from` made in the same
+   * atomic step (so of the epoch and head the info reports). Calls arriving together are
+   * batched into one script call (start-batches.ts): what a connection starting asks.
+   */
+  infoAndRead(sessionId: string, read?: FirstRead): Promise<InfoAndRead>;
 
   /** Mark the session active (a client connected), refreshing its idle expiry. */
   touch(sessionId: string): Promise<void>;

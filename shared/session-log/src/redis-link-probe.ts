@@ -1,7 +1,13 @@
-import type { Cluster, Redis } from 'ioredis';
-
-/** What the probe needs of a connection: ioredis's own, or the one BullMQ opened. */
-export type ProbedConnection = Pick<Redis | Cluster, 'status' | 'ping' | 'disconnect' | 'on'>;
+/**
+ * What the probe needs of a connection: ioredis's own, the one BullMQ opened, or a whole
+ * cluster seen as one link (cluster-probe.ts).
+ */
+export interface ProbedConnection {
+  readonly status: string;
+  ping(): Promise<unknown>;
+  disconnect(reconnect?: boolean): void;
+  on(event: 'ready', listener: () => void): unknown;
+}
 
 export interface LinkProbeOptions {
   /** A PING is sent this often. @default 1000 */
@@ -41,6 +47,8 @@ export class RedisLinkProbe {
   private consecutiveMisses = 0;
   private dead = false;
   private generation = 0;
+  /** The generation (socket) whose PING was last answered in time; -1 before any. */
+  private answeredGeneration = -1;
   private handshakeSince: number | undefined;
 
   constructor(
@@ -62,6 +70,15 @@ export class RedisLinkProbe {
   /** Connected, and the last PINGs were answered within their deadline. */
   get alive(): boolean {
     return this.redis.status === 'ready' && !this.dead;
+  }
+
+  /**
+   * Alive, and a PING on the current socket has been answered: unlike `alive`, false for a new
+   * socket that has yet to prove the link carries bytes (one with no ready check is `ready` at
+   * once, even over a dead link).
+   */
+  get answered(): boolean {
+    return this.alive && this.answeredGeneration === this.generation;
   }
 
   stop(): void {
@@ -90,6 +107,7 @@ export class RedisLinkProbe {
         settled = true;
         this.consecutiveMisses = 0;
         this.dead = false;
+        this.answeredGeneration = generation;
       },
       () => {
         // Failed rather than late: the connection closed, and ioredis knows already.

@@ -4,11 +4,13 @@
  * outcome. Appends are timed per flush by group-commit-metrics.ts. Registered on the registry the
  * host hands in (SessionLogOptions.metricsRegistry); several logs may share it.
  */
-import type { Histogram, Registry } from 'prom-client';
+import { Counter, type Histogram, type Registry } from 'prom-client';
 import { histogram } from './group-commit-metrics.js';
 
 export class ScriptMetrics {
   readonly seconds: Histogram<'script' | 'outcome'>;
+  /** Script calls sent again because their slot was migrating (slot-migration-retry.ts). */
+  readonly slotMigrationRetries: Counter;
 
   constructor(registry: Registry) {
     this.seconds = histogram(registry, {
@@ -17,5 +19,15 @@ export class ScriptMetrics {
       labelNames: ['script', 'outcome'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     });
+    const name = 'holdfast_session_log_slot_retries_total';
+    const existing = registry.getSingleMetric(name);
+    this.slotMigrationRetries =
+      existing instanceof Counter
+        ? existing
+        : new Counter({
+            name,
+            help: 'Script calls (appends included) sent again because Redis answered TRYAGAIN: their slot was being migrated',
+            registers: [registry],
+          });
   }
 }

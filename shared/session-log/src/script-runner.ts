@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { assertSessionId } from '@holdfast/protocol';
 import { newEpoch } from './epoch-id.js';
 import { sessionKeys, type SessionKeys } from './keys.js';
@@ -8,21 +7,25 @@ import { checkReply } from './script-errors.js';
 import { ScriptMetrics } from './script-metrics.js';
 import type { ScriptStatusValue } from './script-status.js';
 import { runScript, type ScriptName, type ScriptReply } from './scripts.js';
-import type { ServerIdentity, ServerIdentityTracker } from './server-identity.js';
+import { retryWhileSlotMigrates } from './slot-migration-retry.js';
+import { isClusterLink, type CommandLink } from './redis-clients.js';
+import type { IdentitySource, ServerIdentity } from './server-identity.js';
 
 type ScriptArg = string | number;
 
 /**
  * Runs the session log's scripts for the outbound log, the consumer leases and the inbox alike:
  * EVALSHA with the NOSCRIPT fallback (scripts.ts), Redis client failures mapped to typed errors
- * (redis-errors.ts), and every reply through the one status checker (script-errors.ts).
+ * (redis-errors.ts), and every reply through the one status checker (script-errors.ts). On a
+ * cluster, a call refused while its slot migrates is sent again (slot-migration-retry.ts).
  */
 export class ScriptRunner {
   private readonly metrics: ScriptMetrics | undefined;
+  private clusterCheck: Promise<boolean> | undefined;
 
   constructor(
-    readonly redis: Redis,
-    readonly identity: ServerIdentityTracker,
+    readonly redis: CommandLink,
+    readonly identity: IdentitySource,
     readonly options: ResolvedSessionLogOptions,
   ) {
     this.metrics = options.metricsRegistry ? new ScriptMetrics(options.metricsRegistry) : undefined;
@@ -53,13 +56,42 @@ export class ScriptRunner {
     let reply: ScriptReply;
     const stopTimer = this.metrics?.seconds.startTimer({ script: name });
     try {
-      reply = await runScript(this.redis, name, keys, args);
+      reply = await this.retryOnSlotMove(() => runScript(this.redis, name, keys, args));
     } catch (error) {
       stopTimer?.({ outcome: 'error' });
       throw toHoldfastError(error);
     }
     stopTimer?.({ outcome: 'ok' });
     return checkReply(reply, sessionId, accepted);
+  }
+
+  /**
+   * Run `call` (a script call) again while Redis refuses it with TRYAGAIN because its slot is
+   * migrating, up to `slotMigrationRetryMs`; each retry is counted in the metrics.
+   */
+  retryOnSlotMove<T>(call: () => Promise<T>): Promise<T> {
+    return retryWhileSlotMigrates(call, this.options.slotMigrationRetryMs, () =>
+      this.metrics?.slotMigrationRetries.inc(),
+    );
+  }
+
+  /**
+   * Whether a many-session script call (appends, acks, claims, starts, lease renewals) may only carry sessions of one
+   * partition, because its keys must share a slot: on a cluster client, and on a plain
+   * connection to a cluster node (a single-node cluster still refuses CROSSSLOT). The latter is
+   * asked once (INFO cluster); when it cannot be told, assume a cluster, which is valid
+   * everywhere and only costs more calls. On a standalone Redis any sessions may share a call.
+   */
+  onePartitionPerCall(): Promise<boolean> {
+    if (isClusterLink(this.redis)) return Promise.resolve(true);
+    this.clusterCheck ??= this.redis.info('cluster').then(
+      (text) => !/^cluster_enabled:0\s*$/m.test(text),
+      () => {
+        this.clusterCheck = undefined; // ask again next time
+        return true;
+      },
+    );
+    return this.clusterCheck;
   }
 
   /**

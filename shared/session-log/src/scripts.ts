@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 
 /**
  * The session log's Lua scripts, one file each under ./lua (named `<name>-<numKeys>.lua`, as
  * BullMQ does, or `<name>-n.lua` when the number of keys varies per call), with lua/lib.lua
- * prepended. They are registered with ioredis `defineCommand`,
+ * and lua/lib-session.lua prepended. They are registered with ioredis `defineCommand`,
  * which sends EVALSHA and falls back to EVAL once per server, so each script body crosses the
  * wire once. The version in the command names lets two releases share one client process.
  */
@@ -14,18 +14,19 @@ const scriptFiles = {
   create: 'create-3.lua',
   append: 'append-n.lua',
   read: 'read-3.lua',
-  ack: 'ack-3.lua',
+  ackMany: 'ack-n.lua',
   info: 'info-3.lua',
+  start: 'start-n.lua',
   touch: 'touch-3.lua',
   end: 'end-9.lua',
   complete: 'complete-9.lua',
-  claim: 'claim-3.lua',
+  claimMany: 'claim-n.lua',
   lease: 'lease-3.lua',
   leaseRenewMany: 'lease-renew-n.lua',
   trim: 'trim-3.lua',
   inboxEnqueue: 'inbox-enqueue-7.lua',
   inboxNext: 'inbox-next-4.lua',
-  inboxStep: 'inbox-step-1.lua',
+  inboxStep: 'inbox-step-2.lua',
 } as const;
 
 export type ScriptName = keyof typeof scriptFiles;
@@ -38,7 +39,8 @@ function loadLua(file: string): string {
   return readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
 }
 
-const lib = loadLua('lib.lua');
+// lib-session.lua uses lib.lua's helpers, so it comes second.
+const lib = `${loadLua('lib.lua')}\n${loadLua('lib-session.lua')}`;
 
 function commandName(name: ScriptName): string {
   return `holdfast_${name}_v${SCRIPT_VERSION}`;
@@ -57,7 +59,7 @@ const variableKeys = new Set(
     .map(([name]) => name),
 );
 
-export function defineScripts(redis: Redis): void {
+export function defineScripts(redis: Redis | Cluster): void {
   for (const [name, file] of Object.entries(scriptFiles) as Array<[ScriptName, string]>) {
     const keys = numberOfKeys(file);
     redis.defineCommand(commandName(name), {
@@ -71,7 +73,7 @@ type ScriptCommand = (...args: ScriptArg[]) => Promise<ScriptReply>;
 
 /** Run a script on a connection where `defineScripts` has been called. */
 export function runScript(
-  redis: Redis,
+  redis: Redis | Cluster,
   name: ScriptName,
   keys: string[],
   args: ScriptArg[],
@@ -80,6 +82,25 @@ export function runScript(
   if (!command) throw new Error(`script ${name} is not defined on this connection`);
   if (variableKeys.has(name)) return command.call(redis, keys.length, ...keys, ...args);
   return command.call(redis, ...keys, ...args);
+}
+
+type QueuedScript = (...args: Array<ScriptArg | ((error: Error | null, reply?: unknown) => void)>) => unknown;
+
+/**
+ * Queue a script on a pipeline of a connection where `defineScripts` has been called;
+ * `settled` is called when its reply (or, after a NOSCRIPT, its resent reply) is in.
+ */
+export function queueScript(
+  pipeline: ChainableCommander,
+  name: ScriptName,
+  keys: string[],
+  args: ScriptArg[],
+  settled: (error: Error | null, reply?: unknown) => void,
+): void {
+  const command = (pipeline as unknown as Record<string, QueuedScript>)[commandName(name)];
+  if (!command) throw new Error(`script ${name} is not defined on this connection`);
+  if (variableKeys.has(name)) command.call(pipeline, keys.length, ...keys, ...args, settled);
+  else command.call(pipeline, ...keys, ...args, settled);
 }
 
 /** Every script as Redis runs it (library included), by name: for tools that check them all. */

@@ -3,10 +3,20 @@ import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 
 /** What the epoch rule needs to know about the Redis process that will run a script. */
 export interface ServerIdentity {
-  /** Changes whenever the Redis process changes (restart, failover). */
+  /**
+   * Changes whenever the Redis process changes (restart, failover). Empty on a Redis Cluster:
+   * there each script reads the run id of the node that runs it (lua/lib.lua hf_identity).
+   */
   readonly runId: string;
-  /** True when that process cannot lose an acknowledged write on restart. */
+  /** True when that process cannot lose an acknowledged write on restart (on a cluster, a hint). */
   readonly durable: boolean;
+}
+
+/** Where a script runner gets the identity to send with each script (see script-runner.ts). */
+export interface IdentitySource {
+  /** The identity scripts are sent with now, waiting up to `timeoutMs` for one. */
+  current(timeoutMs: number): Promise<ServerIdentity>;
+  stop(): void;
 }
 
 /** A failed read of the identity on a live connection is tried again this soon. */
@@ -21,7 +31,7 @@ const READ_RETRY_MS = 200;
  * for it to be read again on the new connection, and the connection is configured neither to
  * queue commands while offline nor to resend unanswered ones (see log-connection.ts).
  */
-export class ServerIdentityTracker {
+export class ServerIdentityTracker implements IdentitySource {
   private identity: ServerIdentity | undefined;
   private waiters: Array<(identity: ServerIdentity) => void> = [];
   private readonly refreshTimer: NodeJS.Timeout;
@@ -96,13 +106,23 @@ function infoField(info: string, field: string): string | undefined {
 }
 
 export async function readServerIdentity(redis: Redis): Promise<ServerIdentity> {
-  const [server, persistence, replication] = await Promise.all([
+  const [server, replication, fsyncsAlways] = await Promise.all([
     redis.info('server'),
-    redis.info('persistence'),
     redis.info('replication'),
+    readFsyncsAlways(redis),
   ]);
   const runId = infoField(server, 'run_id');
   if (!runId) throw new Error('INFO server has no run_id');
+  const durable =
+    fsyncsAlways &&
+    infoField(replication, 'role') === 'master' &&
+    infoField(replication, 'connected_slaves') === '0';
+  return { runId, durable };
+}
+
+/** True when this server writes its AOF with appendfsync always (loses nothing acknowledged on restart). */
+export async function readFsyncsAlways(redis: Redis): Promise<boolean> {
+  const persistence = await redis.info('persistence');
   // Managed Redis services often disable CONFIG; not knowing the fsync policy means not
   // durable, which only costs a reset after a restart, never a silent loss.
   let appendfsync: string | undefined;
@@ -112,10 +132,5 @@ export async function readServerIdentity(redis: Redis): Promise<ServerIdentity> 
   } catch {
     appendfsync = undefined;
   }
-  const durable =
-    infoField(persistence, 'aof_enabled') === '1' &&
-    appendfsync === 'always' &&
-    infoField(replication, 'role') === 'master' &&
-    infoField(replication, 'connected_slaves') === '0';
-  return { runId, durable };
+  return infoField(persistence, 'aof_enabled') === '1' && appendfsync === 'always';
 }

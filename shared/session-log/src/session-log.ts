@@ -4,15 +4,25 @@ import { RedisConsumerLeases } from './consumer-leases-redis.js';
 import type { Inbox } from './inbox.js';
 import { RedisInbox } from './inbox-redis.js';
 import { checkKeyLayout } from './key-layout-check.js';
-import type { InboundAccepted, InboundInput, InboundNext, InboundStep } from './inbox-types.js';
+import type {
+  InboundAccepted,
+  InboundInput,
+  InboundNext,
+  InboundStep,
+  InboundStepResult,
+} from './inbox-types.js';
 import type { SessionKeys } from './keys.js';
 import { LogConnection } from './log-connection.js';
+import { checkReplicaCount } from './replica-count-check.js';
 import type { ResolvedSessionLogOptions, SessionLogOptions } from './options.js';
 import type { OutboundLog } from './outbound-log.js';
+import { isClusterLink } from './redis-clients.js';
 import { RedisOutboundLog } from './outbound-log-redis.js';
+import type { FirstRead, InfoAndRead } from './start-batches.js';
 import type { MessageInput } from './payload.js';
 import type {
   AckInput,
+  AppendBatchOptions,
   AppendResult,
   CompleteSessionOptions,
   CreateSessionOptions,
@@ -48,12 +58,26 @@ export class SessionLog implements OutboundLog, ConsumerLeases, Inbox {
 
   /**
    * Resolves once Redis is reachable, its identity is known and its key layout is this
-   * process's (key-layout-check.ts: the same partition count in every process).
+   * process's (key-layout-check.ts: the same partition count in every process), and, with a
+   * replication wait, every master has the replicas it asks for (replica-count-check.ts).
    */
   async ready(): Promise<void> {
     await this.connection.ready();
-    this.layoutChecked ??= checkKeyLayout(this.connection.runner.redis, this.options);
+    this.layoutChecked ??= this.checkAtStart();
     await this.layoutChecked;
+  }
+
+  /** The checks a start must pass: the key layout, and enough replicas for the replication wait. */
+  private async checkAtStart(): Promise<void> {
+    const redis = this.connection.runner.redis;
+    await checkKeyLayout(redis, this.options);
+    const wait = this.options.replicationWait;
+    if (wait) await checkReplicaCount(redis, wait);
+  }
+
+  /** True when the log runs on a Redis Cluster (multi-session calls must then share a slot). */
+  get onCluster(): boolean {
+    return isClusterLink(this.connection.redis);
   }
 
   /** True while the log's Redis connection is up and answers its liveness probe in time. */
@@ -79,8 +103,12 @@ export class SessionLog implements OutboundLog, ConsumerLeases, Inbox {
     return this.outbound.append(sessionId, data, options);
   }
 
-  appendBatch(sessionId: string, messages: readonly MessageInput[]): Promise<AppendResult[]> {
-    return this.outbound.appendBatch(sessionId, messages);
+  appendBatch(
+    sessionId: string,
+    messages: readonly MessageInput[],
+    options?: AppendBatchOptions,
+  ): Promise<AppendResult[]> {
+    return this.outbound.appendBatch(sessionId, messages, options);
   }
 
   read(sessionId: string, options: { from: number; limit?: number; maxBytes?: number }): Promise<ReadResult> {
@@ -93,6 +121,10 @@ export class SessionLog implements OutboundLog, ConsumerLeases, Inbox {
 
   info(sessionId: string): Promise<SessionInfo> {
     return this.outbound.info(sessionId);
+  }
+
+  infoAndRead(sessionId: string, read?: FirstRead): Promise<InfoAndRead> {
+    return this.outbound.infoAndRead(sessionId, read);
   }
 
   touch(sessionId: string): Promise<void> {
@@ -154,7 +186,7 @@ export class SessionLog implements OutboundLog, ConsumerLeases, Inbox {
     return this.inbox.nextInbound(sessionId, round, runToken);
   }
 
-  stepInbound(sessionId: string, step: InboundStep): Promise<boolean> {
+  stepInbound(sessionId: string, step: InboundStep): Promise<InboundStepResult> {
     return this.inbox.stepInbound(sessionId, step);
   }
 }

@@ -8,6 +8,19 @@ export interface AppendResult {
   readonly duplicate: boolean;
 }
 
+/** Options of `appendBatch`. */
+export interface AppendBatchOptions {
+  /**
+   * Append only if the Redis process that runs the append is the one with this run id (from
+   * `stepInbound`'s `serverRunId`); otherwise fail with a retryable `redis_unavailable` and
+   * write nothing. A worker's reply is published after a step that checked, on that process's
+   * data, that its run still owns the message; after a restart that lost data the check no
+   * longer holds, and a reply of the lost timeline must not land. Empty or absent: no check
+   * (on a Redis Cluster the run id is not known to the caller; see docs/deploy.md).
+   */
+  readonly onServer?: string;
+}
+
 export interface LogEntry {
   readonly offset: number;
   readonly data: unknown;

@@ -17,6 +17,7 @@ export { REDIS_NOT_INSTALLED } from './redis-binary.js';
 export { truncateAofTailIn, type AofTruncation } from './aof-files.js';
 // A real Redis Cluster of local redis-server processes (failover, slot moves).
 export { RedisCluster, type ClusterNodeRole, type RedisClusterOptions } from './redis-cluster.js';
+export { showsWholeCluster } from './cluster-view.js';
 
 // Tokens the services under test accept.
 export { TEST_TOKEN_SECRET, tokenFor } from './tokens.js';
@@ -28,8 +29,15 @@ export { EdgeProcess } from './edge-process.js';
 export { ApiProcess } from './api-process.js';
 export { WorkerProcess, type WorkerProcessOptions } from './worker-process.js';
 
-// The cluster runner: docker-compose.yml run as local processes behind a local HAProxy.
-export { startCluster, type Cluster, type ClusterOptions } from './cluster/start-cluster.js';
+// The cluster runner: docker-compose.yml (and docker-compose.redis-cluster.yml) run as local
+// processes behind a local HAProxy.
+export { clusterComposeFiles, REDIS_CLUSTER_COMPOSE_FILE, startCluster } from './cluster/start-cluster.js';
+export type {
+  Cluster,
+  ClusterOnRedisCluster,
+  ClusterOptions,
+  LocalTopology,
+} from './cluster/cluster-types.js';
 export {
   composeRequiredVariables,
   hostPathFor,
@@ -48,6 +56,14 @@ export {
 } from './cluster/interpolate.js';
 export { startLocalHaproxy, type LocalHaproxy, type LocalHaproxyOptions } from './cluster/local-haproxy.js';
 export { startLocalRedis, type LocalRedis, type LocalRedisOptions } from './cluster/local-redis.js';
+export {
+  startLocalRedisCluster,
+  type ClusterNodeState,
+  type LocalRedisCluster,
+  type LocalRedisClusterOptions,
+  type LocalRedisNode,
+} from './cluster/local-redis-cluster.js';
+export { composeRoles, type ComposeRoles, type RedisRole } from './cluster/compose-roles.js';
 
 // npm start's settings, and the browser bundle the demo page and the client bundle tests use.
 export { loadStartConfig, startEnvSchema, type StartConfig } from './start-config.js';

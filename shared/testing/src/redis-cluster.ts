@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { showsWholeCluster } from './cluster-view.js';
 import type { AppendFsync } from './redis-config.js';
 import { RedisServer } from './redis-server.js';
 import { waitFor } from './wait-for.js';
@@ -66,6 +67,10 @@ export class RedisCluster {
             // replica take over anyway instead of leaving the slots unserved.
             '--cluster-replica-validity-factor',
             '0',
+            // Redis 7 waits 5 s before a diskless full sync, hoping more replicas join: a
+            // test killing a master within that time would promote an empty replica.
+            '--repl-diskless-sync-delay',
+            '0',
           ],
         });
         nodes.push(server);
@@ -80,6 +85,17 @@ export class RedisCluster {
         '--cluster-yes',
       ]);
       await cluster.waitHealthy();
+      await cluster.waitReplicasLinked();
+      await waitFor(
+        async () => {
+          for (const node of nodes) {
+            const view = (await cluster.adminOf(node).call('CLUSTER', 'NODES')) as string;
+            if (!showsWholeCluster(view, nodes.length, masters * replicas)) return false;
+          }
+          return true;
+        },
+        { timeoutMs: 30_000, what: 'every node to know every other, replicas included' },
+      );
       return cluster;
     } catch (error) {
       await cluster.destroy();
@@ -159,6 +175,95 @@ export class RedisCluster {
     return { killed: master.server, promoted: (await this.masterOf(slot)).server };
   }
 
+  /** The master with node id `id` (CLUSTER NODES). */
+  async master(id: string): Promise<ClusterNodeRole> {
+    const master = (await this.roles()).find((r) => r.role === 'master' && r.id === id);
+    if (!master) throw new Error(`no master with id ${id}`);
+    return master;
+  }
+
+  /**
+   * The `count` lowest slots `masterId` serves: the ones `redis-cli --cluster reshard` takes
+   * from it first, so a test can put sessions where a reshard will move them.
+   */
+  async lowestSlots(masterId: string, count: number): Promise<number[]> {
+    const slots: number[] = [];
+    const ranges = [...(await this.master(masterId)).slots].sort((a, b) => a[0] - b[0]);
+    for (const [from, to] of ranges) {
+      for (let slot = from; slot <= to && slots.length < count; slot++) slots.push(slot);
+    }
+    return slots;
+  }
+
+  /**
+   * Move `slotCount` slots from one master to another with the operator's tool,
+   * `redis-cli --cluster reshard … --cluster-yes` (per slot: IMPORTING/MIGRATING, MIGRATE in
+   * batches of `pipeline` keys, SETSLOT NODE on every master), while clients keep working.
+   * Resolves when the tool is done and every node agrees the cluster is healthy.
+   */
+  async reshard(fromMasterId: string, toMasterId: string, slotCount: number, pipeline = 10): Promise<void> {
+    const reporter = this.nodes.find((n) => n.running);
+    if (!reporter) throw new Error('no cluster node is running');
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'reshard',
+        `${reporter.host}:${reporter.port}`,
+        '--cluster-from',
+        fromMasterId,
+        '--cluster-to',
+        toMasterId,
+        '--cluster-slots',
+        String(slotCount),
+        '--cluster-pipeline',
+        String(pipeline),
+        '--cluster-yes',
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    await this.waitHealthy();
+  }
+
+  /**
+   * Start moving `slot` to master `toMasterId` and stop halfway, as a reshard caught in the
+   * middle: the target IMPORTING, the owner MIGRATING, and the keys `moveKeys` picks (by
+   * default none) already migrated. Commands on the slot then meet ASK (keys gone) or
+   * TRYAGAIN (a multi-key command whose keys are split) until `finish()` migrates the rest and
+   * hands the slot over, the way redis-cli does (SETSLOT NODE on the target, the owner, then
+   * every other master).
+   */
+  async halfMoveSlot(
+    slot: number,
+    toMasterId: string,
+    moveKeys: (keys: string[]) => string[] = () => [],
+  ): Promise<{ readonly movedKeys: string[]; finish: () => Promise<void> }> {
+    const source = await this.masterOf(slot);
+    const target = await this.master(toMasterId);
+    if (source.id === target.id) throw new Error(`slot ${slot} is already served by ${toMasterId}`);
+    const from = this.adminOf(source.server);
+    await this.adminOf(target.server).call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', source.id);
+    await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id);
+    const keysInSlot = async (): Promise<string[]> =>
+      (await from.call('CLUSTER', 'GETKEYSINSLOT', slot, 100_000)) as string[];
+    const migrate = async (keys: string[]): Promise<void> => {
+      if (keys.length === 0) return;
+      await from.call('MIGRATE', target.server.host, target.server.port, '', 0, 10_000, 'KEYS', ...keys);
+    };
+    const movedKeys = moveKeys(await keysInSlot());
+    await migrate(movedKeys);
+    const finish = async (): Promise<void> => {
+      for (let keys = await keysInSlot(); keys.length > 0; keys = await keysInSlot()) await migrate(keys);
+      const masters = (await this.roles()).filter((r) => r.role === 'master' && r.server.running);
+      const order = [target, source, ...masters.filter((m) => m.id !== target.id && m.id !== source.id)];
+      for (const node of order) {
+        await this.adminOf(node.server).call('CLUSTER', 'SETSLOT', slot, 'NODE', target.id);
+      }
+      await this.waitHealthy();
+    };
+    return { movedKeys, finish };
+  }
+
   /** Until every running node says cluster_state:ok and agrees that all slots are served. */
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     await waitFor(
@@ -173,6 +278,26 @@ export class RedisCluster {
         return true;
       },
       { timeoutMs, what: 'the Redis Cluster to be healthy' },
+    );
+  }
+
+  /**
+   * Until every running replica has finished its initial sync (master_link_status:up): before
+   * that a replica holds nothing, and a failover would promote an empty node.
+   */
+  async waitReplicasLinked(timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      async () => {
+        for (const node of this.nodes) {
+          if (!node.running) continue;
+          const info = (await this.adminOf(node)
+            .info('replication')
+            .catch(() => '')) as string;
+          if (/role:slave/.test(info) && !/master_link_status:up/.test(info)) return false;
+        }
+        return true;
+      },
+      { timeoutMs, what: 'every replica to finish its initial sync' },
     );
   }
 

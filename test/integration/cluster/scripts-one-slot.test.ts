@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionLog, scriptSources, sessionKeys } from '@holdfast/session-log';
+import { monitorCommands } from '../../helpers/raw-monitor.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
 import { RedisCluster, waitFor } from '@holdfast/testing';
 
@@ -13,24 +14,21 @@ const scriptBySha = new Map(
   scriptSources().map(({ name, lua }) => [createHash('sha1').update(lua).digest('hex'), name]),
 );
 
-/** MONITOR prints a body with newlines (and backslashes) escaped; ioredis unescapes only quotes. */
-function shaOfMonitored(body: string): string {
-  const unescape: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\' };
-  const lua = body.replace(/\\([nrt\\])/g, (_, c: string) => unescape[c] ?? c);
-  return createHash('sha1').update(lua).digest('hex');
-}
-
 /** Names of the scripts the nodes ran, as MONITOR saw them (EVAL carries the body, EVALSHA its hash). */
 const scriptsRun = new Set<string>();
-const monitors: Array<{ disconnect(): void }> = [];
+const monitors: Array<{ stop(): void }> = [];
 
 beforeAll(async () => {
   cluster = await RedisCluster.start({ masters: 3, replicasPerMaster: 0 });
   for (const node of cluster.nodes) {
-    const monitor = await node.client().monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => {
+    const monitor = await monitorCommands(node.host, node.port, (args) => {
       const [command, script] = args;
-      const sha = command?.toLowerCase() === 'eval' ? shaOfMonitored(script ?? '') : script;
+      const sha =
+        command?.toLowerCase() === 'eval'
+          ? createHash('sha1')
+              .update(script ?? '', 'latin1')
+              .digest('hex')
+          : script;
       const name = command?.toLowerCase().startsWith('eval') ? scriptBySha.get(sha ?? '') : undefined;
       if (name) scriptsRun.add(name);
     });
@@ -39,7 +37,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const monitor of monitors) monitor.disconnect();
+  for (const monitor of monitors) monitor.stop();
   await Promise.all(logs.map((log) => log.close()));
   await cluster?.destroy();
 });
@@ -108,14 +106,22 @@ describe('the session log on a Redis Cluster node', () => {
       ).toEqual([lease.generation]);
       await log.ack(sessionId, { epoch, offset: 3, leaseGeneration: lease.generation });
       expect((await log.info(sessionId)).acks['default']).toBe(3);
+      const started = await log.infoAndRead(sessionId, { from: 2, limit: 10, maxBytes: 1024 });
+      expect(started.read?.entries.map((e) => e.offset)).toEqual([2, 3]);
       await log.touch(sessionId);
       await log.enforceRetention(sessionId);
       const accepted = await log.enqueueInbound(sessionId, { id: 'in-1', data: 'hello' });
       const next = await log.nextInbound(sessionId, accepted.round, 'run-1');
       expect(next.kind).toBe('message');
       expect(
-        await log.stepInbound(sessionId, { round: accepted.round, seq: 1, runToken: 'run-1', kind: 'done' }),
-      ).toBe(true);
+        await log.stepInbound(sessionId, {
+          round: accepted.round,
+          seq: 1,
+          runToken: 'run-1',
+          kind: 'done',
+          attemptEpoch: epoch,
+        }),
+      ).toMatchObject({ owned: true });
       await log.releaseLease(sessionId, 'default', lease.generation);
       expect((await log.completeSession(sessionId)).finalOffset).toBe(3);
       await log.endSession(sessionId);

@@ -5,7 +5,7 @@
  * is accepted by edge Y as B; then X's link catches up and A's claim lands after B's. Before
  * protocol 4 that claim took a higher generation, fenced B, and the client was told `replaced`
  * (a final stop) by its own abandoned attempt. Now the claim carries the client's instance and
- * attempt number, and claim-3.lua refuses the older attempt with `superseded`.
+ * attempt number, and the claim (lib-session.lua hf_claim) refuses the older attempt with `superseded`.
  *
  * Real edges, the SDK and one real Redis; X reaches Redis through a fault proxy that holds
  * X's commands (loses none) until the test releases them, so the order is certain, no sleeps.

@@ -15,6 +15,11 @@ import { startProducer } from '../../helpers/producer-loop.js';
  * loaded 2-core CI box. Clients are then moved as for a reset link, 3 s later.
  */
 const NOT_READY_WITHIN_MS = 8000;
+/**
+ * A silent live subscriber alone: dead within the same 4 s bound, then replaced at once (the
+ * link itself is fine), so what was published into the silence arrives with the resync.
+ */
+const LIVE_AGAIN_WITHIN_MS = 8000;
 
 let redis: RedisServer;
 let log: SessionLog;
@@ -43,6 +48,20 @@ async function startEdge(redisUrl: string): Promise<EdgeProcess> {
 
 async function readyz(edge: EdgeProcess): Promise<number> {
   return (await fetch(`${edge.url}/readyz`)).status;
+}
+
+/** Client ports (as Redis sees them) of the live subscriber connections (`holdfast-live`). */
+async function livePorts(): Promise<number[]> {
+  const admin = redis.client();
+  try {
+    const list = (await admin.call('CLIENT', 'LIST')) as string;
+    return list
+      .split('\n')
+      .filter((line) => / name=holdfast-live /.test(line))
+      .map((line) => Number(/ addr=[^ ]+:(\d+) /.exec(line)?.[1]));
+  } finally {
+    admin.disconnect();
+  }
 }
 
 describe('an edge behind a silently dead link to Redis', () => {
@@ -97,5 +116,34 @@ describe('an edge behind a silently dead link to Redis', () => {
     await log.append(sessionId, 'after heal');
     await again.waitForOffset(head + 1);
     again.close();
+  });
+
+  it('notices a silent live subscriber while its command link is fine, and delivers what it missed', async () => {
+    const link = await FaultProxy.start({ targetPort: redis.port });
+    proxies.push(link);
+    const a = await startEdge(link.url('redis'));
+    const sessionId = uniqueId();
+    await log.createSession(sessionId);
+    const client = await RawClient.connect(a.url, { sessionId, token: await tokenFor(sessionId) });
+    try {
+      await log.append(sessionId, 'before');
+      await client.waitForOffset(1);
+      await waitFor(async () => (await livePorts()).length === 1, { what: 'one live subscriber connection' });
+      const [silent] = await livePorts();
+      // Only the subscriber's connection goes silent; the edge's command links pass the same proxy.
+      expect(link.blackholeConnection(silent!)).toBe(true);
+      const cut = Date.now();
+      // Its notification falls into the blackhole: only the probe's resync gets it delivered.
+      await log.append(sessionId, 'into the silence');
+      await client.waitForOffset(2, LIVE_AGAIN_WITHIN_MS);
+      console.info(`redis-blackhole: missed notification delivered ${Date.now() - cut} ms after the silence`);
+      // A new subscriber connection serves; the old one lingers on Redis (its close was lost).
+      expect((await livePorts()).filter((port) => port !== silent)).toHaveLength(1);
+      await log.append(sessionId, 'after');
+      await client.waitForOffset(3);
+      expect(await readyz(a)).toBe(200);
+    } finally {
+      client.close();
+    }
   });
 });

@@ -2,6 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
 import { partitionOf } from '@holdfast/session-log';
 import { RedisServer } from '@holdfast/testing';
+import { commandCalls, countScriptCalls } from '../../helpers/command-stats.js';
+import { startOneNodeCluster } from '../../helpers/one-node-cluster.js';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
 
 // Each test has its own redis-server: they count every command Redis runs.
@@ -14,11 +16,6 @@ beforeAll(async () => {
 afterEach(() => logs.closeAll());
 afterAll(() => server.destroy());
 
-async function commandCalls(): Promise<(name: string) => number> {
-  const stats = await server.client().info('commandstats');
-  return (name) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
-}
-
 describe('appends of many sessions in one script call per partition', () => {
   it('carries every session of a partition queued in a flush in one call, with one TIME', async () => {
     const log = await logs.open({ partitions: 1 });
@@ -28,7 +25,7 @@ describe('appends of many sessions in one script call per partition', () => {
 
     const results = await Promise.all(sessions.map((s, i) => log.append(s, { i })));
 
-    const calls = await commandCalls();
+    const calls = await commandCalls(server);
     expect(calls('evalsha') + calls('eval')).toBe(1);
     expect(calls('time')).toBe(1);
     // Per one-message append: HMGET, XADD, HSET head, SPUBLISH (housekeeping is due at most once a second).
@@ -40,25 +37,41 @@ describe('appends of many sessions in one script call per partition', () => {
     }
   });
 
-  it('makes one call per partition that has appends, never mixing partitions', async () => {
+  it('on a standalone Redis, carries sessions of every partition in one call', async () => {
     const partitions = 4;
     const log = await logs.open({ partitions });
     const sessions = Array.from({ length: 40 }, () => uniqueId());
     await Promise.all(sessions.map((s) => log.createSession(s)));
-    const used = new Set(sessions.map((s) => partitionOf(s, partitions)));
-    const monitor = await server.client().monitor();
-    const keysByCall: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase().startsWith('eval')) keysByCall.push(args.slice(3, 3 + Number(args[2])));
-    });
+    expect(new Set(sessions.map((s) => partitionOf(s, partitions))).size).toBeGreaterThan(1);
+    await server.client().config('RESETSTAT');
 
     await Promise.all(sessions.map((s) => log.append(s, 'x')));
 
-    await expect.poll(() => keysByCall.length).toBe(used.size);
-    monitor.disconnect();
-    for (const keys of keysByCall) {
-      const tags = new Set(keys.map((k) => /\{(p\d+)\}/.exec(k)?.[1]));
-      expect(tags.size).toBe(1);
+    const calls = await commandCalls(server);
+    expect(calls('evalsha') + calls('eval')).toBe(1);
+    expect(calls('xadd')).toBe(40);
+  });
+
+  it('on a Redis in cluster mode, makes one call per partition that has appends, never mixing partitions', async () => {
+    // One node serving every slot: a plain connection to it still gets CROSSSLOT for a call
+    // whose keys span slots, so calls must keep to one partition (one hash tag).
+    const node = await startOneNodeCluster();
+    try {
+      const partitions = 4;
+      const log = await logs.open({ partitions, redis: node.url });
+      const sessions = Array.from({ length: 40 }, () => uniqueId());
+      await Promise.all(sessions.map((s) => log.createSession(s)));
+      const used = new Set(sessions.map((s) => partitionOf(s, partitions)));
+      const callsSince = await countScriptCalls(node);
+
+      const results = await Promise.all(sessions.map((s) => log.append(s, 'x')));
+
+      expect(results.every((r) => r.offset === 1)).toBe(true);
+      // Every call succeeded on a node that refuses calls spanning slots: none mixed partitions.
+      expect(await callsSince()).toBe(used.size);
+    } finally {
+      await logs.closeAll();
+      await node.destroy();
     }
   });
 
@@ -72,7 +85,7 @@ describe('appends of many sessions in one script call per partition', () => {
       sessions.map((s) => Promise.all(Array.from({ length: 7 }, (_, i) => log.append(s, i)))),
     );
 
-    const calls = await commandCalls();
+    const calls = await commandCalls(server);
     expect(calls('evalsha') + calls('eval')).toBeGreaterThanOrEqual(Math.ceil(35 / 3));
     for (const [k, s] of sessions.entries()) {
       expect(results[k]!.map((r) => r.offset)).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -98,7 +111,7 @@ describe('appends of many sessions in one script call per partition', () => {
       log.append(fine, 2),
     ]);
 
-    const calls = await commandCalls();
+    const calls = await commandCalls(server);
     expect(calls('evalsha') + calls('eval')).toBe(1);
     expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { offset: 1 } });
     expect(outcomes[4]).toMatchObject({ status: 'fulfilled', value: { offset: 2 } });

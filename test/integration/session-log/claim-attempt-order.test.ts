@@ -1,5 +1,5 @@
 /**
- * claim-3.lua with the client's own order of attempts (protocol 4): an attempt older than the
+ * the claim (hf_claim) with the client's own order of attempts (protocol 4): an attempt older than the
  * newest its client instance already claimed with is refused (`superseded`) and changes
  * nothing; other instances, and claims without an attempt, fence as before.
  */

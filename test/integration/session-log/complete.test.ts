@@ -1,13 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
-import { RedisServer, waitFor } from '@holdfast/testing';
+import { waitFor } from '@holdfast/testing';
+import { startTestRedis, type TestRedis } from '../../helpers/test-redis.js';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
 
-let server: RedisServer;
+let server: TestRedis;
 const logs = sessionLogFactory(() => server);
 
 beforeAll(async () => {
-  server = await RedisServer.start();
+  server = await startTestRedis();
 });
 afterEach(() => logs.closeAll());
 afterAll(() => server.destroy());

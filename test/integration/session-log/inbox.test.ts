@@ -34,13 +34,17 @@ describe('inbound inbox', () => {
       attempt: 1,
       previousAttemptPublished: false,
     });
-    expect(await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-A', kind: 'done' })).toBe(
-      true,
-    );
+    expect(
+      await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-A', kind: 'done' }),
+    ).toMatchObject({
+      owned: true,
+    });
     expect(await log.nextInbound(sessionId, 1, 'run-A')).toMatchObject({ kind: 'message', seq: 2, id: 'm2' });
-    expect(await log.stepInbound(sessionId, { round: 1, seq: 2, runToken: 'run-A', kind: 'done' })).toBe(
-      true,
-    );
+    expect(
+      await log.stepInbound(sessionId, { round: 1, seq: 2, runToken: 'run-A', kind: 'done' }),
+    ).toMatchObject({
+      owned: true,
+    });
     expect(await log.nextInbound(sessionId, 1, 'run-A')).toEqual({ kind: 'idle' });
 
     // Round 1 is over: the next message opens round 2, and runs of round 1 are stale.
@@ -62,19 +66,25 @@ describe('inbound inbox', () => {
 
     const first = await log.nextInbound(sessionId, 1, 'run-1');
     expect(first).toMatchObject({ attempt: 1, previousAttemptPublished: false });
-    expect(await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'publish' })).toBe(
-      true,
-    );
+    expect(
+      await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'publish' }),
+    ).toMatchObject({
+      owned: true,
+    });
     // run-1 dies mid-reply; BullMQ runs the inbox run again as run-2, which takes the message over.
     const second = await log.nextInbound(sessionId, 1, 'run-2');
     expect(second).toMatchObject({ seq: 1, attempt: 2, previousAttemptPublished: true });
     // The old run is fenced: it may neither publish nor complete.
-    expect(await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'publish' })).toBe(
-      false,
-    );
-    expect(await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'done' })).toBe(
-      false,
-    );
+    expect(
+      await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'publish' }),
+    ).toMatchObject({
+      owned: false,
+    });
+    expect(
+      await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-1', kind: 'done' }),
+    ).toMatchObject({
+      owned: false,
+    });
     // An attempt that published nothing leaves nothing to discard.
     expect(await log.nextInbound(sessionId, 1, 'run-3')).toMatchObject({
       attempt: 3,
@@ -108,5 +118,53 @@ describe('inbound inbox', () => {
     await expect(log.enqueueInbound(sessionId, { id: 'big', data: 'x'.repeat(200) })).rejects.toMatchObject({
       code: 'payload_too_large',
     });
+  });
+
+  it('names the Redis process that answered a step, and an append bound to another one writes nothing', async () => {
+    const log = await logs.open();
+    const sessionId = uniqueId();
+    await log.createSession(sessionId);
+    await log.enqueueInbound(sessionId, { id: 'm1', data: 'q' });
+    await log.nextInbound(sessionId, 1, 'run-A');
+    const step = await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-A', kind: 'publish' });
+    const runId = /run_id:(\w+)/.exec(await server.client().info('server'))?.[1];
+    expect(step).toEqual({ owned: true, serverRunId: runId });
+
+    // Another process's run id stands for a restart between the step and the append.
+    await expect(
+      log.appendBatch(sessionId, [{ id: 'r1', data: 'stray' }], { onServer: 'f'.repeat(40) }),
+    ).rejects.toMatchObject({ code: 'redis_unavailable', retryable: true });
+    expect((await log.info(sessionId)).head).toBe(0);
+    const [written] = await log.appendBatch(sessionId, [{ id: 'r1', data: 'reply' }], {
+      onServer: step.serverRunId,
+    });
+    expect(written).toMatchObject({ offset: 1, duplicate: false });
+  });
+
+  it("refuses a step of an attempt whose output went to an epoch that is no longer the session's", async () => {
+    const log = await logs.open();
+    const sessionId = uniqueId();
+    const { epoch } = await log.createSession(sessionId);
+    await log.enqueueInbound(sessionId, { id: 'm1', data: 'q' });
+    await log.nextInbound(sessionId, 1, 'run-A');
+    const step = { round: 1, seq: 1, runToken: 'run-A' } as const;
+    expect(await log.stepInbound(sessionId, { ...step, kind: 'publish', attemptEpoch: epoch })).toMatchObject(
+      {
+        owned: true,
+      },
+    );
+    // An epoch the attempt's output went to that is not the session's (Redis lost it since).
+    const gone = 'e'.repeat(epoch.length);
+    for (const kind of ['publish', 'done'] as const) {
+      expect(await log.stepInbound(sessionId, { ...step, kind, attemptEpoch: gone })).toMatchObject({
+        owned: false,
+        rewoundTo: epoch,
+      });
+    }
+    // Refused steps changed nothing: the run still owns the message and settles it.
+    expect(await log.stepInbound(sessionId, { ...step, kind: 'done', attemptEpoch: epoch })).toMatchObject({
+      owned: true,
+    });
+    expect(await server.client().hmget(log.keys(sessionId).inboxState, 'done', 'cur')).toEqual(['1', '0']);
   });
 });

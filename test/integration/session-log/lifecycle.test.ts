@@ -1,13 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
-import { RedisServer, waitFor } from '@holdfast/testing';
+import { waitFor } from '@holdfast/testing';
+import { startTestRedis, TOPOLOGY, type TestRedis } from '../../helpers/test-redis.js';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
 
-let server: RedisServer;
+let server: TestRedis;
 const logs = sessionLogFactory(() => server);
 
 beforeAll(async () => {
-  server = await RedisServer.start();
+  server = await startTestRedis();
 });
 afterEach(() => logs.closeAll());
 afterAll(() => server.destroy());
@@ -164,7 +165,7 @@ describe('session lifecycle', () => {
     expect(await codeOf(log.endSession(sessionId))).toBe(ErrorCode.SessionEnded);
 
     // Only the tombstone is left.
-    const keys = await server.client().keys(`${log.options.keyPrefix}:{*`);
+    const keys = await server.keys(`${log.options.keyPrefix}:{*`);
     expect(keys).toEqual([log.keys(sessionId).tomb]);
   });
 
@@ -189,7 +190,7 @@ describe('session lifecycle', () => {
 
     await waitFor(
       async () => {
-        const left = await admin.keys(`${log.options.keyPrefix}:{*`);
+        const left = await server.keys(`${log.options.keyPrefix}:{*`);
         return left.length === 1 && left[0] === keys.tomb;
       },
       { timeoutMs: 5000, what: 'every key but the tombstone to expire' },
@@ -290,35 +291,40 @@ describe('session lifecycle', () => {
     });
   });
 
-  it('renews many leases in one call per batch, answering each as a single renewal would', async () => {
-    const log = await logs.open();
-    const admin = server.client();
-    const sessions = Array.from({ length: 300 }, () => uniqueId());
-    for (const sessionId of sessions) await log.createSession(sessionId);
-    const held = await Promise.all(
-      sessions.map(async (sessionId) => {
-        const { generation } = await log.claimLease(sessionId, 'default', `conn-${sessionId}`, 1);
-        return { sessionId, consumerId: 'default', generation };
-      }),
-    );
-    // Three that are not held any more: taken over, rolled back (a generation Redis never gave
-    // out), and a session that is gone.
-    await log.claimLease(sessions[0]!, 'default', 'newer', 60_000);
-    const rolledBack = { ...held[1]!, generation: 9 };
-    await log.endSession(sessions[2]!);
-    await admin.config('RESETSTAT');
+  // One call carries sessions of many slots: CROSSSLOT on a cluster until the hot-path work groups
+  // renewals per partition (issue 16); it also counts calls in one server's commandstats.
+  it.skipIf(TOPOLOGY === 'cluster')(
+    'renews many leases in one call per batch, answering each as a single renewal would',
+    async () => {
+      const log = await logs.open();
+      const admin = server.client();
+      const sessions = Array.from({ length: 300 }, () => uniqueId());
+      for (const sessionId of sessions) await log.createSession(sessionId);
+      const held = await Promise.all(
+        sessions.map(async (sessionId) => {
+          const { generation } = await log.claimLease(sessionId, 'default', `conn-${sessionId}`, 1);
+          return { sessionId, consumerId: 'default', generation };
+        }),
+      );
+      // Three that are not held any more: taken over, rolled back (a generation Redis never gave
+      // out), and a session that is gone.
+      await log.claimLease(sessions[0]!, 'default', 'newer', 60_000);
+      const rolledBack = { ...held[1]!, generation: 9 };
+      await log.endSession(sessions[2]!);
+      await admin.config('RESETSTAT');
 
-    const answers = await log.renewLeases([held[0]!, rolledBack, ...held.slice(2)], 60_000);
-    expect(answers.slice(0, 3)).toEqual([2, 1, undefined]);
-    expect(answers.slice(3)).toEqual(held.slice(3).map((h) => h.generation));
-    // 300 leases, in two script calls (LEASE_RENEW_BATCH = 256), not 300.
-    const stats = await admin.info('commandstats');
-    const calls = /cmdstat_eval(?:sha)?:calls=(\d+)/g;
-    let scriptCalls = 0;
-    for (let m = calls.exec(stats); m; m = calls.exec(stats)) scriptCalls += Number(m[1]);
-    expect(scriptCalls).toBe(2);
-    // Renewed ones count as connected again (their claims lasted 1 ms); fenced ones renew nothing.
-    expect((await log.info(sessions[3]!)).connected).toEqual({ default: true });
-    expect((await log.info(sessions[1]!)).connected).toEqual({ default: false });
-  });
+      const answers = await log.renewLeases([held[0]!, rolledBack, ...held.slice(2)], 60_000);
+      expect(answers.slice(0, 3)).toEqual([2, 1, undefined]);
+      expect(answers.slice(3)).toEqual(held.slice(3).map((h) => h.generation));
+      // 300 leases, in two script calls (LEASE_RENEW_BATCH = 256), not 300.
+      const stats = await admin.info('commandstats');
+      const calls = /cmdstat_eval(?:sha)?:calls=(\d+)/g;
+      let scriptCalls = 0;
+      for (let m = calls.exec(stats); m; m = calls.exec(stats)) scriptCalls += Number(m[1]);
+      expect(scriptCalls).toBe(2);
+      // Renewed ones count as connected again (their claims lasted 1 ms); fenced ones renew nothing.
+      expect((await log.info(sessions[3]!)).connected).toEqual({ default: true });
+      expect((await log.info(sessions[1]!)).connected).toEqual({ default: false });
+    },
+  );
 });

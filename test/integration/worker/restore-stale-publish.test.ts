@@ -12,16 +12,20 @@
  * (`in<seq>.a<attempt>.i<n>`), the log's dedupe took them for resends of the stray reply and
  * wrote nothing, and the run marked the message done: acknowledged, settled, never answered.
  *
+ * Since then the append itself is fenced too: it is bound to the run id of the Redis process
+ * that answered the step (`appendBatch`'s `onServer`), so the stray reply no longer lands at
+ * all (docs/reliability.md, "after a data-loss restore, a run of the lost timeline can still
+ * write to the restored log").
+ *
  * Real Redis (no AOF: the restart loads a snapshot taken before the lost message), the real
  * inbox run and log; the only hook is where the restore happens: between the first run's
  * publish step and its append.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionLog } from '@holdfast/session-log';
 import { InboxRunExecution, runInbox, type InboxLog } from '@holdfast/worker';
-import { RedisServer, waitFor } from '@holdfast/testing';
+import { RedisServer } from '@holdfast/testing';
 import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
-import { readEnvelopes } from './worker-harness.js';
+import { directRunDeps, readEnvelopes, restartAndReconnect } from './worker-harness.js';
 
 let server: RedisServer;
 const logs = sessionLogFactory(() => server);
@@ -31,25 +35,6 @@ beforeAll(async () => {
 });
 afterEach(() => logs.closeAll());
 afterAll(() => server.destroy());
-
-const deps = {
-  deadLetters: { record: () => Promise.resolve() },
-  retry: { maxAttempts: 3, baseMs: 1, maxMs: 1 },
-  report: () => undefined,
-};
-
-async function restoreSnapshot(log: SessionLog, sessionId: string): Promise<void> {
-  await server.kill();
-  await server.restart();
-  await waitFor(
-    () =>
-      log.info(sessionId).then(
-        () => true,
-        () => false,
-      ),
-    { timeoutMs: 15_000, what: 'the session log to reconnect to the restored Redis' },
-  );
-}
 
 describe('a reply of the lost timeline landing after a data-loss restore', () => {
   it("does not swallow the reply of the message that took the lost message's sequence number", async () => {
@@ -65,27 +50,31 @@ describe('a reply of the lost timeline landing after a data-loss restore', () =>
     const restoringLog: InboxLog = {
       nextInbound: (id, round, token) => log.nextInbound(id, round, token),
       stepInbound: (id, step) => log.stepInbound(id, step),
-      appendBatch: async (id, messages) => {
+      appendBatch: async (id, messages, options) => {
         if (!restored) {
           restored = true;
-          await restoreSnapshot(log, sessionId);
+          await restartAndReconnect(server, log, sessionId);
         }
-        return log.appendBatch(id, messages);
+        return log.appendBatch(id, messages, options);
       },
     };
     const stale = await runInbox({ sessionId, generation: 1 }, new InboxRunExecution(), {
-      ...deps,
+      ...directRunDeps,
       log: restoringLog,
       handler: (ctx) => ctx.publish(`answer to ${ctx.message.id}`),
     });
     expect(restored).toBe(true);
-    expect(stale).toBe('fenced'); // its done step finds the restored inbox: too late for the reply
+    // Its append was bound to the Redis process that answered its publish step, so the
+    // restarted one refused it; the step, taken again, found the restored inbox: fenced.
+    expect(stale).toBe('fenced');
+    const strays = (await readEnvelopes(log, sessionId)).filter((e) => e.$holdfast === 'reply');
+    expect(strays).toEqual([]);
 
     // After the restore: the client's next prompt gets the same sequence number and round.
     const next = await log.enqueueInbound(sessionId, { id: 'next', data: 'q2' });
     expect(next).toMatchObject({ seq: 1, generation: 1, duplicate: false });
     const outcome = await runInbox({ sessionId, generation: 1 }, new InboxRunExecution(), {
-      ...deps,
+      ...directRunDeps,
       log,
       handler: (ctx) => ctx.publish(`answer to ${ctx.message.id}`),
     });

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { InboundQueue } from '@holdfast/inbound-queue';
 import type { SessionLog } from '@holdfast/session-log';
+import { waitFor, type RedisServer } from '@holdfast/testing';
 import { isWorkerEnvelope, type WorkerEnvelope } from '@holdfast/protocol';
 
 /** What the edge does for a client's `send`: store the message, then schedule its inbox run. */
@@ -37,4 +38,32 @@ export async function readEnvelopes(log: SessionLog, sessionId: string): Promise
 export async function inboxSettled(redis: Redis, log: SessionLog, sessionId: string): Promise<boolean> {
   const [seq, done, sched] = await redis.hmget(log.keys(sessionId).inboxState, 'seq', 'done', 'sched');
   return seq !== null && seq === done && sched === '0';
+}
+
+/** What `runInbox` needs besides the log and the handler, for tests that drive it directly. */
+export const directRunDeps = {
+  deadLetters: { record: () => Promise.resolve() },
+  retry: { maxAttempts: 3, baseMs: 1, maxMs: 1 },
+  report: () => undefined,
+};
+
+/**
+ * kill -9 and restart `server` (without AOF it loads its last snapshot: a data-loss restore;
+ * with `appendfsync always` it loses nothing), then wait until `log` serves the session again.
+ */
+export async function restartAndReconnect(
+  server: RedisServer,
+  log: SessionLog,
+  sessionId: string,
+): Promise<void> {
+  await server.kill();
+  await server.restart();
+  await waitFor(
+    () =>
+      log.info(sessionId).then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs: 15_000, what: 'the session log to reconnect to the restarted Redis' },
+  );
 }

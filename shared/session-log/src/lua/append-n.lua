@@ -103,12 +103,7 @@ local replies = {HF_OK}
 local a = 5
 for k = 1, #KEYS, 5 do
   local n = tonumber(ARGV[a + 2])
-  local ok, result = pcall(append_session, k, ARGV[a], ARGV[a + 1], a + 3, n)
-  if ok then
-    replies[#replies + 1] = result
-  else
-    replies[#replies + 1] = redis.error_reply(tostring(type(result) == 'table' and result.err or result))
-  end
+  replies[#replies + 1] = hf_part(append_session, k, ARGV[a], ARGV[a + 1], a + 3, n)
   a = a + 3 + 2 * n
 end
 return replies

@@ -2,7 +2,7 @@
   Create a session and its log.
 
   KEYS[1] meta   KEYS[2] log   KEYS[3] tomb
-  ARGV[1] new epoch   ARGV[2] runId   ARGV[3] durable ("1"/"0")
+  ARGV[1] new epoch   ARGV[2] runId ("" on a cluster)   ARGV[3] durable ("1"/"0"; a hint on a cluster)
   ARGV[4] maxLen      ARGV[5] maxAgeMs   ARGV[6] idleTtlMs   ARGV[7] tombTtlMs
   ARGV[8] completedRetentionMs of this session, or "" for the log's default at completion
 
@@ -17,8 +17,10 @@ if reason then return {HF_ENDED, reason} end
 
 local now = hf_now_ms()
 local idleTtlMs, tombTtlMs = tonumber(ARGV[6]), tonumber(ARGV[7])
+-- On a cluster ARGV[2] is empty and the script reads its own identity (lib.lua hf_identity).
+local runId, durable = hf_identity(ARGV[2], ARGV[3])
 redis.call('HSET', metaKey,
-  'epoch', ARGV[1], 'head', 0, 'runId', ARGV[2], 'durable', ARGV[3],
+  'epoch', ARGV[1], 'head', 0, 'runId', runId, 'durable', durable,
   'created', now, 'active', now,
   'maxLen', ARGV[4], 'maxAgeMs', ARGV[5], 'idleTtlMs', idleTtlMs,
   'idsCur', 'a', 'idsSince', now)

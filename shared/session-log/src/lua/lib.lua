@@ -16,7 +16,7 @@
     seen:<consumer>    until when (Redis ms) that consumer counts as connected: set by the lease
                        claim and renewals, removed when its connection closes cleanly
     attempts:<consumer>  the newest connection attempt of that consumer's recent client
-                       instances, "<instance> <attempt> ..." newest first (see claim-3.lua)
+                       instances, "<instance> <attempt> ..." newest first (see lib-session.lua hf_claim)
     final, completed   set once by complete-9.lua: the last message offset (the head at
                        completion) and when (Redis ms). A completed session takes no appends;
                        its keys expire completedRetention after `completed`, and no refresh
@@ -50,11 +50,50 @@ local function hf_now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- One part of a many-session call (append-n, ack-n, claim-n, start-n): `fn(...)` run so that a
+-- Redis error inside it (a key of the wrong type, say) becomes that part's reply instead of
+-- failing the whole call; the other sessions of the call go on, as if each had its own call.
+local function hf_part(fn, ...)
+  local ok, result = pcall(fn, ...)
+  if ok then return result end
+  return redis.error_reply(tostring(type(result) == 'table' and result.err or result))
+end
+
 -- The reply for a session whose meta hash is missing: ended (tombstone present) or unknown.
 local function hf_missing(tombKey)
   local reason = redis.call('GET', tombKey)
   if reason then return {HF_ENDED, reason} end
   return {HF_NOT_FOUND}
+end
+
+--[[
+  The identity of the Redis process running this script, for the epoch rule below: its run id
+  and whether it is durable now ("1"/"0").
+
+  On a standalone Redis the caller sends both (read with INFO and CONFIG on its one connection,
+  which never queues nor resends a script across a reconnection: server-identity.ts). On a
+  Redis Cluster the caller cannot know which process will run a script (MOVED, ASK, a failover
+  between sending and running), so it sends an empty run id and the script reads its own:
+  run_id from INFO server, and from INFO replication whether it is a master with no replica
+  connected. Replication is asynchronous, so a master with replicas is never durable and a
+  failover always rotates the epoch of its sessions. CONFIG is not allowed in scripts, so the
+  fsync policy is the caller's hint ("1" only when every master runs appendfsync always): the
+  hint can lower durability, never raise it. Cost: two INFO calls, about 5 microseconds each (measured on
+  Redis 7.0 here), paid only on a cluster.
+]]
+-- Read once per script run: a multi-session call (append-n.lua) checks many sessions' epochs.
+local hf_own_identity
+
+local function hf_identity(runId, durableHint)
+  if runId ~= '' then return runId, durableHint end
+  if not hf_own_identity then
+    local server = redis.call('INFO', 'server')
+    local replication = redis.call('INFO', 'replication')
+    local alone = string.match(replication, 'role:(%a+)') == 'master'
+      and string.match(replication, 'connected_slaves:(%d+)') == '0'
+    hf_own_identity = {string.match(server, 'run_id:(%x+)'), (durableHint == '1' and alone) and '1' or '0'}
+  end
+  return hf_own_identity[1], hf_own_identity[2]
 end
 
 --[[
@@ -74,6 +113,7 @@ end
   Returns the epoch in force and whether it was just rotated.
 ]]
 local function hf_check_epoch(metaKey, channel, epoch, head, storedRunId, storedDurable, runId, durableNow, candidate)
+  runId, durableNow = hf_identity(runId, durableNow)
   local durableEnds = storedDurable == '1' and durableNow == '0'
   if not durableEnds then
     if storedRunId == runId then return epoch, false end

@@ -1,15 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { COMPOSE_MERGE_TAGS, mergeComposeDocuments, untagged } from './compose-merge.js';
 import { interpolate, requiredVariables, type Variables } from './interpolate.js';
 
 /**
- * docker-compose.yml read the way `docker compose` reads it (YAML with merge keys, then variable
- * interpolation), reduced to what running the services as local processes needs.
+ * docker-compose.yml, and any override files after it, read the way `docker compose -f … -f …`
+ * reads them (YAML with merge keys, the files merged, then variable interpolation), reduced to
+ * what running the services as local processes needs.
  */
 export interface ComposeFile {
-  /** Absolute path of the file; relative paths in it are relative to its folder. */
+  /** Absolute path of the first file; relative paths in every file are relative to its folder. */
   readonly path: string;
+  /** Every file, in merge order (the first is `path`). */
+  readonly files: readonly string[];
   readonly services: Readonly<Record<string, ComposeService>>;
 }
 
@@ -25,6 +29,8 @@ export interface ComposeService {
   readonly stopGracePeriodMs: number;
   readonly volumes: readonly VolumeMount[];
   readonly healthcheckDisabled: boolean;
+  /** `profiles`: a service with any runs only when one is enabled (the local runner enables none). */
+  readonly profiles: readonly string[];
   /** The service as parsed and interpolated, for checks on anything else. */
   readonly raw: Readonly<Record<string, unknown>>;
 }
@@ -39,20 +45,32 @@ export interface VolumeMount {
 
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
-/** The variables (secrets) the file requires with `${NAME:?...}`. */
-export function composeRequiredVariables(path: string): string[] {
-  return requiredVariables(readFileSync(path, 'utf8'));
+/** The variables (secrets) the files require with `${NAME:?...}`. */
+export function composeRequiredVariables(paths: string | readonly string[]): string[] {
+  const names = [paths].flat().flatMap((path) => requiredVariables(readFileSync(path, 'utf8')));
+  return [...new Set(names)];
 }
 
-/** Parses and interpolates the file with `vars`; a missing required variable throws, naming it. */
-export function loadComposeFile(path: string, vars: Variables): ComposeFile {
-  const absolute = resolve(path);
-  const doc: unknown = parse(readFileSync(absolute, 'utf8'), { merge: true });
+/**
+ * Parses the files, merges each over the ones before it (`docker compose -f a -f b`) and
+ * interpolates the result with `vars`; a missing required variable throws, naming it.
+ */
+export function loadComposeFile(paths: string | readonly string[], vars: Variables): ComposeFile {
+  const files = [paths].flat().map((path) => resolve(path));
+  const [first, ...overrides] = files;
+  if (first === undefined) throw new Error('loadComposeFile: no compose file given');
+  const parseFile = (file: string): unknown =>
+    parse(readFileSync(file, 'utf8'), { merge: true, customTags: COMPOSE_MERGE_TAGS });
+  const doc = overrides.reduce(
+    (merged, file) => mergeComposeDocuments(merged, parseFile(file)),
+    untagged(parseFile(first)),
+  );
   const root = asRecord(interpolateTree(doc, vars), 'the compose file');
   const services = asRecord(root.services, 'services');
-  const projectDir = dirname(absolute);
+  const projectDir = dirname(first);
   return {
-    path: absolute,
+    path: first,
+    files,
     services: Object.fromEntries(
       Object.entries(services).map(([name, raw]) => [name, toService(name, asRecord(raw, name), projectDir)]),
     ),
@@ -74,6 +92,7 @@ function toService(name: string, raw: Record<string, unknown>, projectDir: strin
         : parseComposeDuration(String(raw.stop_grace_period)),
     volumes: toVolumes(raw.volumes, name, projectDir),
     healthcheckDisabled: healthcheck.disable === true,
+    profiles: Array.isArray(raw.profiles) ? raw.profiles.map(String) : [],
     raw,
   };
 }

@@ -1,10 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { hostPathFor, type ComposeService } from './compose-file.js';
 import { freePort } from '../free-port.js';
+import { REPO_ROOT } from '../repo-root.js';
 import { localHaproxyConfig, type LocalServer } from './haproxy-config.js';
 import { ServiceProcess } from '../service-process.js';
 
 const HOST = '127.0.0.1';
+/** Where compose mounts the certificate into the haproxy image. */
+const HAPROXY_CERT_TARGET = '/usr/local/etc/haproxy/certs/holdfast.pem';
 
 export interface LocalHaproxyOptions {
   /** deploy/haproxy.cfg (the file compose mounts). */
@@ -111,4 +117,24 @@ async function waitForAllUp(status: () => Promise<Record<string, string>>, timeo
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * The dev certificate for TLS: holdfast.pem in `certDir`, by default the folder compose mounts
+ * into the haproxy service; made with deploy/make-dev-cert.sh when missing.
+ */
+export async function devCertificate(haproxy: ComposeService, certDir?: string): Promise<string> {
+  const dir = certDir ?? certDirOf(haproxy);
+  const pem = join(dir, 'holdfast.pem');
+  if (!existsSync(pem)) {
+    const made = spawnSync('sh', [join(REPO_ROOT, 'deploy', 'make-dev-cert.sh'), dir], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`deploy/make-dev-cert.sh failed: ${made.stderr || made.stdout}`);
+  }
+  return pem;
+}
+
+function certDirOf(haproxy: ComposeService): string {
+  const pem = hostPathFor(haproxy, HAPROXY_CERT_TARGET);
+  if (pem === undefined) throw new Error(`${haproxy.name}: no volume mounts ${HAPROXY_CERT_TARGET}`);
+  return dirname(pem);
 }

@@ -52,7 +52,7 @@ export async function startLocalRedis(options: LocalRedisOptions): Promise<Local
 }
 
 /** PING answers PONG (not LOADING) and INFO says the data set is loaded. */
-async function redisReady(port: number, password: string): Promise<boolean> {
+export async function redisReady(port: number, password: string): Promise<boolean> {
   const probe = new Redis({
     host: HOST,
     port,

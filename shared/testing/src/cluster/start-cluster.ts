@@ -1,140 +1,109 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import {
-  composeRequiredVariables,
-  hostPathFor,
-  loadComposeFile,
-  type ComposeFile,
-  type ComposeService,
-} from './compose-file.js';
+import { join } from 'node:path';
+import type { Cluster, ClusterOnRedisCluster, ClusterOptions, LocalTopology } from './cluster-types.js';
+import { composeRequiredVariables, hostPathFor, loadComposeFile, type ComposeFile } from './compose-file.js';
+import { composeRoles, type RedisRole } from './compose-roles.js';
 import { freePort } from '../free-port.js';
 import { REPO_ROOT } from '../repo-root.js';
 import type { LocalServer } from './haproxy-config.js';
-import { startLocalHaproxy } from './local-haproxy.js';
+import { devCertificate, startLocalHaproxy } from './local-haproxy.js';
 import { startLocalRedis, type LocalRedis } from './local-redis.js';
-import { ServiceProcess } from '../service-process.js';
+import { startLocalRedisCluster, type LocalRedisCluster } from './local-redis-cluster.js';
+import { LOCAL_HOST, nodeServiceProcess, processName, type ChildSettings } from './local-service.js';
+import type { ServiceProcess } from '../service-process.js';
 
-const HOST = '127.0.0.1';
-/** Where the haproxy image reads its configuration and where compose mounts the certificates. */
+/** Where the haproxy image reads its configuration. */
 const HAPROXY_CONFIG_TARGET = '/usr/local/etc/haproxy/haproxy.cfg';
-const HAPROXY_CERT_TARGET = '/usr/local/etc/haproxy/certs/holdfast.pem';
 const REDIS_CONTAINER_PORT = 6379;
+/** The override that swaps the single Redis for a Redis Cluster. */
+export const REDIS_CLUSTER_COMPOSE_FILE = join(REPO_ROOT, 'docker-compose.redis-cluster.yml');
 
-export interface ClusterOptions {
-  /** @default <repo>/docker-compose.yml */
-  composeFile?: string;
-  /** Redis data and the rendered HAProxy config. @default a new temp dir, deleted by stop() */
-  dataDir?: string;
-  /** Processes per compose service, like `docker compose up --scale edge=5`. @default its deploy.replicas */
-  scale?: Readonly<Record<string, number>>;
-  /**
-   * Compose variables (REDIS_PASSWORD, TOKEN_HS256_SECRETS, API_KEYS, ...). Required ones that
-   * are missing get a random 64-hex-digit value. @default {}
-   */
-  vars?: Readonly<Record<string, string>>;
-  /** Environment per compose service, over the file's (tests shorten drains with it). */
-  env?: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  /** HAProxy terminates TLS with the dev certificate instead of serving plain HTTP. @default false */
-  tls?: boolean;
-  /** Folder of holdfast.pem for `tls`; made by deploy/make-dev-cert.sh if missing. @default the compose mount's */
-  certDir?: string;
-  /** HAProxy's health check interval (LB_CHECK_INTER), short so a dead edge leaves rotation fast. @default '500ms' */
-  checkInterval?: string;
-  /** Fixed ports; absent or 0 = a free one. */
-  ports?: { edges?: number; api?: number; stats?: number; redis?: number };
-  /** Every line any process prints, with its name (`edge-1`, `haproxy`, ...). @default kept in memory only */
-  onLine?: (name: string, line: string) => void;
-  /** Children in their own process groups (see ServiceProcess). @default false */
-  detached?: boolean;
-  /**
-   * The port one service process (`edge-2`, `worker-1`, `api-1`, ...) reaches Redis on, given
-   * Redis's own port. The chaos suite puts a fault proxy on each process's link this way, so a
-   * fault can hit one service's Redis connection. @default every process connects to Redis directly
-   */
-  redisLink?: (processName: string, redisPort: number) => Promise<number>;
-}
-
-export interface Cluster {
-  /** HAProxy's client frontend: where clients open their WebSockets. */
-  readonly haproxyUrl: string;
-  /** The HTTP API through HAProxy's API frontend. */
-  readonly apiUrl: string;
-  /** HAProxy's stats page (`;csv` for machines). */
-  readonly statsUrl: string;
-  readonly redis: LocalRedis;
-  /** One per edge replica, in HAProxy's order (edge-1 is server edge1). */
-  readonly edges: readonly ServiceProcess[];
-  readonly workers: readonly ServiceProcess[];
-  readonly apis: readonly ServiceProcess[];
-  readonly haproxy: ServiceProcess;
-  /** The compose variables used, generated secrets included. */
-  readonly vars: Readonly<Record<string, string>>;
-  readonly compose: ComposeFile;
-  readonly dataDir: string;
-  /** HAProxy's view of each server: `edges/edge1` → `UP`, `DOWN`, `DOWN 1/2`, `MAINT`, ... */
-  serverStatus(): Promise<Record<string, string>>;
-  /** Waits until HAProxy has every server of every backend UP. */
-  waitForServersUp(timeoutMs?: number): Promise<void>;
-  /** Stops the services (SIGTERM: edges drain), then HAProxy, then Redis. Idempotent. */
-  stop(): Promise<void>;
+/** The compose files startCluster() merges, in order, for these options. */
+export function clusterComposeFiles(options: ClusterOptions = {}): string[] {
+  return [
+    options.composeFile ?? join(REPO_ROOT, 'docker-compose.yml'),
+    ...(options.overrideFiles ?? []),
+    ...(options.redisCluster ? [REDIS_CLUSTER_COMPOSE_FILE] : []),
+  ];
 }
 
 /**
- * Runs docker-compose.yml as local processes: a redis-server with the compose Redis settings,
- * every Holdfast service (`node services/<svc>/dist/main.js` becomes `node --conditions=source
- * --import tsx services/<svc>/src/main.ts`) with the compose environment, its hostnames and ports
- * rewritten to the local ones, and HAProxy with deploy/haproxy.cfg, its server-template lines
- * replaced by the local processes. Resolves once HAProxy sees every server UP.
+ * Runs docker-compose.yml (and any override files) as local processes: Redis with the compose
+ * Redis settings (one redis-server, or with `redisCluster` six cluster nodes and the job that
+ * forms the cluster), every Holdfast service (`node services/<svc>/dist/main.js` becomes `node
+ * --conditions=source --import tsx services/<svc>/src/main.ts`) with the compose environment, its
+ * hostnames and ports rewritten to the local ones, and HAProxy with deploy/haproxy.cfg, its
+ * server-template lines replaced by the local processes. Resolves once HAProxy sees every server UP.
  */
-export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const composePath = options.composeFile ?? join(REPO_ROOT, 'docker-compose.yml');
+export function startCluster(
+  options: ClusterOptions & { redisCluster: true },
+): Promise<ClusterOnRedisCluster>;
+export function startCluster(options?: ClusterOptions & { redisCluster?: false }): Promise<Cluster>;
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster | ClusterOnRedisCluster> {
+  const files = clusterComposeFiles(options);
   const ownsDataDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'holdfast-cluster-')));
   const vars: Record<string, string> = { ...options.vars };
-  for (const name of composeRequiredVariables(composePath)) vars[name] ??= randomBytes(32).toString('hex');
-  const compose = loadComposeFile(composePath, vars);
-  requireBinaries();
+  for (const name of composeRequiredVariables(files)) vars[name] ??= randomBytes(32).toString('hex');
+  const compose = loadComposeFile(files, vars);
+  const roles = composeRoles(compose);
+  if ((roles.redis.kind === 'cluster') !== (options.redisCluster ?? false)) {
+    // The return type follows the option: a cluster from overrideFiles alone would be mistyped.
+    throw new Error(`${files.join(' + ')}: a Redis Cluster topology needs redisCluster: true, and only it`);
+  }
+  if (roles.redis.kind === 'cluster' && options.redisLink !== undefined) {
+    throw new Error('redisLink works with a single Redis only: cluster clients follow the nodes’ addresses');
+  }
+  // The cluster's init job (deploy/redis-cluster-init.sh) runs redis-cli.
+  requireBinaries(
+    roles.redis.kind === 'cluster' ? ['redis-server', 'redis-cli', 'haproxy'] : ['redis-server', 'haproxy'],
+  );
 
   const started: ServiceProcess[] = [];
-  const common = {
+  let redis: LocalRedis | undefined;
+  let redisCluster: LocalRedisCluster | undefined;
+  const settings: ChildSettings = {
     ...(options.onLine === undefined ? {} : { onLine: options.onLine }),
     detached: options.detached ?? false,
   };
-  const run = async (service: ServiceProcess): Promise<ServiceProcess> => {
-    started.push(service);
-    await service.start();
-    return service;
-  };
   const stopAll = async (): Promise<void> => {
-    const services = started.filter((p) => p.name !== 'redis' && p.name !== 'haproxy');
+    const services = started.filter((p) => p.name !== 'haproxy');
     await Promise.all(services.map((p) => p.stop(graceOf(compose, p))));
     await Promise.all(started.filter((p) => p.name === 'haproxy').map((p) => p.stop(5_000)));
-    await Promise.all(started.filter((p) => p.name === 'redis').map((p) => p.stop(30_000)));
+    await redis?.process.stop(redisGraceMs(roles.redis));
+    await redisCluster?.stop(redisGraceMs(roles.redis));
     if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
   };
 
   try {
-    const { redisService, haproxyService, nodeServices } = classify(compose);
-
-    // Redis first: everything else connects to it.
-    const redis = await startLocalRedis({
-      command: (redisService.command ?? ['redis-server']).map((arg) => hostPathFor(redisService, arg) ?? arg),
-      dir: join(dataDir, 'redis'),
-      ...(options.ports?.redis === undefined ? {} : { port: options.ports.redis }),
-      ...common,
-    });
-    started.push(redis.process);
+    // Redis first: everything else connects to it (compose: depends_on, healthy / formed).
+    let redisPort: number | undefined;
+    const endpoints = new Map<string, string>();
+    if (roles.redis.kind === 'single') {
+      const server = roles.redis.server;
+      redis = await startLocalRedis({
+        command: (server.command ?? ['redis-server']).map((arg) => hostPathFor(server, arg) ?? arg),
+        dir: join(dataDir, 'redis'),
+        ...(options.ports?.redis === undefined ? {} : { port: options.ports.redis }),
+        ...settings,
+      });
+      redisPort = redis.port;
+      endpoints.set(`${server.name}:${REDIS_CONTAINER_PORT}`, `${LOCAL_HOST}:${redis.port}`);
+    } else {
+      redisCluster = await startLocalRedisCluster({
+        ...roles.redis,
+        dir: join(dataDir, 'nodes'),
+        settings,
+      });
+      for (const [address, local] of redisCluster.endpoints) endpoints.set(address, local);
+    }
 
     // Every service port gets a local one; `<service>:<container port>` in URLs is rewritten to it.
-    const endpoints = new Map<string, string>([
-      [`${redisService.name}:${REDIS_CONTAINER_PORT}`, `${HOST}:${redis.port}`],
-    ]);
     const plans = await Promise.all(
-      nodeServices.map(async (service) => {
+      roles.nodeServices.map(async (service) => {
         const count = options.scale?.[service.name] ?? service.replicas;
         const containerPort = service.environment.PORT;
         const ports = await Promise.all(
@@ -142,57 +111,60 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         );
         const first = ports[0];
         if (containerPort !== undefined && first !== undefined) {
-          endpoints.set(`${service.name}:${containerPort}`, `${HOST}:${first}`);
+          endpoints.set(`${service.name}:${containerPort}`, `${LOCAL_HOST}:${first}`);
         }
         return { service, ports };
       }),
     );
     const byService = new Map<string, ServiceProcess[]>();
-    const redisEndpoint = `${redisService.name}:${REDIS_CONTAINER_PORT}`;
     await Promise.all(
       plans.flatMap(({ service, ports }) =>
         ports.map(async (port, i) => {
-          const linkPort = await options.redisLink?.(processName(service, i), redis.port);
-          // Only this process's Redis address changes; every other endpoint is shared.
-          const own =
-            linkPort === undefined
-              ? endpoints
-              : new Map([...endpoints, [redisEndpoint, `${HOST}:${linkPort}`]]);
-          const child = nodeProcess(service, i, port, own, options, common);
+          const own = await processEndpoints(
+            processName(service, i),
+            endpoints,
+            roles.redis,
+            redisPort,
+            options,
+          );
+          const child = nodeServiceProcess(service, i, port, own, options.env?.[service.name], settings);
           const list = byService.get(service.name) ?? [];
           list[i] = child;
           byService.set(service.name, list);
-          await run(child);
+          started.push(child);
+          await child.start();
         }),
       ),
     );
 
     // HAProxy last, with one server line per local process of each service it routes to.
-    const templatePath = hostPathFor(haproxyService, HAPROXY_CONFIG_TARGET);
+    const templatePath = hostPathFor(roles.haproxy, HAPROXY_CONFIG_TARGET);
     if (templatePath === undefined) {
-      throw new Error(`${haproxyService.name}: no volume mounts a config file at ${HAPROXY_CONFIG_TARGET}`);
+      throw new Error(`${roles.haproxy.name}: no volume mounts a config file at ${HAPROXY_CONFIG_TARGET}`);
     }
     const servers: Record<string, LocalServer[]> = {};
     for (const [name, processes] of byService) {
-      servers[name] = processes.flatMap((p) => (p.port === undefined ? [] : [{ host: HOST, port: p.port }]));
+      servers[name] = processes.flatMap((p) =>
+        p.port === undefined ? [] : [{ host: LOCAL_HOST, port: p.port }],
+      );
     }
     const lb = await startLocalHaproxy({
       templatePath,
       servers,
       dir: dataDir,
-      env: haproxyService.environment,
-      ...(options.tls ? { tlsCert: await devCertificate(options.certDir ?? certDirOf(haproxyService)) } : {}),
+      env: roles.haproxy.environment,
+      ...(options.tls ? { tlsCert: await devCertificate(roles.haproxy, options.certDir) } : {}),
       ...(options.checkInterval === undefined ? {} : { checkInterval: options.checkInterval }),
       ...(options.ports === undefined ? {} : { ports: options.ports }),
-      ...common,
+      ...settings,
     });
     started.push(lb.process);
 
-    const cluster: Cluster = {
+    const topology: LocalTopology = {
       haproxyUrl: lb.edgesUrl,
       apiUrl: lb.apiUrl,
       statsUrl: lb.statsUrl,
-      redis,
+      redisUrl: redis?.url ?? redisCluster?.url ?? '',
       edges: byService.get('edge') ?? [],
       workers: byService.get('worker') ?? [],
       apis: byService.get('api') ?? [],
@@ -204,96 +176,33 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       waitForServersUp: lb.waitForServersUp,
       stop: once(stopAll),
     };
-    await cluster.waitForServersUp();
-    return cluster;
+    await topology.waitForServersUp();
+    if (redis !== undefined) return { ...topology, redis };
+    if (redisCluster !== undefined) return { ...topology, redisCluster };
+    throw new Error('unreachable: Redis started in neither shape');
   } catch (error) {
     await stopAll();
     throw error;
   }
 }
 
-/** Images of the compose file's monitoring services, which the local cluster does not run. */
-const OBSERVABILITY_IMAGES = ['prom/prometheus', 'grafana/grafana'];
-
-function classify(compose: ComposeFile): {
-  redisService: ComposeService;
-  haproxyService: ComposeService;
-  nodeServices: ComposeService[];
-} {
-  let redisService: ComposeService | undefined;
-  let haproxyService: ComposeService | undefined;
-  const nodeServices: ComposeService[] = [];
-  for (const service of Object.values(compose.services)) {
-    if (service.image?.startsWith('redis')) redisService = service;
-    else if (service.image?.startsWith('haproxy')) haproxyService = service;
-    else if (service.command?.[0] === 'node') nodeServices.push(service);
-    // Prometheus and Grafana run under Docker only; locally, each service's /metrics is there to scrape.
-    else if (OBSERVABILITY_IMAGES.some((prefix) => service.image?.startsWith(prefix))) continue;
-    else throw new Error(`${compose.path}: no local equivalent for service '${service.name}'`);
-  }
-  if (!redisService || !haproxyService) {
-    throw new Error(`${compose.path}: expected a redis service and a haproxy service`);
-  }
-  return { redisService, haproxyService, nodeServices };
-}
-
-/** `node services/x/dist/main.js` → `node --conditions=source --import tsx <repo>/services/x/src/main.ts`. */
-function nodeProcess(
-  service: ComposeService,
-  index: number,
-  port: number | undefined,
+/**
+ * The endpoints one service process uses: the shared ones, except that with `redisLink` its
+ * Redis address is its own link's.
+ */
+async function processEndpoints(
+  name: string,
   endpoints: ReadonlyMap<string, string>,
+  redisRole: RedisRole,
+  redisPort: number | undefined,
   options: ClusterOptions,
-  common: { onLine?: ClusterOptions['onLine']; detached: boolean },
-): ServiceProcess {
-  const [, ...args] = service.command ?? [];
-  const script = args.find((arg) => /\/dist\/.+\.js$/.test(arg));
-  if (script === undefined) throw new Error(`${service.name}: expected a command running a dist/*.js file`);
-  const source = join(REPO_ROOT, script.replace(/\/dist\/(.+)\.js$/, '/src/$1.ts'));
-  const env: Record<string, string> = { ...baseEnv() };
-  for (const [key, value] of Object.entries(service.environment)) env[key] = localize(value, endpoints);
-  if (port !== undefined) Object.assign(env, { PORT: String(port), HOST });
-  // Replicas share this host: each worker's metrics listener takes a free port (in its ready line).
-  if (env.METRICS_PORT !== undefined) Object.assign(env, { METRICS_PORT: '0', METRICS_HOST: HOST });
-  Object.assign(env, options.env?.[service.name]);
-  return new ServiceProcess({
-    ...common,
-    name: processName(service, index),
-    command: process.execPath,
-    args: ['--conditions=source', '--import', 'tsx', source],
-    env,
-    cwd: REPO_ROOT,
-    ...(port === undefined ? {} : { port }),
-    ready:
-      port === undefined
-        ? (p) => /"msg":"[^"]*ready"/.test(p.output)
-        : async () => (await fetch(`http://${HOST}:${port}/readyz`)).ok,
-  });
-}
-
-function processName(service: ComposeService, index: number): string {
-  return `${service.name}-${index + 1}`;
-}
-
-/** Rewrites `scheme://[user@]service:port` to the local address of that service's port. */
-function localize(value: string, endpoints: ReadonlyMap<string, string>): string {
-  return value.replace(
-    /(\/\/(?:[^@/\s]*@)?)([A-Za-z0-9][A-Za-z0-9_.-]*:\d+)/g,
-    (match, prefix: string, hostPort: string) => {
-      const local = endpoints.get(hostPort);
-      return local === undefined ? match : `${prefix}${local}`;
-    },
-  );
-}
-
-/** What a child needs from this process's environment: nothing of the user's settings leaks in. */
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
+): Promise<ReadonlyMap<string, string>> {
+  if (redisRole.kind !== 'single' || redisPort === undefined || options.redisLink === undefined) {
+    return endpoints;
   }
-  return env;
+  const linkPort = await options.redisLink(name, redisPort);
+  const redisEndpoint = `${redisRole.server.name}:${REDIS_CONTAINER_PORT}`;
+  return new Map([...endpoints, [redisEndpoint, `${LOCAL_HOST}:${linkPort}`]]);
 }
 
 function graceOf(compose: ComposeFile, child: ServiceProcess): number {
@@ -301,30 +210,19 @@ function graceOf(compose: ComposeFile, child: ServiceProcess): number {
   return compose.services[service]?.stopGracePeriodMs ?? 10_000;
 }
 
-function requireBinaries(): void {
-  for (const binary of ['redis-server', 'haproxy']) {
+function redisGraceMs(role: RedisRole): number {
+  return (role.kind === 'single' ? role.server : role.nodes[0])?.stopGracePeriodMs ?? 30_000;
+}
+
+function requireBinaries(binaries: readonly string[]): void {
+  const packages: Record<string, string> = { 'redis-cli': 'redis-tools' };
+  for (const binary of binaries) {
     if (spawnSync(binary, ['-v']).error) {
       throw new Error(
-        `${binary} is not installed: run \`npm run setup\` (Debian/Ubuntu: apt-get install ${binary})`,
+        `${binary} is not installed: run \`npm run setup\` (Debian/Ubuntu: apt-get install ${packages[binary] ?? binary})`,
       );
     }
   }
-}
-
-function certDirOf(haproxy: ComposeService): string {
-  const pem = hostPathFor(haproxy, HAPROXY_CERT_TARGET);
-  if (pem === undefined) throw new Error(`${haproxy.name}: no volume mounts ${HAPROXY_CERT_TARGET}`);
-  return dirname(pem);
-}
-
-/** The dev certificate in `dir`, made with deploy/make-dev-cert.sh when missing. */
-async function devCertificate(dir: string): Promise<string> {
-  const pem = join(dir, 'holdfast.pem');
-  if (!existsSync(pem)) {
-    const made = spawnSync('sh', [join(REPO_ROOT, 'deploy', 'make-dev-cert.sh'), dir], { encoding: 'utf8' });
-    if (made.status !== 0) throw new Error(`deploy/make-dev-cert.sh failed: ${made.stderr || made.stdout}`);
-  }
-  return pem;
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {
