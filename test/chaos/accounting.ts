@@ -47,6 +47,8 @@ export interface Accounts {
   undrained: string[];
   /** The first few anomalies and losses, to start the investigation from. */
   examples: string[];
+  /** The first few acknowledged inbound messages never answered (`inbound.lost`), to look up in Redis. */
+  lostInbound: Array<{ sessionId: string; messageId: string }>;
 }
 
 /** Settles the books once every session drained: what was acknowledged against what the apps got. */
@@ -82,6 +84,7 @@ export function settle(
     resets: { total: 0, sessions: 0, byReason: {} },
     undrained,
     examples: [],
+    lostInbound: [],
   };
   const example = (text: string): void => {
     if (a.examples.length < 20) a.examples.push(text);
@@ -142,6 +145,7 @@ export function settle(
       else if (completed) a.inbound.cutByCompletion++;
       else {
         a.inbound.lost++;
+        if (a.lostInbound.length < 20) a.lostInbound.push({ sessionId: ledger.sessionId, messageId: send.id });
         example(
           `inbound lost: ${send.id} acknowledged at ${new Date(send.ackedAt ?? 0).toISOString()}, never answered`,
         );

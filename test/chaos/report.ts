@@ -6,6 +6,7 @@ import type { CompletionAccounts, CompletionRequest } from './completion-account
 import type { FaultEvent, FaultLog } from './fault-log.js';
 import { formatCensus, type InboxCensus } from './inbox-census.js';
 import { defaultFaultKinds, type ChaosOptions } from './options.js';
+import type { LostInbound } from './lost-inbound.js';
 import type { StuckSession } from './stuck-sessions.js';
 
 export interface LatencySummary {
@@ -38,6 +39,8 @@ export interface ChaosReport {
   clients: unknown;
   /** Each session that did not drain: its client's state and its log's, at the end. */
   stuck: StuckSession[];
+  /** Each acknowledged inbound message never answered (the first few): its inbox, job and log entries. */
+  lostInbound: LostInbound[];
 }
 
 export function summarize(histogram: Histogram | undefined): LatencySummary | undefined {

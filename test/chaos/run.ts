@@ -9,6 +9,9 @@
  *   npm run chaos -- --profile long --duration 30m
  *   npm run chaos -- --topology redis-cluster     # on a local Redis Cluster: master kills, slot moves
  */
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { createProducer } from '@holdfast/producer';
 import { Random, waitFor } from '@holdfast/testing';
 import { settle, failures } from './accounting.js';
@@ -22,6 +25,7 @@ import { injectFault } from './faults.js';
 import { healRedisLinks } from './redis-link-faults.js';
 import { formatCensus, takeInboxCensus, type InboxCensus } from './inbox-census.js';
 import { SessionLedger } from './ledger.js';
+import { describeLostInbound, formatLostInbound } from './lost-inbound.js';
 import { runLossPhase, type LossWindow } from './loss-phases.js';
 import { RssSampler } from './memory.js';
 import { parseOptions, type ChaosOptions } from './options.js';
@@ -50,7 +54,11 @@ async function main(): Promise<number> {
   console.log(`chaos: replay with: ${replayCommand(options)}`);
 
   const workerEvents: WorkerEvents = { inboxRunsResubmitted: 0 };
+  // Every service's log, next to the report: what a failed run's investigation starts from.
+  await mkdir(dirname(options.reportPath), { recursive: true });
+  const serviceLog = createWriteStream(join(dirname(options.reportPath), 'chaos-services.log'));
   const onLine = (name: string, line: string): void => {
+    serviceLog.write(`${name} | ${line}\n`);
     // The workers say when their inbox sweep found an inbox run lost with Redis data.
     if (line.includes('orphaned inbox run re-submitted')) workerEvents.inboxRunsResubmitted++;
     if (options.verbose) console.log(`  ${name} | ${line}`);
@@ -69,6 +77,7 @@ async function main(): Promise<number> {
     return await runLoad(options, topology, random, startedAt, workerEvents);
   } finally {
     await stopTopology();
+    serviceLog.end();
   }
 }
 
@@ -233,6 +242,14 @@ async function runLoad(
     await rss.sample();
 
     const accounts = settle(ledgers, undrained, (id) => completions.isCompleted(id));
+    const lostInbound = await describeLostInbound(
+      ledgers,
+      accounts.lostInbound,
+      topology.redisUrl,
+      topology.keyPrefix,
+      topology.inboundQueues,
+    );
+    for (const l of lostInbound) console.log(`chaos: inbound lost: ${formatLostInbound(l)}`);
     const completionAccounts = settleCompletions(
       ledgers.flatMap((ledger) => {
         const request = completions.requests.get(ledger.sessionId);
@@ -289,6 +306,7 @@ async function runLoad(
       producer: producers.stats,
       clients: fleet.stats,
       stuck,
+      lostInbound,
     };
     console.log(formatReport(report));
     await writeReport(options.reportPath, report);

@@ -1,9 +1,8 @@
 /**
  * One client connection to one session, after its handshake was accepted and its consumer lease
- * claimed. It wires the concepts that live in their own modules — the live channel, the
- * delivery cursor, ack intake and writing, inbound sends, token lifetime, lease fencing, the
- * close protocol, the drain sequence — and holds the one piece of state they share: whether it
- * is still delivering (`closing`) and whether it is cleaned up (`closed`).
+ * claimed. It wires the concepts in their own modules (live channel, delivery cursor, ack intake
+ * and writing, inbound sends, token lifetime, lease fencing, close protocol, drain) and holds the
+ * one state they share: whether it is still delivering (`closing`) or cleaned up (`closed`).
  *
  * An edge's capacity is counted in what idle connections keep on the heap, so the connection is
  * itself each module's dependency object (methods, not a closure per callback), and what only an
@@ -70,10 +69,7 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
   /** Lag, stall and delivery latency, for the edge's metrics. */
   readonly observed: ConnectionObserver;
 
-  /**
-   * This connection's child logger, made on first use: a pino child per connection costs about
-   * a kilobyte of heap, and most idle connections never log a line.
-   */
+  /** Made on first use: a pino child per connection costs ~1 KB of heap; most never log a line. */
   private get logger(): Logger {
     const { sessionId, consumerId } = this.handshake;
     this.sessionLog ??= sessionLogger(this.deps.logger, {
@@ -108,6 +104,11 @@ export class SessionConnection implements CursorDeps, DrainableConnection {
 
   get consumerId(): string {
     return this.handshake.consumerId;
+  }
+
+  /** The epoch this connection last told its client: an inbound `ok` is only given in it. */
+  get toldEpoch(): string | undefined {
+    return this.cursor?.position.epoch;
   }
 
   /** Subscribe, decide the start point, say hello (and reset, if needed), start delivering. */

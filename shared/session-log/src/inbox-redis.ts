@@ -22,10 +22,11 @@ export class RedisInbox implements Inbox {
     const consumerId = message.consumerId ?? DEFAULT_CONSUMER_ID;
     assertConsumerId(consumerId);
     const encoded = encodeMessage({ data: message.data, id: message.id }, options.maxPayloadBytes);
-    const reply = await this.runner.run(
+    const reply = await this.runner.runWithIdentity(
       sessionId,
       'inboxEnqueue',
       [keys.meta, keys.tomb, keys.inbox, keys.inboxState, keys.inIdsA, keys.inIdsB, keys.log],
+      keys,
       [
         message.id,
         encoded.json,
@@ -36,7 +37,13 @@ export class RedisInbox implements Inbox {
       ],
     );
     const round = Number(reply[3]);
-    return { seq: Number(reply[1]), duplicate: reply[2] === 1, round, generation: round };
+    return {
+      seq: Number(reply[1]),
+      duplicate: reply[2] === 1,
+      round,
+      generation: round,
+      epoch: String(reply[4]),
+    };
   }
 
   async nextInbound(sessionId: string, round: number, runToken: string): Promise<InboundNext> {

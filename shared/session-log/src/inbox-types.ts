@@ -24,6 +24,12 @@ export interface InboundAccepted {
    * @deprecated use `round`; a round is not a lease generation.
    */
   readonly generation: number;
+  /**
+   * The session's epoch when the message was stored (after the epoch rule, applied first). A
+   * Redis data loss that took the message also ends this epoch, so whoever acknowledges the
+   * message must not do so to a client already told of a later one (edge inbound-send.ts).
+   */
+  readonly epoch: string;
 }
 
 /** A step of the run handling an inbound message (see `Inbox.stepInbound`). */

@@ -17,12 +17,13 @@ describe('inbound inbox', () => {
     const sessionId = uniqueId();
     await log.createSession(sessionId);
 
+    const { epoch } = await log.info(sessionId);
     const a = await log.enqueueInbound(sessionId, { id: 'm1', data: { text: 'hi' } });
     const again = await log.enqueueInbound(sessionId, { id: 'm1', data: { text: 'hi (resent)' } });
     const b = await log.enqueueInbound(sessionId, { id: 'm2', data: 'second', consumerId: 'phone' });
-    expect(a).toEqual({ seq: 1, duplicate: false, round: 1, generation: 1 });
-    expect(again).toEqual({ seq: 1, duplicate: true, round: 1, generation: 1 });
-    expect(b).toEqual({ seq: 2, duplicate: false, round: 1, generation: 1 });
+    expect(a).toEqual({ seq: 1, duplicate: false, round: 1, generation: 1, epoch });
+    expect(again).toEqual({ seq: 1, duplicate: true, round: 1, generation: 1, epoch });
+    expect(b).toEqual({ seq: 2, duplicate: false, round: 1, generation: 1, epoch });
 
     const first = await log.nextInbound(sessionId, 1, 'run-A');
     expect(first).toEqual({
@@ -53,6 +54,7 @@ describe('inbound inbox', () => {
       duplicate: false,
       round: 2,
       generation: 2,
+      epoch,
     });
     expect(await log.nextInbound(sessionId, 1, 'run-A')).toEqual({ kind: 'stale' });
     expect(await log.nextInbound(sessionId, 2, 'run-B')).toMatchObject({ kind: 'message', seq: 3 });

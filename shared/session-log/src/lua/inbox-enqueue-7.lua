@@ -10,11 +10,20 @@
   inbox-next-4.lua). It is a different thing from a consumer lease's generation (lib.lua).
   Inside one round, each run of its job has its own run token (inbox-next-4.lua).
 
+  The epoch rule (lib.lua) is applied first, as for every other write to a session: storing a
+  message is a write, and on a Redis that can lose it (a first write after a restart onto
+  everysec, a replica-backed master) the epoch must change before it, or a crash that lost the
+  message would keep the epoch and nobody would learn of the loss. The epoch in force is
+  returned: the edge acknowledges the message only to a connection that has told its client
+  that same epoch (services/edge/src/inbound-send.ts), so an acknowledgement is never the
+  first news of a timeline the client was already told is gone.
+
   KEYS[1] meta   KEYS[2] tomb   KEYS[3] inbox stream   KEYS[4] inbox state hash
   KEYS[5] inbound ids "a"   KEYS[6] inbound ids "b"   KEYS[7] log (for idle expiry)
-  ARGV[1] message id   ARGV[2] data (JSON text)   ARGV[3] consumer id
-  ARGV[4] dedupe window ms   ARGV[5] tombTtlMs
-  ARGV[6] most new messages per second for this session, across all edges (0 = no limit)
+  ARGV[1] runId   ARGV[2] durable   ARGV[3] candidate epoch   ARGV[4] live channel
+  ARGV[5] message id   ARGV[6] data (JSON text)   ARGV[7] consumer id
+  ARGV[8] dedupe window ms   ARGV[9] tombTtlMs
+  ARGV[10] most new messages per second for this session, across all edges (0 = no limit)
 
   Inbox state hash fields: seq (last assigned), done (last handled), gen (rounds opened so far;
   the field keeps its first name, see below), sched (the open round, 0 when none), cur / attempt
@@ -24,18 +33,20 @@
   release still running the old scripts (two releases share Redis during a rolling deploy)
   would restart the count under the old name, so round numbers, which name jobs, could repeat.
 
-  Returns {HF_OK, seq, duplicate (0/1), round}: the caller (re)submits the job named after the
-  round; submitting it twice is harmless, forgetting it is not.
+  Returns {HF_OK, seq, duplicate (0/1), round, epoch}: the caller (re)submits the job named after
+  the round; submitting it twice is harmless, forgetting it is not.
   Or {HF_RATE_LIMITED, retryAfterMs} when the session is over its rate, {HF_COMPLETED, final} when it is completed
   (a completed conversation takes no more input), or {HF_NOT_FOUND} / {HF_ENDED, reason}.
 ]]
 local metaKey, tombKey, inKey, stateKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local idleTtlMs = redis.call('HGET', metaKey, 'idleTtlMs')
+local m = redis.call('HMGET', metaKey, 'idleTtlMs', 'final', 'epoch', 'head', 'runId', 'durable')
+local idleTtlMs = m[1]
 if not idleTtlMs then return hf_missing(tombKey) end
-local final = redis.call('HGET', metaKey, 'final')
-if final then return {HF_COMPLETED, tonumber(final)} end
+if m[2] then return {HF_COMPLETED, tonumber(m[2])} end
+local epoch = hf_check_epoch(metaKey, ARGV[4], m[3], tonumber(m[4]), m[5], m[6], ARGV[1], ARGV[2], ARGV[3])
+local msgId, data, consumerId = ARGV[5], ARGV[6], ARGV[7]
 local now = hf_now_ms()
-local windowMs = tonumber(ARGV[4])
+local windowMs = tonumber(ARGV[8])
 
 local s = redis.call('HMGET', stateKey, 'idsCur', 'idsSince', 'sched', 'gen')
 local idsCur, idsSince = s[1] or 'a', tonumber(s[2] or now)
@@ -52,15 +63,15 @@ local function open_round()
   return round
 end
 
-local existing = redis.call('HGET', curIds, ARGV[1]) or redis.call('HGET', oldIds, ARGV[1])
+local existing = redis.call('HGET', curIds, msgId) or redis.call('HGET', oldIds, msgId)
 if existing then
   -- A resend: acknowledge again, write nothing; the round may still be pending, so name it.
   local round = tonumber(redis.call('HGET', stateKey, 'sched') or '0')
-  return {HF_OK, tonumber(existing), 1, round}
+  return {HF_OK, tonumber(existing), 1, round, epoch}
 end
 
 -- Per-session rate, counted in one-second windows; resends above were not counted.
-local limit = tonumber(ARGV[6])
+local limit = tonumber(ARGV[10])
 if limit > 0 then
   local window = math.floor(now / 1000)
   local r = redis.call('HMGET', stateKey, 'rateWindow', 'rateCount')
@@ -70,14 +81,14 @@ if limit > 0 then
 end
 
 local seq = redis.call('HINCRBY', stateKey, 'seq', 1)
-redis.call('XADD', inKey, seq .. '-0', 'i', ARGV[1], 'd', ARGV[2], 'c', ARGV[3], 't', now)
-redis.call('HSET', curIds, ARGV[1], seq)
+redis.call('XADD', inKey, seq .. '-0', 'i', msgId, 'd', data, 'c', consumerId, 't', now)
+redis.call('HSET', curIds, msgId, seq)
 redis.call('PEXPIRE', curIds, hf_ids_ttl(windowMs, tonumber(idleTtlMs)))
 local round = open_round()
-hf_touch(metaKey, KEYS[7], tombKey, tonumber(idleTtlMs), tonumber(ARGV[5]), now)
+hf_touch(metaKey, KEYS[7], tombKey, tonumber(idleTtlMs), tonumber(ARGV[9]), now)
 local ttl = tonumber(idleTtlMs)
 if ttl > 0 then
   redis.call('PEXPIRE', inKey, ttl)
   redis.call('PEXPIRE', stateKey, ttl)
 end
-return {HF_OK, seq, 0, round}
+return {HF_OK, seq, 0, round, epoch}
