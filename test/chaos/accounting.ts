@@ -145,7 +145,8 @@ export function settle(
       else if (completed) a.inbound.cutByCompletion++;
       else {
         a.inbound.lost++;
-        if (a.lostInbound.length < 20) a.lostInbound.push({ sessionId: ledger.sessionId, messageId: send.id });
+        if (a.lostInbound.length < 20)
+          a.lostInbound.push({ sessionId: ledger.sessionId, messageId: send.id });
         example(
           `inbound lost: ${send.id} acknowledged at ${new Date(send.ackedAt ?? 0).toISOString()}, never answered`,
         );
