@@ -60,15 +60,21 @@ async function sendOnce(
   return answer;
 }
 
+/** A session log and the edge's inbound queue under one fresh key prefix, and a new session. */
+async function openSession() {
+  const keyPrefix = uniqueId('t');
+  const log = await logs.open({ keyPrefix, inboundRatePerSession: 0 });
+  const queue = new InboundQueue({ url: server.url, maxRetriesPerRequest: null }, keyPrefix);
+  queues.push(queue);
+  const sessionId = uniqueId();
+  await log.createSession(sessionId);
+  return { log, queue, sessionId, epoch: (await log.info(sessionId)).epoch };
+}
+
 describe('an inbound message stored in a timeline Redis then lost', () => {
   it('is refused (resend), not acknowledged after the reset; the resend is stored and scheduled', async () => {
-    const keyPrefix = uniqueId('t');
-    const log = await logs.open({ keyPrefix, inboundRatePerSession: 0 });
-    const queue = new InboundQueue({ url: server.url, maxRetriesPerRequest: null }, keyPrefix);
-    queues.push(queue);
-    const sessionId = uniqueId();
-    await log.createSession(sessionId);
-    let told = (await log.info(sessionId)).epoch;
+    const { log, queue, sessionId, epoch } = await openSession();
+    let told = epoch;
     await server.client().save(); // the snapshot the restart will load: an empty inbox
 
     let restored = false;
@@ -100,13 +106,7 @@ describe('an inbound message stored in a timeline Redis then lost', () => {
   });
 
   it('is acknowledged at once when nothing changed under it', async () => {
-    const keyPrefix = uniqueId('t');
-    const log = await logs.open({ keyPrefix, inboundRatePerSession: 0 });
-    const queue = new InboundQueue({ url: server.url, maxRetriesPerRequest: null }, keyPrefix);
-    queues.push(queue);
-    const sessionId = uniqueId();
-    await log.createSession(sessionId);
-    const told = (await log.info(sessionId)).epoch;
+    const { log, queue, sessionId, epoch: told } = await openSession();
     const context: InboundSendContext = {
       log,
       submitInboxRun: (id, round) => queue.submitInboxRun(id, round),
