@@ -34,6 +34,8 @@ interface Tracked {
   failed: number;
   replicationTimeouts: number;
   ackedAfterRecovery: number;
+  /** The last append error, for the report of a session that does not recover. */
+  lastError?: string;
 }
 
 function pause(ms: number): Promise<void> {
@@ -126,6 +128,7 @@ describe.each([
             if (recovered) t.ackedAfterRecovery += 1;
           } catch (error) {
             t.failed += 1;
+            t.lastError = error instanceof Error ? error.message : String(error);
             if (isHoldfastError(error, ErrorCode.ReplicationTimeout)) t.replicationTimeouts += 1;
             await pause(RETRY_PAUSE_MS);
           }
@@ -181,6 +184,15 @@ describe.each([
       await waitFor(() => tracked.every((t) => t.ackedAfterRecovery >= 10), {
         what: 'every session, the failed shard included, to take appends again',
         timeoutMs: 30_000,
+      }).catch((error: Error) => {
+        // Which sessions did not recover, and why: a loaded host, or a client that never did.
+        const behind = tracked
+          .filter((t) => t.ackedAfterRecovery < 10)
+          .map(
+            (t) =>
+              `${t.id}${t.onVictim ? ' (failed shard)' : ''}: ${t.ackedAfterRecovery} since, last error ${t.lastError ?? '-'}`,
+          );
+        throw new Error(`${error.message}; behind: ${behind.join('; ')}`);
       });
       stop = true;
       await Promise.all(producers);

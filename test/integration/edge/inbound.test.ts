@@ -5,8 +5,11 @@ import { useEdgeEnvironment } from '../../helpers/edge-fixture.js';
 import { RawClient } from '../../helpers/raw-client.js';
 import { waitFor } from '@holdfast/testing';
 
+// The inbound rate is counted in one-second windows: 40 sends at 5/s leave some limited unless
+// they spread over eight windows; at 20/s, on a host loaded by a chaos run beside the tests,
+// they spread over two windows and none was limited.
 const env = useEdgeEnvironment({
-  edgeEnv: { INBOUND_SESSION_RATE: '20', EVENTS_PER_SECOND: '50', EVENTS_BURST: '100' },
+  edgeEnv: { INBOUND_SESSION_RATE: '5', EVENTS_PER_SECOND: '50', EVENTS_BURST: '100' },
 });
 let queue: Queue;
 
@@ -62,7 +65,7 @@ describe('inbound messages', () => {
       Array.from({ length: 40 }, (_, i) => client.socket.emitWithAck('send', { id: `m${i}`, data: i })),
     );
     const limited = replies.filter((r) => !r.ok);
-    expect(replies.filter((r) => r.ok).length).toBeGreaterThanOrEqual(20);
+    expect(replies.filter((r) => r.ok).length).toBeGreaterThanOrEqual(5);
     expect(limited.length).toBeGreaterThan(0);
     for (const r of limited) {
       expect(r).toMatchObject({ ok: false, code: 'rate_limited' });
