@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { SessionLog, type SessionLogOptions } from '@holdfast/session-log';
+import { RedisServer, type RedisServerOptions } from '@holdfast/testing';
 
 /** A short random id, valid as a session id, message id or key prefix. */
 export function uniqueId(prefix = 's'): string {
@@ -37,5 +39,33 @@ export function sessionLogFactory(server: () => { readonly url: string }) {
     async closeAll(): Promise<void> {
       await Promise.all(logs.splice(0).map((log) => log.close()));
     },
+  };
+}
+
+/**
+ * A redis-server of this test file's own, started before its tests and destroyed after them, and
+ * session logs on it, closed after each test. For tests that count the commands Redis runs,
+ * restart it or change its persistence: a shared server would see other files' work.
+ */
+export function useOwnRedisServer(options: RedisServerOptions = {}): {
+  readonly server: RedisServer;
+  readonly logs: ReturnType<typeof sessionLogFactory>;
+} {
+  let server: RedisServer | undefined;
+  const started = (): RedisServer => {
+    if (!server) throw new Error('the redis-server is started in beforeAll; use it inside a test');
+    return server;
+  };
+  const logs = sessionLogFactory(started);
+  beforeAll(async () => {
+    server = await RedisServer.start(options);
+  });
+  afterEach(() => logs.closeAll());
+  afterAll(() => server?.destroy());
+  return {
+    get server() {
+      return started();
+    },
+    logs,
   };
 }

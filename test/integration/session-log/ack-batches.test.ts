@@ -2,23 +2,16 @@
  * Acks of many sessions in one script call (ack-n.lua): what an edge's connections send in one
  * event-loop turn. Each must be answered exactly as one ack alone is answered.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
 import { ACK_BATCH, partitionOf } from '@holdfast/session-log';
-import { RedisServer } from '@holdfast/testing';
 import { countScriptCalls, scriptCalls } from '../../helpers/command-stats.js';
 import { startOneNodeCluster } from '../../helpers/one-node-cluster.js';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 
 // Each test has its own redis-server: they count every command Redis runs.
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer();
+const logs = own.logs;
 
 describe('acks batched across sessions (ack-n.lua)', () => {
   it('stores the acks of a turn in one call, each monotonic', async () => {
@@ -29,7 +22,7 @@ describe('acks batched across sessions (ack-n.lua)', () => {
       epochs.set(s, (await log.createSession(s)).epoch);
       await log.appendBatch(s, [{ data: 1 }, { data: 2 }, { data: 3 }]);
     }
-    await server.client().config('RESETSTAT');
+    await own.server.client().config('RESETSTAT');
 
     const answers = await Promise.all(
       sessions.map((s) =>
@@ -41,7 +34,7 @@ describe('acks batched across sessions (ack-n.lua)', () => {
       ),
     );
 
-    expect(await scriptCalls(server)).toBe(Math.ceil((sessions.length * 3) / ACK_BATCH));
+    expect(await scriptCalls(own.server)).toBe(Math.ceil((sessions.length * 3) / ACK_BATCH));
     for (const [k, s] of sessions.entries()) {
       expect(answers[k]!.map((a) => a.ackedOffset)).toEqual([2, 2, 3]);
       expect((await log.info(s)).acks).toEqual({ default: 2, laptop: 3 });
@@ -56,9 +49,9 @@ describe('acks batched across sessions (ack-n.lua)', () => {
     await log.appendBatch(fine, [{ data: 1 }, { data: 2 }]);
     await log.claimLease(fine, 'phone', 'c1', 5000);
     await log.claimLease(fine, 'phone', 'c2', 5000);
-    await server.client().del(log.keys(broken).meta);
-    await server.client().set(log.keys(broken).meta, 'not a hash');
-    await server.client().config('RESETSTAT');
+    await own.server.client().del(log.keys(broken).meta);
+    await own.server.client().set(log.keys(broken).meta, 'not a hash');
+    await own.server.client().config('RESETSTAT');
 
     const outcomes = await Promise.allSettled([
       log.ack(fine, { epoch, offset: 1, consumerId: 'phone', leaseGeneration: 2 }),
@@ -70,7 +63,7 @@ describe('acks batched across sessions (ack-n.lua)', () => {
       log.ack(fine, { epoch, offset: 2 }),
     ]);
 
-    expect(await scriptCalls(server)).toBe(1);
+    expect(await scriptCalls(own.server)).toBe(1);
     expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { ackedOffset: 1 } });
     expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.Replaced } });
     expect(outcomes[2]).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.EpochMismatch } });

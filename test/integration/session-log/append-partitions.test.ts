@@ -1,31 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
 import { partitionOf } from '@holdfast/session-log';
-import { RedisServer } from '@holdfast/testing';
 import { commandCalls, countScriptCalls } from '../../helpers/command-stats.js';
 import { startOneNodeCluster } from '../../helpers/one-node-cluster.js';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 
 // Each test has its own redis-server: they count every command Redis runs.
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer();
+const logs = own.logs;
 
 describe('appends of many sessions in one script call per partition', () => {
   it('carries every session of a partition queued in a flush in one call, with one TIME', async () => {
     const log = await logs.open({ partitions: 1 });
     const sessions = Array.from({ length: 50 }, () => uniqueId());
     await Promise.all(sessions.map((s) => log.createSession(s)));
-    await server.client().config('RESETSTAT');
+    await own.server.client().config('RESETSTAT');
 
     const results = await Promise.all(sessions.map((s, i) => log.append(s, { i })));
 
-    const calls = await commandCalls(server);
+    const calls = await commandCalls(own.server);
     expect(calls('evalsha') + calls('eval')).toBe(1);
     expect(calls('time')).toBe(1);
     // Per one-message append: HMGET, XADD, HSET head, SPUBLISH (housekeeping is due at most once a second).
@@ -43,11 +36,11 @@ describe('appends of many sessions in one script call per partition', () => {
     const sessions = Array.from({ length: 40 }, () => uniqueId());
     await Promise.all(sessions.map((s) => log.createSession(s)));
     expect(new Set(sessions.map((s) => partitionOf(s, partitions))).size).toBeGreaterThan(1);
-    await server.client().config('RESETSTAT');
+    await own.server.client().config('RESETSTAT');
 
     await Promise.all(sessions.map((s) => log.append(s, 'x')));
 
-    const calls = await commandCalls(server);
+    const calls = await commandCalls(own.server);
     expect(calls('evalsha') + calls('eval')).toBe(1);
     expect(calls('xadd')).toBe(40);
   });
@@ -79,13 +72,13 @@ describe('appends of many sessions in one script call per partition', () => {
     const log = await logs.open({ partitions: 1, groupCommit: { maxMessagesPerCall: 3 } });
     const sessions = Array.from({ length: 5 }, () => uniqueId());
     await Promise.all(sessions.map((s) => log.createSession(s)));
-    await server.client().config('RESETSTAT');
+    await own.server.client().config('RESETSTAT');
 
     const results = await Promise.all(
       sessions.map((s) => Promise.all(Array.from({ length: 7 }, (_, i) => log.append(s, i)))),
     );
 
-    const calls = await commandCalls(server);
+    const calls = await commandCalls(own.server);
     expect(calls('evalsha') + calls('eval')).toBeGreaterThanOrEqual(Math.ceil(35 / 3));
     for (const [k, s] of sessions.entries()) {
       expect(results[k]!.map((r) => r.offset)).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -99,9 +92,9 @@ describe('appends of many sessions in one script call per partition', () => {
     for (const s of [fine, completed, broken]) await log.createSession(s);
     await log.completeSession(completed);
     // A log key of the wrong type makes the XADD of that session fail inside the call.
-    await server.client().del(log.keys(broken).log);
-    await server.client().set(log.keys(broken).log, 'not a stream');
-    await server.client().config('RESETSTAT');
+    await own.server.client().del(log.keys(broken).log);
+    await own.server.client().set(log.keys(broken).log, 'not a stream');
+    await own.server.client().config('RESETSTAT');
 
     const outcomes = await Promise.allSettled([
       log.append(fine, 1),
@@ -111,7 +104,7 @@ describe('appends of many sessions in one script call per partition', () => {
       log.append(fine, 2),
     ]);
 
-    const calls = await commandCalls(server);
+    const calls = await commandCalls(own.server);
     expect(calls('evalsha') + calls('eval')).toBe(1);
     expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { offset: 1 } });
     expect(outcomes[4]).toMatchObject({ status: 'fulfilled', value: { offset: 2 } });

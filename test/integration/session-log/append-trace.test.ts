@@ -1,17 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 import type { AppendTrace } from '@holdfast/session-log';
-import { RedisServer } from '@holdfast/testing';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer();
+const logs = own.logs;
 
 describe('group commit flushes', () => {
   it('traces every append through its stages, in order, when appendTrace is set', async () => {

@@ -3,20 +3,13 @@
  * newest its client instance already claimed with is refused (`superseded`) and changes
  * nothing; other instances, and claims without an attempt, fence as before.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, HoldfastError } from '@holdfast/protocol';
 import type { SessionLog } from '@holdfast/session-log';
-import { RedisServer } from '@holdfast/testing';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer();
+const logs = own.logs;
 
 async function refusal(promise: Promise<unknown>): Promise<HoldfastError> {
   try {
@@ -88,7 +81,7 @@ describe("claiming a consumer's lease with the client's attempt order", () => {
 
   it('remembers the newest attempt of the 8 most recent instances per consumer', async () => {
     const log = await logs.open();
-    const admin = server.client();
+    const admin = own.server.client();
     const sessionId = uniqueId();
     await log.createSession(sessionId);
 

@@ -3,30 +3,23 @@
  * one event-loop turn. Each claim must be answered exactly as one claim alone is answered, in the
  * order the claims were asked.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
 import { CLAIM_BATCH, partitionOf } from '@holdfast/session-log';
-import { RedisServer } from '@holdfast/testing';
 import { countScriptCalls, scriptCalls } from '../../helpers/command-stats.js';
 import { startOneNodeCluster } from '../../helpers/one-node-cluster.js';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 
 // Each test has its own redis-server: they count every command Redis runs.
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer();
+const logs = own.logs;
 
 describe('lease claims batched across connections (claim-n.lua)', () => {
   it('claims for every connection of a turn in one call, in the order asked', async () => {
     const log = await logs.open({ partitions: 4 });
     const sessions = Array.from({ length: 30 }, () => uniqueId());
     await Promise.all(sessions.map((s) => log.createSession(s)));
-    await server.client().config('RESETSTAT');
+    await own.server.client().config('RESETSTAT');
 
     // Each session: three connections of one consumer in one turn, then one of another.
     const claims = sessions.map((s) =>
@@ -39,7 +32,7 @@ describe('lease claims batched across connections (claim-n.lua)', () => {
     );
     const answers = await Promise.all(claims);
 
-    expect(await scriptCalls(server)).toBe(Math.ceil((sessions.length * 4) / CLAIM_BATCH));
+    expect(await scriptCalls(own.server)).toBe(Math.ceil((sessions.length * 4) / CLAIM_BATCH));
     for (const [k, s] of sessions.entries()) {
       expect(answers[k]).toEqual([
         { generation: 1, previousHolder: undefined },
@@ -59,9 +52,9 @@ describe('lease claims batched across connections (claim-n.lua)', () => {
     const [fine, ended, broken] = [uniqueId(), uniqueId(), uniqueId()];
     for (const s of [fine, ended, broken]) await log.createSession(s);
     await log.endSession(ended);
-    await server.client().del(log.keys(broken).meta);
-    await server.client().set(log.keys(broken).meta, 'not a hash');
-    await server.client().config('RESETSTAT');
+    await own.server.client().del(log.keys(broken).meta);
+    await own.server.client().set(log.keys(broken).meta, 'not a hash');
+    await own.server.client().config('RESETSTAT');
 
     const outcomes = await Promise.allSettled([
       log.claimLease(fine, 'phone', 'newer', 5000, { instance: 'tab1', attempt: 2 }),
@@ -72,7 +65,7 @@ describe('lease claims batched across connections (claim-n.lua)', () => {
       log.claimLease(fine, 'laptop', 'other', 5000),
     ]);
 
-    expect(await scriptCalls(server)).toBe(1);
+    expect(await scriptCalls(own.server)).toBe(1);
     expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { generation: 1 } });
     expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.Superseded } });
     expect(outcomes[2]).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.SessionNotFound } });

@@ -6,19 +6,13 @@
  *
  * Real Redis restarted from `appendfsync always` (durable) onto `everysec` (not durable).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer, waitFor } from '@holdfast/testing';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '@holdfast/testing';
 import type { InboundAccepted } from '@holdfast/session-log';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start({ appendonly: true, appendfsync: 'always' });
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer({ appendonly: true, appendfsync: 'always' });
+const logs = own.logs;
 
 describe('enqueueInbound and the epoch rule', () => {
   it('answers with the epoch in force, unchanged on the same Redis process', async () => {
@@ -38,7 +32,7 @@ describe('enqueueInbound and the epoch rule', () => {
     await log.createSession(sessionId);
     const durableEpoch = (await log.info(sessionId)).epoch;
 
-    await server.restart({ appendfsync: 'everysec' });
+    await own.server.restart({ appendfsync: 'everysec' });
     // The first call after the restart may meet the closed connection; the same id is stored once.
     let accepted: InboundAccepted | undefined;
     await waitFor(
@@ -51,6 +45,6 @@ describe('enqueueInbound and the epoch rule', () => {
     expect(accepted?.epoch).not.toBe(durableEpoch);
     // The rotation was the message's own: the log is in that epoch now, and stays there.
     expect((await log.info(sessionId)).epoch).toBe(accepted?.epoch);
-    await server.restart({ appendfsync: 'always' });
+    await own.server.restart({ appendfsync: 'always' });
   });
 });

@@ -1,15 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '@holdfast/testing';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer();
+const logs = own.logs;
 
 describe('inbound inbox', () => {
   it('sequences messages, dedupes resends by id, and schedules one inbox run at a time', async () => {
@@ -107,7 +100,7 @@ describe('inbound inbox', () => {
       code: 'session_ended',
     });
     expect(await log.nextInbound(sessionId, 1, 'run')).toMatchObject({ kind: 'ended' });
-    expect(await server.client().keys(`${log.options.keyPrefix}:{*`)).toEqual([log.keys(sessionId).tomb]);
+    expect(await own.server.client().keys(`${log.options.keyPrefix}:{*`)).toEqual([log.keys(sessionId).tomb]);
   });
 
   it('validates inbound ids and payloads', async () => {
@@ -129,7 +122,7 @@ describe('inbound inbox', () => {
     await log.enqueueInbound(sessionId, { id: 'm1', data: 'q' });
     await log.nextInbound(sessionId, 1, 'run-A');
     const step = await log.stepInbound(sessionId, { round: 1, seq: 1, runToken: 'run-A', kind: 'publish' });
-    const runId = /run_id:(\w+)/.exec(await server.client().info('server'))?.[1];
+    const runId = /run_id:(\w+)/.exec(await own.server.client().info('server'))?.[1];
     expect(step).toEqual({ owned: true, serverRunId: runId });
 
     // Another process's run id stands for a restart between the step and the append.
@@ -167,6 +160,9 @@ describe('inbound inbox', () => {
     expect(await log.stepInbound(sessionId, { ...step, kind: 'done', attemptEpoch: epoch })).toMatchObject({
       owned: true,
     });
-    expect(await server.client().hmget(log.keys(sessionId).inboxState, 'done', 'cur')).toEqual(['1', '0']);
+    expect(await own.server.client().hmget(log.keys(sessionId).inboxState, 'done', 'cur')).toEqual([
+      '1',
+      '0',
+    ]);
   });
 });

@@ -1,20 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
 import { partitionOf, START_BATCH, type SessionLog } from '@holdfast/session-log';
 import { RedisServer, waitFor } from '@holdfast/testing';
 import { countScriptCalls, scriptCalls } from '../../helpers/command-stats.js';
 import { startOneNodeCluster } from '../../helpers/one-node-cluster.js';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 
 // Each test has its own redis-server: they count every command Redis runs.
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer();
+const logs = own.logs;
 
 async function sessionsWith(log: SessionLog, count: number, messages: number): Promise<string[]> {
   const sessions = Array.from({ length: count }, () => uniqueId());
@@ -33,13 +27,13 @@ describe('a session’s info with its first read, batched across sessions (start
     const log = await logs.open({ partitions: 4 });
     const sessions = await sessionsWith(log, 20, 10);
     await log.ack(sessions[0]!, { epoch: (await log.info(sessions[0]!)).epoch, offset: 4 });
-    await server.client().config('RESETSTAT');
+    await own.server.client().config('RESETSTAT');
 
     const answers = await Promise.all(
       sessions.map((s) => log.infoAndRead(s, { from: 3, limit: 5, maxBytes: 1024 })),
     );
 
-    expect(await scriptCalls(server)).toBe(1);
+    expect(await scriptCalls(own.server)).toBe(1);
     for (const [k, s] of sessions.entries()) {
       const { info, read } = answers[k]!;
       const expected = await log.info(s);
@@ -53,7 +47,7 @@ describe('a session’s info with its first read, batched across sessions (start
   it('reads nothing unless asked, and keeps a read’s bounds: bytes, the head, a trimmed start', async () => {
     const log = await logs.open();
     const [plain, trimmed] = await sessionsWith(log, 2, 10);
-    await server.client().xtrim(log.keys(trimmed!).log, 'MINID', '6-0');
+    await own.server.client().xtrim(log.keys(trimmed!).log, 'MINID', '6-0');
 
     const [noRead, beyond, bytes, gap] = await Promise.all([
       log.infoAndRead(plain!),
@@ -76,9 +70,9 @@ describe('a session’s info with its first read, batched across sessions (start
     const log = await logs.open({ partitions: 1 });
     const [fine, ended, broken] = await sessionsWith(log, 3, 2);
     await log.endSession(ended!);
-    await server.client().del(log.keys(broken!).log);
-    await server.client().set(log.keys(broken!).log, 'not a stream');
-    await server.client().config('RESETSTAT');
+    await own.server.client().del(log.keys(broken!).log);
+    await own.server.client().set(log.keys(broken!).log, 'not a stream');
+    await own.server.client().config('RESETSTAT');
 
     const read = { from: 1, limit: 10, maxBytes: 1024 };
     const outcomes = await Promise.allSettled([
@@ -88,7 +82,7 @@ describe('a session’s info with its first read, batched across sessions (start
       log.infoAndRead(broken!, read),
     ]);
 
-    expect(await scriptCalls(server)).toBe(1);
+    expect(await scriptCalls(own.server)).toBe(1);
     expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { info: { head: 2 } } });
     expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.SessionNotFound } });
     expect(outcomes[2]).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.SessionEnded } });
@@ -98,13 +92,13 @@ describe('a session’s info with its first read, batched across sessions (start
   it('splits a storm into calls of at most START_BATCH sessions', async () => {
     const log = await logs.open();
     const sessions = await sessionsWith(log, START_BATCH + 10, 1);
-    await server.client().config('RESETSTAT');
+    await own.server.client().config('RESETSTAT');
 
     const answers = await Promise.all(
       sessions.map((s) => log.infoAndRead(s, { from: 1, limit: 1, maxBytes: 64 })),
     );
 
-    expect(await scriptCalls(server)).toBe(2);
+    expect(await scriptCalls(own.server)).toBe(2);
     expect(answers.every((a) => a.read?.entries.length === 1)).toBe(true);
   });
 

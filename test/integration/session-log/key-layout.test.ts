@@ -1,23 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
 import { layoutKey } from '@holdfast/session-log';
-import { RedisServer } from '@holdfast/testing';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer();
+const logs = own.logs;
 
 describe('the key layout check at start', () => {
   it('stores the partition count once and refuses a process with another', async () => {
     const keyPrefix = uniqueId('t');
     const first = await logs.open({ keyPrefix, partitions: 64 });
-    expect(JSON.parse((await server.client().get(layoutKey(keyPrefix))) ?? '')).toEqual({
+    expect(JSON.parse((await own.server.client().get(layoutKey(keyPrefix))) ?? '')).toEqual({
       version: 2,
       partitions: 64,
     });
@@ -33,15 +26,15 @@ describe('the key layout check at start', () => {
 
   it('refuses to start against sessions of the previous layout unless told to abandon them', async () => {
     const keyPrefix = uniqueId('t');
-    await server.client().hset(`${keyPrefix}:{chat-1}:meta`, 'epoch', 'e', 'head', '3');
+    await own.server.client().hset(`${keyPrefix}:{chat-1}:meta`, 'epoch', 'e', 'head', '3');
     await expect(logs.open({ keyPrefix })).rejects.toMatchObject({
       code: ErrorCode.InvalidOptions,
       message: expect.stringContaining(`${keyPrefix}:{chat-1}:meta`),
     });
-    expect(await server.client().exists(layoutKey(keyPrefix))).toBe(0);
+    expect(await own.server.client().exists(layoutKey(keyPrefix))).toBe(0);
 
     const log = await logs.open({ keyPrefix, oldLayout: 'abandon' });
-    expect(await server.client().exists(layoutKey(keyPrefix))).toBe(1);
+    expect(await own.server.client().exists(layoutKey(keyPrefix))).toBe(1);
     // Later processes find the stored layout and start without looking again.
     await logs.open({ keyPrefix });
     await expect(log.info('chat-1')).rejects.toMatchObject({ code: ErrorCode.SessionNotFound });
@@ -49,7 +42,7 @@ describe('the key layout check at start', () => {
 
   it('lists sessions of the new layout only', async () => {
     const keyPrefix = uniqueId('t');
-    await server.client().hset(`${keyPrefix}:{old}:meta`, 'epoch', 'e');
+    await own.server.client().hset(`${keyPrefix}:{old}:meta`, 'epoch', 'e');
     const log = await logs.open({ keyPrefix, oldLayout: 'abandon', partitions: 8 });
     for (const id of ['a', 'b', 'c']) await log.createSession(id);
     const found: string[] = [];

@@ -21,27 +21,20 @@
  * inbox run and log; the only hook is where the restore happens: between the first run's
  * publish step and its append.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InboxRunExecution, runInbox, type InboxLog } from '@holdfast/worker';
-import { RedisServer } from '@holdfast/testing';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 import { directRunDeps, readEnvelopes, restartAndReconnect } from './worker-harness.js';
 
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start({ appendonly: false });
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer({ appendonly: false });
+const logs = own.logs;
 
 describe('a reply of the lost timeline landing after a data-loss restore', () => {
   it("does not swallow the reply of the message that took the lost message's sequence number", async () => {
     const log = await logs.open({ inboundRatePerSession: 0 });
     const sessionId = uniqueId();
     await log.createSession(sessionId);
-    await server.client().save(); // the snapshot: the session, an empty inbox
+    await own.server.client().save(); // the snapshot: the session, an empty inbox
 
     // The lost timeline: message "lost" (seq 1, round 1); its run passes the publish step.
     const lost = await log.enqueueInbound(sessionId, { id: 'lost', data: 'q1' });
@@ -53,7 +46,7 @@ describe('a reply of the lost timeline landing after a data-loss restore', () =>
       appendBatch: async (id, messages, options) => {
         if (!restored) {
           restored = true;
-          await restartAndReconnect(server, log, sessionId);
+          await restartAndReconnect(own.server, log, sessionId);
         }
         return log.appendBatch(id, messages, options);
       },

@@ -15,20 +15,14 @@
  * hooks are where the snapshot is taken (right after the run took the message) and where the
  * restore happens (right before the `done` step).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InboxRunExecution, runInbox, type InboxLog } from '@holdfast/worker';
 import { RedisServer } from '@holdfast/testing';
-import { sessionLogFactory, uniqueId } from '../../helpers/session-log-fixture.js';
+import { sessionLogFactory, useOwnRedisServer, uniqueId } from '../../helpers/session-log-fixture.js';
 import { directRunDeps, readEnvelopes, restartAndReconnect } from './worker-harness.js';
 
-let server: RedisServer;
-const logs = sessionLogFactory(() => server);
-
-beforeAll(async () => {
-  server = await RedisServer.start({ appendonly: false });
-});
-afterEach(() => logs.closeAll());
-afterAll(() => server.destroy());
+const own = useOwnRedisServer({ appendonly: false });
+const logs = own.logs;
 
 describe('a Redis restore between a reply and its done step', () => {
   it('runs the message again instead of settling it with its reply lost', async () => {
@@ -47,14 +41,14 @@ describe('a Redis restore between a reply and its done step', () => {
         // The snapshot: the run owns the message, nothing is published yet.
         if (!snapshotTaken && next.kind === 'message') {
           snapshotTaken = true;
-          await server.client().save();
+          await own.server.client().save();
         }
         return next;
       },
       stepInbound: async (id, step) => {
         if (step.kind === 'done' && !restored) {
           restored = true;
-          await restartAndReconnect(server, log, sessionId);
+          await restartAndReconnect(own.server, log, sessionId);
         }
         return log.stepInbound(id, step);
       },
