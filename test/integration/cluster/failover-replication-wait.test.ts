@@ -4,6 +4,7 @@ import { ErrorCode, isHoldfastError } from '@holdfast/protocol';
 import { SessionLog, clusterSlotOf, type ReplicationWait } from '@holdfast/session-log';
 import { RedisCluster, waitFor, type ClusterNodeRole } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
+import { settleSession, type Acked } from './failover-books.js';
 
 // How many acknowledged appends an unplanned failover loses, without and with synchronous
 // replication, on a real 3-master + 3-replica cluster. On loopback a replica trails its master
@@ -19,12 +20,6 @@ const SESSIONS = 12;
 const RETRY_PAUSE_MS = 20;
 /** Appends to the victim while its replica is frozen are this large, to build the lag fast. */
 const LARGE = 'x'.repeat(192 * 1024);
-
-interface Acked {
-  readonly epoch: string;
-  readonly offset: number;
-  readonly n: number;
-}
 
 interface Tracked {
   readonly id: string;
@@ -201,22 +196,10 @@ describe.each([
       let ackedLost = 0;
       let rewinds = 0;
       for (const t of tracked) {
-        const stored = new Map<number, unknown>();
-        let finalEpoch = '';
-        for (let from = 1; ;) {
-          const page = await log.read(t.id, { from, limit: 200, maxBytes: 16 * 1024 * 1024 });
-          finalEpoch = page.epoch;
-          for (const entry of page.entries) stored.set(entry.offset, entry.data);
-          if (page.entries.length === 0) break;
-          from = page.entries[page.entries.length - 1]!.offset + 1;
-          if (from > page.head) break;
-        }
-        for (const a of t.acked) {
-          ackedTotal += 1;
-          const same = (stored.get(a.offset) as { n?: number } | undefined)?.n === a.n;
-          if (!same) ackedLost += 1;
-          if (a.epoch === finalEpoch && !same) rewinds += 1;
-        }
+        const books = await settleSession(log, t.id, t.acked, { limit: 200, maxBytes: 16 * 1024 * 1024 });
+        ackedTotal += books.acked;
+        ackedLost += books.lost;
+        rewinds += books.rewinds;
       }
       const figures = {
         mode,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveSubscriptions, SessionLog, sessionKeys, type LiveNotification } from '@holdfast/session-log';
 import { RedisCluster, waitFor } from '@holdfast/testing';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
+import { settleSession, type Acked } from './failover-books.js';
 
 // An unplanned failover under load, on a real 3-master + 3-replica cluster: continuous appends
 // to sessions on every shard and live subscribers on all of them, then kill -9 of the master
@@ -13,12 +14,6 @@ import { uniqueId } from '../../helpers/session-log-fixture.js';
 const SESSIONS = 24;
 /** A producer whose append failed (the shard is failing over) tries again after this pause. */
 const RETRY_PAUSE_MS = 20;
-
-interface Acked {
-  readonly epoch: string;
-  readonly offset: number;
-  readonly n: number;
-}
 
 interface Tracked {
   readonly id: string;
@@ -114,23 +109,12 @@ describe('a master failover on Redis Cluster', () => {
     let ackedLost = 0;
     let rewinds = 0;
     for (const t of tracked) {
-      const stored = new Map<number, unknown>();
-      let finalEpoch = '';
-      for (let from = 1; ;) {
-        const page = await log.read(t.id, { from, limit: 500 });
-        finalEpoch = page.epoch;
-        for (const entry of page.entries) stored.set(entry.offset, entry.data);
-        if (page.entries.length === 0 || from > page.head) break;
-        from = page.entries[page.entries.length - 1]!.offset + 1;
-        if (from > page.head) break;
-      }
-      for (const a of t.acked) {
-        ackedTotal += 1;
-        const same = (stored.get(a.offset) as { n?: number } | undefined)?.n === a.n;
-        if (!same) ackedLost += 1;
-        // Within the epoch in force, every acknowledged offset holds what was acknowledged.
-        if (a.epoch === finalEpoch && !same) rewinds += 1;
-      }
+      const books = await settleSession(log, t.id, t.acked, { limit: 500 });
+      const finalEpoch = books.epoch;
+      ackedTotal += books.acked;
+      ackedLost += books.lost;
+      // Within the epoch in force, every acknowledged offset holds what was acknowledged.
+      rewinds += books.rewinds;
       if (t.onVictim) {
         expect(finalEpoch, `session ${t.id} on the failed shard`).not.toBe(t.firstEpoch);
       } else {
