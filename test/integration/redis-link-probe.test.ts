@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LiveSubscriptions, SessionLog, type LiveNotification } from '@holdfast/session-log';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { RedisServer, waitFor } from '@holdfast/testing';
+import { falseSamples } from '../helpers/false-samples.js';
 
 /**
  * The Redis liveness probe, in process, one connection behind its own fault proxy: that is how
@@ -29,17 +30,6 @@ async function proxy(): Promise<FaultProxy> {
   const p = await FaultProxy.start({ targetPort: redis.port });
   closers.push(() => p.close());
   return p;
-}
-
-/** Samples `probe` every 20 ms for `ms`; resolves with the samples where it was false. */
-async function falseSamples(probe: () => boolean, ms: number): Promise<number> {
-  let falses = 0;
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!probe()) falses += 1;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return falses;
 }
 
 describe('Redis link probe', () => {

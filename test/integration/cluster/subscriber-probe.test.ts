@@ -4,6 +4,7 @@ import { LiveSubscriptions, type LiveNotification } from '@holdfast/session-log'
 import { RedisCluster, waitFor } from '@holdfast/testing';
 import { FaultProxy } from '../../helpers/fault-proxy.js';
 import { uniqueId } from '../../helpers/session-log-fixture.js';
+import { falseSamples } from '../../helpers/false-samples.js';
 
 // One of ioredis's sharded subscriber connections goes silent (half-open: forwards nothing,
 // closes nothing) while every command link, the same master's included, stays healthy. The
@@ -103,17 +104,6 @@ async function subscribedThroughProxy(): Promise<Setup> {
   await live.subscribe(channel, (n) => heard.push(n));
   await waitFor(() => live.connected, { what: 'subscriber connected' });
   return { proxy, admin, live, publisher, channel, heard };
-}
-
-/** Samples `probe` every 20 ms for `ms`; resolves with the number of samples where it was false. */
-async function falseSamples(probe: () => boolean, ms: number): Promise<number> {
-  let falses = 0;
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!probe()) falses += 1;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return falses;
 }
 
 describe('a silent sharded subscriber connection on Redis Cluster', () => {
