@@ -10,6 +10,7 @@ import type { Row, SuiteResult } from './results.js';
 const COLORS: Record<string, string> = {
   'socket.io (emit)': '#888888',
   'socket.io-recovery (emit)': '#e0a030',
+  'socket.io-adapter (emit)': '#6a9a40',
   'holdfast (concurrent)': '#2a7ab8',
   'holdfast (batch16)': '#1b4f7a',
   'holdfast (awaited)': '#8fc0e8',

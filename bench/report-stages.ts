@@ -22,11 +22,48 @@ const TRACED: ReadonlyArray<{ bench: string; column: (r: Row) => string }> = [
   { bench: 'token-streams', column: (r) => `${Number(r.params.sessions).toLocaleString('en-US')} sessions` },
 ];
 
-/** The stage tables of every traced benchmark in the run (Holdfast only). */
+/** The stage tables of every traced benchmark in the run (Holdfast only), then the scheduling tables. */
 export function stageTables(all: readonly Row[]): string {
-  return TRACED.map(({ bench, column }) => stageTable(bench, column, all))
+  return [
+    ...TRACED.map(({ bench, column }) => stageTable(bench, column, all)),
+    ...TRACED.map(({ bench, column }) => schedTable(bench, column, all)),
+  ]
     .filter((table) => table !== '')
     .join('\n\n');
+}
+
+/** The processes a scheduling table has a column for: each system has some of them. */
+const SCHED_PROCESSES = ['server', 'producer', 'edge', 'redis', 'clients'] as const;
+
+/**
+ * Every peer of an open-loop benchmark: each process's CPU (% of one core) and how long its
+ * main thread waited on a run queue for a core (ms per second of the window), medians over
+ * repeats, with the whole machine's busy share. A message crosses every process of its system
+ * in turn, so a system with more busy processes than cores waits in more queues per message:
+ * the tail of its latency, with no process slow on its own.
+ */
+function schedTable(bench: string, column: (r: Row) => string, all: readonly Row[]): string {
+  const rows = all.filter((r) => r.bench === bench && r.metrics['sched:machine:busyPct'] !== undefined);
+  if (rows.length === 0) return '';
+  const median = (r: Row, metric: string): number | undefined => r.metrics[metric]?.median;
+  const cell = (r: Row, process: string): string => {
+    const cpu = median(r, `sched:${process}:cpuPct`);
+    if (cpu === undefined) return '';
+    return `${cpu.toFixed(0)} % · ${ms(median(r, `sched:${process}:waitMsPerS`))}`;
+  };
+  const header = `| ${bench === 'unicast-latency' ? 'target' : 'sessions'} | peer | machine busy | ${SCHED_PROCESSES.join(' | ')} |`;
+  const rule = `|---|---|---:|${SCHED_PROCESSES.map(() => '---:').join('|')}|`;
+  const lines = rows.map(
+    (r) =>
+      `| ${column(r)} | ${r.peer} | ${(median(r, 'sched:machine:busyPct') ?? NaN).toFixed(0)} % | ${SCHED_PROCESSES.map((p) => cell(r, p)).join(' | ')} |`,
+  );
+  return [
+    `### ${bench}: CPU per process (% of one core) · its main thread's run-queue wait (ms per s), medians`,
+    '',
+    header,
+    rule,
+    ...lines,
+  ].join('\n');
 }
 
 /**

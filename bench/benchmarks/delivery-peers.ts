@@ -10,7 +10,7 @@ import { collectStages } from './stage-figures.js';
 
 /** One system as the delivery benchmarks drive it: its producer, its clients, its server processes. */
 export interface DeliveryPeer {
-  readonly peer: 'socket.io' | 'socket.io-recovery' | 'holdfast';
+  readonly peer: 'socket.io' | 'socket.io-recovery' | 'socket.io-adapter' | 'holdfast';
   readonly pattern: Pattern;
   readonly producer: BenchChild;
   /** Which of the producer process's sinks (Holdfast's producer has two). */
@@ -32,8 +32,8 @@ export interface DeliverySetup {
 }
 
 /**
- * Redis (with `fsync`), a Holdfast edge and producer, the two Socket.IO peers and one load
- * client process per system, with `sessions` Holdfast sessions created.
+ * Redis (with `fsync`), a Holdfast edge and producer, the Socket.IO peers and one load client
+ * process per system, with `sessions` Holdfast sessions created.
  */
 export async function startDeliveryPeers(
   ctx: BenchContext,
@@ -42,6 +42,12 @@ export async function startDeliveryPeers(
   patterns: readonly Pattern[],
   /** Record per-message stages (the latency benchmark: the trace costs the producer and edge CPU). */
   traceStages = false,
+  /**
+   * Also Socket.IO with its producer in another process, through @socket.io/redis-adapter
+   * (`socket.io-adapter`): Holdfast's topology without durability, for the open-loop benchmarks,
+   * where it tells what three hops cost on this host apart from what durability costs.
+   */
+  withAdapterPeer = false,
 ): Promise<DeliverySetup> {
   const redis = await BenchRedis.start(fsync, ctx.systems.placement.redis);
   const children: BenchChild[] = [];
@@ -55,6 +61,13 @@ export async function startDeliveryPeers(
       startClients('clients-holdfast', ctx.systems),
       startClients('clients-plain', ctx.systems),
       startClients('clients-recovery', ctx.systems),
+      ...(withAdapterPeer
+        ? [
+            startSocketIo('adapter', redis.url, ctx.systems),
+            startSocketIo('adapter-producer', redis.url, ctx.systems),
+            startClients('clients-adapter', ctx.systems),
+          ]
+        : []),
     ]);
     for (const s of started) {
       if (s.status === 'fulfilled') children.push(s.value instanceof BenchChild ? s.value : s.value.child);
@@ -90,6 +103,19 @@ export async function startDeliveryPeers(
         system: 'recovery',
         serverPids: { server: recovery.child.pid },
       });
+      if (withAdapterPeer) {
+        const adapter = value<{ child: BenchChild; url: string }>(7);
+        const adapterProducer = value<{ child: BenchChild; url: string }>(8);
+        peers.push({
+          peer: 'socket.io-adapter',
+          pattern: 'emit',
+          producer: adapterProducer.child,
+          clients: value<BenchChild>(9),
+          clientUrl: adapter.url,
+          system: 'plain',
+          serverPids: { server: adapter.child.pid, producer: adapterProducer.child.pid },
+        });
+      }
     }
     for (const pattern of patterns.filter((p) => p !== 'emit')) {
       peers.push({
@@ -153,8 +179,12 @@ export interface DeliveryFigures {
   /** The producer could not keep up with the requested rate (open loop). */
   readonly saturated: number;
   readonly errors: number;
-  /** Holdfast, open loop: the stage table's figures (stage-figures.ts), flattened. */
-  readonly [stage: `stage:${string}` | `loop:${string}`]: number;
+  /**
+   * Holdfast, open loop: the stage table's figures (stage-figures.ts), flattened. Every peer:
+   * each process's CPU share and main-thread run-queue wait in the window (`sched:<process>:…`,
+   * `sched:machine:busyPct`), the evidence for where a tail goes on a shared two-core host.
+   */
+  readonly [stage: `stage:${string}` | `loop:${string}` | `sched:${string}`]: number;
 }
 
 /** How long to wait after the producer stops for everything sent to arrive. */
@@ -195,8 +225,14 @@ export async function measureDelivery(
   const t0 = nowMicros();
   await sleep(ctx.profile.measureMs);
   const snap1 = await p.clients.call<TrackerSnapshot>('snapshot');
-  const cpu = meter.stop();
+  const usage = meter.stopWithWaits();
+  const cpu = usage.cpu;
   const seconds = (nowMicros() - t0) / 1e6;
+  const sched: Record<`sched:${string}`, number> = { 'sched:machine:busyPct': usage.machineBusy * 100 };
+  for (const [name, used] of Object.entries(cpu)) {
+    sched[`sched:${name}:cpuPct`] = used / seconds / 1e4;
+    sched[`sched:${name}:waitMsPerS`] = (usage.runQueueWait[name] ?? 0) / seconds / 1000;
+  }
   const cmd1 = await setup.redis.commandCalls();
   const stages = traced ? await collectStages(p) : {};
   const counts = await p.producer.call<RunCounts>('stop', sinkArgs);
@@ -231,6 +267,7 @@ export async function measureDelivery(
     duplicates: final.duplicates,
     saturated: counts.saturated ? 1 : 0,
     errors: counts.errors,
+    ...sched,
     ...stages,
   };
 }

@@ -48,7 +48,7 @@ export async function tokenStreams(ctx: BenchContext): Promise<void> {
   const fsync = 'everysec';
   // One set of systems with the largest count connected; smaller counts use the first sessions
   // and leave the rest idle, so connecting thousands of clients happens once.
-  const setup = await startDeliveryPeers(ctx, fsync, most, ['emit', 'awaited'], ctx.traceStages);
+  const setup = await startDeliveryPeers(ctx, fsync, most, ['emit', 'awaited'], ctx.traceStages, true);
   progress.begin('token-streams', counts.length * profile.repeats * setup.peers.length);
   try {
     await connectPeers(setup, most);

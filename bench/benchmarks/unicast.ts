@@ -65,7 +65,7 @@ export async function unicastLatency(ctx: BenchContext): Promise<void> {
   const { profile, progress } = ctx;
   const sessions = profile.latencySessions;
   const fsync = 'everysec';
-  const setup = await startDeliveryPeers(ctx, fsync, sessions, ['emit', 'concurrent'], true);
+  const setup = await startDeliveryPeers(ctx, fsync, sessions, ['emit', 'concurrent'], true, true);
   progress.begin('unicast-latency', profile.latencyRates.length * profile.repeats * setup.peers.length);
   try {
     await connectPeers(setup, sessions);

@@ -23,21 +23,68 @@ export function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) * 1024;
 }
 
+/**
+ * Time the process's main thread (Node's event loop, Redis's command loop) has spent runnable
+ * but waiting for a CPU, in microseconds, from /proc/<pid>/schedstat (its second field, ns).
+ * On two cores shared by several busy processes this is where a tail latency can go without
+ * any process being slow: each hop of a message waits its turn for a core.
+ */
+export function runQueueWaitMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
+  return Number(fields[1]) / 1000;
+}
+
+/** Busy and total CPU time of the whole machine so far (jiffies), from the first line of /proc/stat. */
+function machineJiffies(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = values.reduce((sum, v) => sum + v, 0);
+  // idle and iowait are the 4th and 5th fields; everything else (user, system, irq, steal…) is busy.
+  return { busy: total - (values[3] ?? 0) - (values[4] ?? 0), total };
+}
+
+/** What a CpuMeter window measured, per named process. */
+export interface ProcessUsage {
+  /** CPU microseconds (user + system) each process used. */
+  readonly cpu: Record<string, number>;
+  /** Microseconds each process's main thread waited on a run queue for a CPU. */
+  readonly runQueueWait: Record<string, number>;
+  /** Share of the whole machine's CPU time that was busy (every process, ours or not), 0–1. */
+  readonly machineBusy: number;
+}
+
 /** CPU microseconds used by each named process between `start()` and `stop()`. */
 export class CpuMeter {
   private readonly before = new Map<string, number>();
+  private readonly waitBefore = new Map<string, number>();
+  private machineBefore = { busy: 0, total: 0 };
 
   constructor(private readonly pids: Record<string, number>) {}
 
   start(): void {
-    for (const [name, pid] of Object.entries(this.pids)) this.before.set(name, cpuMicros(pid));
+    this.machineBefore = machineJiffies();
+    for (const [name, pid] of Object.entries(this.pids)) {
+      this.before.set(name, cpuMicros(pid));
+      this.waitBefore.set(name, runQueueWaitMicros(pid));
+    }
   }
 
   stop(): Record<string, number> {
-    const used: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(this.pids))
-      used[name] = cpuMicros(pid) - (this.before.get(name) ?? 0);
-    return used;
+    return this.stopWithWaits().cpu;
+  }
+
+  /** The window's CPU use, run-queue waits and machine load. */
+  stopWithWaits(): ProcessUsage {
+    const cpu: Record<string, number> = {};
+    const runQueueWait: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(this.pids)) {
+      cpu[name] = cpuMicros(pid) - (this.before.get(name) ?? 0);
+      runQueueWait[name] = runQueueWaitMicros(pid) - (this.waitBefore.get(name) ?? 0);
+    }
+    const machine = machineJiffies();
+    const total = machine.total - this.machineBefore.total;
+    const machineBusy = total > 0 ? (machine.busy - this.machineBefore.busy) / total : NaN;
+    return { cpu, runQueueWait, machineBusy };
   }
 }
 

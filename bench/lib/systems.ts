@@ -57,8 +57,9 @@ export async function startEdge(
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
+/** A Socket.IO server process (bench/systems/socketio-server.ts says what each mode is). */
 export async function startSocketIo(
-  mode: 'plain' | 'recovery',
+  mode: 'plain' | 'recovery' | 'adapter' | 'adapter-producer',
   redisUrl: string,
   options: SystemOptions,
   env: Record<string, string> = {},

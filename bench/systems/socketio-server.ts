@@ -1,31 +1,45 @@
 /**
- * The Socket.IO peers, as one child process: `plain` (per-socket emit, no durability) or
- * `recovery` (connection state recovery with @socket.io/redis-streams-adapter, emitting to
- * each session's room so every message goes through the Redis stream). The producer runs in
- * this process, as a Socket.IO application's would. Env: MODE, REDIS_URL (recovery).
+ * The Socket.IO peers, as one child process per server: `plain` (per-socket emit, no
+ * durability) or `recovery` (connection state recovery with @socket.io/redis-streams-adapter,
+ * emitting to each session's room so every message goes through the Redis stream): the
+ * producer runs in this process, as a Socket.IO application's would.
+ *
+ * `adapter` and `adapter-producer` are the two halves of Holdfast's topology without its
+ * durability: the producer in a process of its own (`adapter-producer`, a Socket.IO server with
+ * no clients) emits to each session's room through @socket.io/redis-adapter (Redis pub/sub), and
+ * the server holding the connections (`adapter`) relays to its sockets. The same three hops as
+ * Holdfast's producer → Redis → edge, so its latency is the floor of that topology on this host.
+ * Env: MODE, REDIS_URL (every mode but plain).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
+import { createAdapter as createPubSubAdapter } from '@socket.io/redis-adapter';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import { serve } from '../lib/ipc.js';
 import { sleep } from '../lib/stats.js';
 import { heapSnapshotAfterGc, memoryAfterGc } from './memory.js';
 import { ProducerDriver, type RunSpec, type Sink } from './producer-driver.js';
 
-const mode = process.env.MODE === 'recovery' ? 'recovery' : 'plain';
+const MODES = ['plain', 'recovery', 'adapter', 'adapter-producer'] as const;
+type Mode = (typeof MODES)[number];
+const mode: Mode = MODES.find((m) => m === process.env.MODE) ?? 'plain';
 const http = createServer();
-const redis = mode === 'recovery' ? new Redis(process.env.REDIS_URL ?? '') : undefined;
+const redis = mode === 'plain' ? undefined : new Redis(process.env.REDIS_URL ?? '');
+function adapterOptions(link: Redis): Partial<ServerOptions> {
+  if (mode === 'recovery')
+    return {
+      adapter: createAdapter(link),
+      connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true },
+    };
+  // The pub/sub adapter needs a connection of its own for its subscriptions.
+  return { adapter: createPubSubAdapter(link, link.duplicate()) };
+}
 const io = new Server(http, {
   transports: ['websocket'],
   ...(process.env.PING_TIMEOUT_MS ? { pingTimeout: Number(process.env.PING_TIMEOUT_MS) } : {}),
-  ...(redis
-    ? {
-        adapter: createAdapter(redis),
-        connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true },
-      }
-    : {}),
+  ...(redis ? adapterOptions(redis) : {}),
 });
 const sockets: Array<Socket | undefined> = [];
 
@@ -36,7 +50,7 @@ io.on('connection', (socket) => {
     return;
   }
   sockets[session] = socket;
-  if (mode === 'recovery' && !socket.recovered) void socket.join(`s${session}`);
+  if ((mode === 'recovery' && !socket.recovered) || mode === 'adapter') void socket.join(`s${session}`);
   socket.on('disconnect', () => {
     if (sockets[session] === socket) sockets[session] = undefined;
   });

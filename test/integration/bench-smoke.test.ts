@@ -104,7 +104,25 @@ describe('bench harness (smoke)', () => {
     }
     const plain = result.rows.find((r) => r.bench === 'unicast-latency' && r.peer === 'socket.io');
     expect(Object.keys(plain?.metrics ?? {}).some((k) => k.startsWith('stage:'))).toBe(false);
+    // Every peer, the adapter peer (producer in a process of its own) included: each process's
+    // CPU and run-queue wait, read from /proc, and the machine's busy share.
+    const adapter = result.rows.find((r) => r.bench === 'unicast-latency' && r.peer === 'socket.io-adapter');
+    expect(metric(adapter, 'lost')).toBe(0);
+    expect(metric(adapter, 'sched:producer:cpuPct')).toBeGreaterThan(0);
+    for (const [row, processes] of [
+      [holdfast, ['producer', 'edge', 'redis', 'clients']],
+      [plain, ['server', 'clients']],
+    ] as const) {
+      for (const process of processes) {
+        expect(metric(row, `sched:${process}:cpuPct`), `${row?.peer} ${process}`).toBeGreaterThanOrEqual(0);
+        expect(metric(row, `sched:${process}:waitMsPerS`), `${row?.peer} ${process}`).toBeGreaterThanOrEqual(
+          0,
+        );
+      }
+      expect(metric(row, 'sched:machine:busyPct')).toBeGreaterThan(0);
+    }
     expect(formatTables(result)).toContain('unicast-latency stages (holdfast)');
+    expect(formatTables(result)).toContain("main thread's run-queue wait");
     expect(formatTables(result)).toContain('load clients: socket.io-client');
   }, 180_000);
 
@@ -125,7 +143,12 @@ describe('bench harness (smoke)', () => {
     );
     expect(result.failures).toEqual([]);
     const rows = result.rows.filter((r) => r.bench === 'token-streams');
-    expect(rows.map((r) => r.peer).sort()).toEqual(['holdfast', 'socket.io', 'socket.io-recovery']);
+    expect(rows.map((r) => r.peer).sort()).toEqual([
+      'holdfast',
+      'socket.io',
+      'socket.io-adapter',
+      'socket.io-recovery',
+    ]);
     for (const row of rows) {
       expect(row.params.sessions).toBe(PROFILES.smoke.tokenSessions[0]);
       expect(metric(row, 'msgPerSec'), `${row.peer} msg/s`).toBeGreaterThan(0);
