@@ -2,9 +2,10 @@ import type { BenchChild } from '../lib/ipc.js';
 import { CpuMeter } from '../lib/proc-stats.js';
 import { BenchRedis } from '../lib/redis.js';
 import { nowMicros, sleep } from '../lib/stats.js';
-import { startClients, startEdge, startProducer, stopAll } from '../lib/systems.js';
+import { startClients, startEdge, startProducer, startSocketIo, stopAll } from '../lib/systems.js';
 import type { TrackerSnapshot } from '../load/session-tracker.js';
 import type { BenchContext } from './context.js';
+import { handshakeFloor } from './handshake-floor.js';
 import { RowBuilder, totals } from './row-builder.js';
 
 /** Setup appends go in batches this large (the session log's maximum). */
@@ -16,7 +17,9 @@ const XRANGE_COUNT = 1000;
  * resume-storm: every session's client disconnects, each session misses `missed` messages,
  * then all clients reconnect at once to the other edge, resuming from their last offset.
  * Time until every client has every message; replay rate; loss and duplicates by sequence
- * number (must be 0). The floor: XRANGE over the same logs, pipelined across sessions.
+ * number (must be 0). The floor: XRANGE over the same logs, pipelined across sessions. The
+ * handshake floor: the same clients storming a plain Socket.IO server with nothing to replay
+ * (handshake-floor.ts), the part of the catch-up time no WebSocket server avoids.
  */
 export async function resumeStorm(ctx: BenchContext): Promise<void> {
   const { profile, progress } = ctx;
@@ -24,20 +27,22 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
   const repeatsFor = (missed: number): number => (missed >= 20_000 ? 1 : profile.repeats);
   progress.begin(
     'resume-storm',
-    profile.resumeMissed.reduce((sum, m) => sum + repeatsFor(m) * 2, 0),
+    profile.resumeMissed.reduce((sum, m) => sum + repeatsFor(m) * 3, 0),
   );
   for (const missed of profile.resumeMissed) {
     const redis = await BenchRedis.start('everysec', ctx.systems.placement.redis);
     const children: BenchChild[] = [];
     try {
-      const [producer, edgeA, edgeB, clients] = await Promise.all([
+      // The plain server idles through the Holdfast storms (and the edges through its own).
+      const [producer, edgeA, edgeB, clients, plain] = await Promise.all([
         startProducer(redis.url, ctx.systems, missed),
         startEdge('edge-a', redis.url, ctx.systems),
         startEdge('edge-b', redis.url, ctx.systems),
         startClients('clients-resume', ctx.systems),
+        startSocketIo('plain', redis.url, ctx.systems),
       ]);
       const edges = [edgeA, edgeB];
-      children.push(producer, edgeA.child, edgeB.child, clients);
+      children.push(producer, edgeA.child, edgeB.child, clients, plain.child);
       await producer.call('create', { prefix: 'r', count: sessions, keep: missed });
       const sessionIds = Array.from({ length: sessions }, (_, i) => `r${i}`);
       await clients.call('connect', { system: 'holdfast', url: edges[0]?.url, count: sessions, sessionIds });
@@ -105,13 +110,30 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
           lost,
           duplicates: snap.duplicates,
           expected: total,
+          // Distinct messages received (duplicates not counted): the report's derived replay rate
+          // divides them by the catch-up time net of the handshake floor.
+          delivered: snap.delivered,
           handshakeRetries,
         });
         progress.stepDone(
           `${seconds.toFixed(2)} s to catch up, ${Math.round(snap.delivered / seconds).toLocaleString('en-US')} msg/s, CPU s edge ${((cpu.edge ?? 0) / 1e6).toFixed(2)} · Redis ${((cpu.redis ?? 0) / 1e6).toFixed(2)} · clients ${((cpu.clients ?? 0) / 1e6).toFixed(2)}, lost ${lost}, dup ${snap.duplicates}, refused handshakes retried ${handshakeRetries}`,
         );
       }
-      ctx.rows.push(totals(hf.build(), ['lost', 'duplicates', 'handshakeRetries']), floor.build());
+      // After every Holdfast run, in the same load-client process: it closes the Holdfast clients.
+      const handshakes = await handshakeFloor({
+        progress,
+        clients,
+        server: plain,
+        sessions,
+        repeats: repeatsFor(missed),
+        params,
+        label: `${missed.toLocaleString('en-US')} missed × ${sessions} sessions`,
+      });
+      ctx.rows.push(
+        totals(hf.build(), ['lost', 'duplicates', 'handshakeRetries']),
+        floor.build(),
+        handshakes,
+      );
     } finally {
       await stopAll(children);
       await redis.destroy();
