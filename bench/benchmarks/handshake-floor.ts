@@ -1,6 +1,6 @@
 import type { BenchChild } from '../lib/ipc.js';
 import type { Progress } from '../lib/progress.js';
-import { CpuMeter } from '../lib/proc-stats.js';
+import { CpuMeter, listenOverflows } from '../lib/proc-stats.js';
 import { nowMicros, sleep } from '../lib/stats.js';
 import type { Row } from '../results.js';
 import { RowBuilder } from './row-builder.js';
@@ -51,10 +51,12 @@ export async function handshakeFloor(run: HandshakeFloorRun): Promise<Row> {
     await until(async () => (await server.child.call<number>('connections')) === 0, 'the closes');
     const meter = new CpuMeter({ server: server.child.pid, clients: clients.pid });
     meter.start();
+    const overflows0 = listenOverflows();
     const t0 = nowMicros();
     await within(clients.call('reconnect', { url: server.url }), STORM_TIMEOUT_MS, 'the handshake storm');
     const seconds = (nowMicros() - t0) / 1e6;
     const cpu = meter.stop();
+    const overflows = listenOverflows() - overflows0;
     // Every client must have reached this server: a storm that connected fewer is no floor.
     const connected = await server.child.call<number>('connections');
     if (connected !== sessions) throw new Error(`handshake floor: ${connected} of ${sessions} connected`);
@@ -63,9 +65,10 @@ export async function handshakeFloor(run: HandshakeFloorRun): Promise<Row> {
       connectsPerSec: sessions / seconds,
       serverCpuUsPerConnect: (cpu.server ?? 0) / sessions,
       clientsCpuUsPerConnect: (cpu.clients ?? 0) / sessions,
+      listenOverflows: overflows,
     });
     progress.stepDone(
-      `${seconds.toFixed(2)} s for ${sessions} handshakes, CPU s server ${((cpu.server ?? 0) / 1e6).toFixed(2)} · clients ${((cpu.clients ?? 0) / 1e6).toFixed(2)}`,
+      `${seconds.toFixed(2)} s for ${sessions} handshakes, CPU s server ${((cpu.server ?? 0) / 1e6).toFixed(2)} · clients ${((cpu.clients ?? 0) / 1e6).toFixed(2)}, listen overflows ${overflows}`,
     );
   }
   return row.build();

@@ -1,5 +1,5 @@
 import type { BenchChild } from '../lib/ipc.js';
-import { CpuMeter } from '../lib/proc-stats.js';
+import { CpuMeter, listenOverflows } from '../lib/proc-stats.js';
 import { BenchRedis } from '../lib/redis.js';
 import { nowMicros, sleep } from '../lib/stats.js';
 import { startClients, startEdge, startProducer, startSocketIo, stopAll } from '../lib/systems.js';
@@ -79,6 +79,7 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
         const retries0 = await clients.call<number>('handshakeRetries');
         const meter = new CpuMeter({ edge: target.child.pid, redis: redis.pid, clients: clients.pid });
         meter.start();
+        const overflows0 = listenOverflows();
         const t0 = nowMicros();
         // Awaited after the catch-up loop; its failure must not go unhandled meanwhile.
         let reconnectError: unknown;
@@ -95,6 +96,7 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
         }
         const seconds = (nowMicros() - t0) / 1e6;
         const cpu = meter.stop();
+        const overflows = listenOverflows() - overflows0;
         await reconnected;
         if (reconnectError !== undefined) throw reconnectError;
         const snap = await clients.call<TrackerSnapshot>('snapshot');
@@ -114,9 +116,10 @@ export async function resumeStorm(ctx: BenchContext): Promise<void> {
           // divides them by the catch-up time net of the handshake floor.
           delivered: snap.delivered,
           handshakeRetries,
+          listenOverflows: overflows,
         });
         progress.stepDone(
-          `${seconds.toFixed(2)} s to catch up, ${Math.round(snap.delivered / seconds).toLocaleString('en-US')} msg/s, CPU s edge ${((cpu.edge ?? 0) / 1e6).toFixed(2)} · Redis ${((cpu.redis ?? 0) / 1e6).toFixed(2)} · clients ${((cpu.clients ?? 0) / 1e6).toFixed(2)}, lost ${lost}, dup ${snap.duplicates}, refused handshakes retried ${handshakeRetries}`,
+          `${seconds.toFixed(2)} s to catch up, ${Math.round(snap.delivered / seconds).toLocaleString('en-US')} msg/s, CPU s edge ${((cpu.edge ?? 0) / 1e6).toFixed(2)} · Redis ${((cpu.redis ?? 0) / 1e6).toFixed(2)} · clients ${((cpu.clients ?? 0) / 1e6).toFixed(2)}, lost ${lost}, dup ${snap.duplicates}, refused handshakes retried ${handshakeRetries}, listen overflows ${overflows}`,
         );
       }
       // After every Holdfast run, in the same load-client process: it closes the Holdfast clients.

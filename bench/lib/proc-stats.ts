@@ -108,3 +108,15 @@ export function machineInfo(redisVersion: string): Record<string, string | numbe
 export function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
+
+/**
+ * Connections the kernel has dropped so far because a listener's accept queue was full
+ * (TcpExt ListenOverflows in /proc/net/netstat, machine-wide): a storm that overflows a
+ * server's listen backlog times TCP's one-second SYN retry, not the server.
+ */
+export function listenOverflows(): number {
+  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+  const names = lines.find((l) => l.startsWith('TcpExt:'))?.split(' ') ?? [];
+  const values = lines.filter((l) => l.startsWith('TcpExt:'))[1]?.split(' ') ?? [];
+  return Number(values[names.indexOf('ListenOverflows')] ?? NaN);
+}

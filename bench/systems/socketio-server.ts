@@ -62,7 +62,9 @@ const sink: Sink =
     : { send: (session, payload) => void io.to(`s${session}`).emit('m', payload) };
 const driver = new ProducerDriver(sink);
 
-await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+// The edge's listen backlog (its LISTEN_BACKLOG default): Node's 511 drops handshakes of a
+// 1,000-client storm, retried a second later, which would time TCP's retry, not the server.
+await new Promise<void>((resolve) => http.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
 
 serve({
   info: () => ({ port: (http.address() as AddressInfo).port, mode }),

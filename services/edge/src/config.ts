@@ -26,6 +26,13 @@ export const edgeEnvSchema = z
   .object({
     PORT: port.default(8080),
     HOST: z.string().default('0.0.0.0'),
+    /**
+     * Connections the kernel queues for the edge before it accepts them (capped by
+     * net.core.somaxconn). Node's default, 511, overflows in a reconnect storm (every client of
+     * a lost edge at once): the overflowing clients' handshakes are dropped and retried by
+     * their TCP stack a second later, which was most of a 1,000-client resume in the bench.
+     */
+    LISTEN_BACKLOG: positiveInt.default(4096),
     REDIS_URL: redisUrl,
     HOLDFAST_KEY_PREFIX: keyPrefix,
     ...sharedLogFields,
@@ -101,6 +108,7 @@ export type EdgeEnv = z.infer<typeof edgeEnvSchema>;
 export interface EdgeConfig {
   port: number;
   host: string;
+  listenBacklog: number;
   redisUrl: string;
   keyPrefix: string;
   /** The session log settings every process shares (HOLDFAST_PARTITIONS, HOLDFAST_OLD_LAYOUT, HOLDFAST_REPLICATION_WAIT). */
@@ -141,6 +149,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
   return {
     port: e.PORT,
     host: e.HOST,
+    listenBacklog: e.LISTEN_BACKLOG,
     redisUrl: e.REDIS_URL,
     keyPrefix: e.HOLDFAST_KEY_PREFIX,
     sharedLog: sharedLogConfig(e),

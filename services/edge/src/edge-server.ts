@@ -206,7 +206,7 @@ export class EdgeServer {
     await log.ready();
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(config.port, config.host, () => resolve());
+      http.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => resolve());
     });
     return edge;
   }
