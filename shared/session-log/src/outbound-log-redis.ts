@@ -162,6 +162,10 @@ export class RedisOutboundLog implements OutboundLog {
     return decodeReadReply(reply, from);
   }
 
+  flushLingeringAcks(): Promise<void> {
+    return this.acks.flushLingering();
+  }
+
   async ack(sessionId: string, input: AckInput): Promise<{ ackedOffset: number }> {
     const keys = this.keys(sessionId);
     const consumerId = input.consumerId ?? DEFAULT_CONSUMER_ID;

@@ -53,6 +53,13 @@ export interface OutboundLog {
    */
   ack(sessionId: string, input: AckInput): Promise<{ ackedOffset: number }>;
 
+  /**
+   * Write the acks still gathering for a batched call (acks wait a few milliseconds to share a
+   * call) now, resolving once they are answered: called before the connection closes, so none
+   * is written after its QUIT.
+   */
+  flushLingeringAcks(): Promise<void>;
+
   info(sessionId: string): Promise<SessionInfo>;
 
   /**

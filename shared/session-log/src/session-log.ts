@@ -85,11 +85,16 @@ export class SessionLog implements OutboundLog, ConsumerLeases, Inbox {
     return this.connection.connected;
   }
 
-  close(): Promise<void> {
-    return this.connection.close();
+  async close(): Promise<void> {
+    await this.flushLingeringAcks();
+    await this.connection.close();
   }
 
   // The outbound log (outbound-log.ts).
+
+  flushLingeringAcks(): Promise<void> {
+    return this.outbound.flushLingeringAcks();
+  }
 
   keys(sessionId: string): SessionKeys {
     return this.outbound.keys(sessionId);

@@ -21,6 +21,12 @@ export interface TickBatcherOptions<T extends BatchedRequest> {
    * in the order of the requests (see flush).
    */
   readonly call: (requests: T[]) => Promise<void>;
+  /**
+   * Flush this long after the first waiting request instead of on the next turn, so a call
+   * carries what arrives over that time. Only for writes no caller's progress waits on (acks:
+   * the connection's flow window moved when the edge took the ack, before it is stored).
+   */
+  readonly lingerMs?: number;
 }
 
 /**
@@ -38,6 +44,8 @@ export class TickBatcher<T extends BatchedRequest> {
   private readonly queue: T[] = [];
   private scheduled = false;
   private inFlight = 0;
+  /** The pending flush's timer, while requests linger (TickBatcherOptions.lingerMs). */
+  private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: TickBatcherOptions<T>) {}
 
@@ -50,10 +58,31 @@ export class TickBatcher<T extends BatchedRequest> {
   private schedule(): void {
     if (this.scheduled || this.queue.length === 0 || this.inFlight >= this.options.flushesInFlight) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const flushNow = (): void => {
       this.scheduled = false;
+      this.lingerTimer = undefined;
       void this.flush();
-    });
+    };
+    const { lingerMs } = this.options;
+    if (lingerMs) this.lingerTimer = setTimeout(flushNow, lingerMs);
+    else setImmediate(flushNow);
+  }
+
+  /**
+   * Send what is lingering now, without waiting for its timer, and resolve once those calls are
+   * answered: the connection is about to close, and a call written after its QUIT would fail.
+   * Calls still go in request order.
+   */
+  async flushLingering(): Promise<void> {
+    const flushes: Array<Promise<void>> = [];
+    while (this.lingerTimer !== undefined) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+      this.scheduled = false;
+      // Takes its requests at once, and lingers the rest if a flush slot is free.
+      flushes.push(this.flush());
+    }
+    await Promise.all(flushes);
   }
 
   private async flush(): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * Acks of many sessions in one script call (ack-n.lua): what an edge's connections send in one
- * event-loop turn. Each must be answered exactly as one ack alone is answered.
+ * Acks of many sessions in one script call (ack-n.lua): what an edge's connections send within
+ * a few milliseconds (ACK_LINGER_MS). Each must be answered exactly as one ack alone is
+ * answered, and none may be left unwritten when the log closes.
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@holdfast/protocol';
@@ -39,6 +40,40 @@ describe('acks batched across sessions (ack-n.lua)', () => {
       expect(answers[k]!.map((a) => a.ackedOffset)).toEqual([2, 2, 3]);
       expect((await log.info(s)).acks).toEqual({ default: 2, laptop: 3 });
     }
+  });
+
+  it('gathers acks that arrive in different turns within the linger into one call', async () => {
+    const log = await logs.open({ partitions: 1 });
+    const sessions = Array.from({ length: 6 }, () => uniqueId());
+    const epochs = await Promise.all(sessions.map(async (s) => (await log.createSession(s)).epoch));
+    await Promise.all(sessions.map((s) => log.append(s, 'x')));
+    await own.server.client().config('RESETSTAT');
+
+    // One ack per turn, as connections ack in their own socket reads: each a setImmediate apart,
+    // all well within the linger (ack-batches.ts ACK_LINGER_MS).
+    const acked: Array<Promise<{ ackedOffset: number }>> = [];
+    for (const [i, s] of sessions.entries()) {
+      acked.push(log.ack(s, { epoch: epochs[i]!, offset: 1 }));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    expect((await Promise.all(acked)).map((a) => a.ackedOffset)).toEqual(sessions.map(() => 1));
+    expect(await scriptCalls(own.server)).toBe(1);
+  });
+
+  it('writes the acks still lingering when the log closes, before its QUIT', async () => {
+    const keyPrefix = uniqueId('t');
+    const log = await logs.open({ partitions: 1, keyPrefix });
+    const s = uniqueId();
+    const { epoch } = await log.createSession(s);
+    await log.appendBatch(s, [{ data: 1 }, { data: 2 }]);
+
+    const acked = log.ack(s, { epoch, offset: 2 });
+    await log.close(); // at once: the ack has not waited out its linger
+
+    expect((await acked).ackedOffset).toBe(2);
+    const reader = await logs.open({ partitions: 1, keyPrefix });
+    expect((await reader.info(s)).acks).toEqual({ default: 2 });
   });
 
   it('answers each ack on its own: fenced, other epoch, beyond the head, missing and broken fail alone', async () => {
