@@ -39,15 +39,19 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     persistSessions: 10,
     tokenSessions: [20],
   },
-  /** The default: every benchmark at small sizes, a few minutes. */
+  /**
+   * The default: every benchmark at small sizes, about three minutes (issue 16). The latency
+   * rates stop at 20,000 msg/s: at 50,000 the durable peers saturate and each such step waits
+   * out its drain; the full profile has every rate.
+   */
   quick: {
     name: 'quick',
     repeats: 1,
     warmMs: 1_000,
-    measureMs: 2_000,
+    measureMs: 1_500,
     fsyncs: ['everysec', 'always'],
     unicastSessions: [100],
-    latencyRates: [5_000, 20_000, 50_000],
+    latencyRates: [5_000, 20_000],
     latencySessions: 100,
     resumeSessions: 200,
     resumeMissed: [100, 1_000],
