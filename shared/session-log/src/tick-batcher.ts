@@ -69,20 +69,22 @@ export class TickBatcher<T extends BatchedRequest> {
   }
 
   /**
-   * Send what is lingering now, without waiting for its timer, and resolve once those calls are
-   * answered: the connection is about to close, and a call written after its QUIT would fail.
-   * Calls still go in request order.
+   * Send everything waiting now, without its linger and past the flushesInFlight bound, and
+   * resolve once those calls are answered: the connection is about to close, and a call written
+   * after its QUIT would fail. Calls still go in request order.
    */
   async flushLingering(): Promise<void> {
     const flushes: Array<Promise<void>> = [];
-    while (this.lingerTimer !== undefined) {
-      clearTimeout(this.lingerTimer);
-      this.lingerTimer = undefined;
-      this.scheduled = false;
-      // Takes its requests at once, and lingers the rest if a flush slot is free.
-      flushes.push(this.flush());
-    }
+    while (this.queue.length > 0) flushes.push(this.flush());
+    this.cancelLinger();
     await Promise.all(flushes);
+  }
+
+  private cancelLinger(): void {
+    if (this.lingerTimer === undefined) return;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    this.scheduled = false;
   }
 
   private async flush(): Promise<void> {

@@ -61,19 +61,26 @@ describe('acks batched across sessions (ack-n.lua)', () => {
     expect(await scriptCalls(own.server)).toBe(1);
   });
 
-  it('writes the acks still lingering when the log closes, before its QUIT', async () => {
+  it('writes every ack still waiting when the log closes, before its QUIT', async () => {
     const keyPrefix = uniqueId('t');
     const log = await logs.open({ partitions: 1, keyPrefix });
     const s = uniqueId();
     const { epoch } = await log.createSession(s);
-    await log.appendBatch(s, [{ data: 1 }, { data: 2 }]);
+    // More acks than the flushes allowed in flight carry (4 × ACK_BATCH): some wait for a slot.
+    const count = ACK_BATCH * 4 + 88;
+    await log.appendBatch(
+      s,
+      Array.from({ length: count }, (_, i) => ({ data: i })),
+    );
 
-    const acked = log.ack(s, { epoch, offset: 2 });
-    await log.close(); // at once: the ack has not waited out its linger
+    const acked = Array.from({ length: count }, (_, i) => log.ack(s, { epoch, offset: i + 1 }));
+    await log.close(); // at once: none has waited out its linger
 
-    expect((await acked).ackedOffset).toBe(2);
+    expect((await Promise.all(acked)).map((a) => a.ackedOffset)).toEqual(
+      Array.from({ length: count }, (_, i) => i + 1),
+    );
     const reader = await logs.open({ partitions: 1, keyPrefix });
-    expect((await reader.info(s)).acks).toEqual({ default: 2 });
+    expect((await reader.info(s)).acks).toEqual({ default: count });
   });
 
   it('answers each ack on its own: fenced, other epoch, beyond the head, missing and broken fail alone', async () => {
