@@ -1,7 +1,7 @@
 import type { BenchChild } from '../lib/ipc.js';
 import type { Progress } from '../lib/progress.js';
 import { CpuMeter, listenOverflows } from '../lib/proc-stats.js';
-import { nowMicros, sleep } from '../lib/stats.js';
+import { nowMicros, waitUntil } from '../lib/stats.js';
 import type { Row } from '../results.js';
 import { RowBuilder } from './row-builder.js';
 
@@ -48,7 +48,12 @@ export async function handshakeFloor(run: HandshakeFloorRun): Promise<Row> {
     await clients.call('disconnect');
     // The Holdfast storm's edges had seconds (the backlog, the XRANGE floor) to see every close;
     // here the server must have seen them too, or the storm also pays for the teardown.
-    await until(async () => (await server.child.call<number>('connections')) === 0, 'the closes');
+    await waitUntil(
+      async () => (await server.child.call<number>('connections')) === 0,
+      'the plain server to see the closes',
+      STORM_TIMEOUT_MS,
+      20,
+    );
     const meter = new CpuMeter({ server: server.child.pid, clients: clients.pid });
     meter.start();
     const overflows0 = listenOverflows();
@@ -72,14 +77,6 @@ export async function handshakeFloor(run: HandshakeFloorRun): Promise<Row> {
     );
   }
   return row.build();
-}
-
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + STORM_TIMEOUT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`handshake floor: timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 /** The clients' own wait is 30 minutes (sized for Holdfast's replay); a plain storm gets a minute. */

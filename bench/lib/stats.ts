@@ -22,6 +22,20 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Poll `condition` every `everyMs` until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+  everyMs = 10,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
 /** Monotonic time in microseconds, shared by every process on the machine (CLOCK_MONOTONIC). */
 export function nowMicros(): number {
   return Number(process.hrtime.bigint() / 1000n);

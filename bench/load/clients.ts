@@ -10,7 +10,7 @@ import { DEFAULT_ACK_EVERY_MESSAGES, DEFAULT_ACK_EVERY_MS } from '@holdfast/clie
 import { PROTOCOL_VERSION, type BatchPayload, type HelloPayload } from '@holdfast/protocol';
 import { emitEvent, serve } from '../lib/ipc.js';
 import { LoopMonitor } from '../lib/loop-monitor.js';
-import { sleep } from '../lib/stats.js';
+import { waitUntil } from '../lib/stats.js';
 import { tokenFor } from '@holdfast/testing';
 import { SessionTracker } from './session-tracker.js';
 import { DEFAULT_LOAD_CLIENT, isLoadClientKind, type LoadSocket } from './load-socket.js';
@@ -146,14 +146,6 @@ async function connectAll(
     next.push(...slice);
   }
   clients = next;
-}
-
-async function waitUntil(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 function closeAll(): void {
